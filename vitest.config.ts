@@ -8,5 +8,8 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // CI (.ci/run) reads the JSON report to print its "N passed, N failed" line.
+    reporters: process.env.CI ? ['default', 'json'] : ['default'],
+    outputFile: { json: process.env.CAMFLEET_TEST_RESULTS ?? '.vitest-results.json' },
   },
 });

@@ -60,7 +60,8 @@ export function makeFirmwareConfig(options: FirmwareConfigOptions): FirmwareConf
   const positiveInts = ['chunkBytes', 'pendingListMax', 'ackTimeoutMs', 'helloTimeoutMs', 'idleTimeoutMs'] as const;
   for (const key of [...positiveInts, 'wakeIntervalMsDefault'] as const) {
     const v = config[key];
-    if (!Number.isInteger(v) || v <= 0) throw new RangeError(`firmware config: ${key} must be a positive integer, got ${v}`);
+    if (!Number.isInteger(v) || v <= 0)
+      throw new RangeError(`firmware config: ${key} must be a positive integer, got ${v}`);
   }
   if (!Number.isInteger(config.retryCountMax) || config.retryCountMax < 0) {
     throw new RangeError(`firmware config: retryCountMax must be an integer >= 0, got ${config.retryCountMax}`);

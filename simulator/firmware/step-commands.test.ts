@@ -292,7 +292,11 @@ describe('missing_chunks', () => {
     dev.msg({ kind: 'capture_image' });
     const image = dev.state.persistent.sd.queue[0]!;
     const total = Math.ceil(image.sizeBytes / 1024);
-    const effects = dev.msg({ kind: 'missing_chunks', image_name: 'image_1.jpg', missing_chunks: [4, 9, -1, total, 9] });
+    const effects = dev.msg({
+      kind: 'missing_chunks',
+      image_name: 'image_1.jpg',
+      missing_chunks: [4, 9, -1, total, 9],
+    });
     expect(types(effects)).toEqual(['publish', 'publish', 'cancel_timer', 'set_timer']);
     const sent = chunks(effects);
     expect(sent.map((c) => c.chunk_id)).toEqual([4, 9]);

@@ -1,6 +1,6 @@
 // Typed messages of the device protocol (shared/docs/PROTOCOL.md §2–4). These are the *decoded* forms: the
-// codec (index.ts: decode-*.ts / encode-*.ts) maps both wire dialects onto them and back. Field names follow the firmware v3.5.0 wire
-// names where they exist so a reader can match them to PROTOCOL.md.
+// codec (index.ts: decode-*.ts / encode-*.ts) maps both wire dialects onto them and back. Field names follow the
+// firmware v3.5.0 wire names where they exist so a reader can match them to PROTOCOL.md.
 
 /** Which spelling of the protocol a message uses (PROTOCOL.md §2–3). */
 export type Dialect = 'fw350' | 'spec';
