@@ -287,13 +287,13 @@ describe.each(databaseTargets())('migrations on $label', (target) => {
       expect(
         (await client.query(`SELECT count(*)::int AS n FROM pg_proc WHERE proname LIKE 'fn_%image%'`)).rows[0]?.n,
       ).toBe(0);
-      expect(await readStageStatus(client)).toEqual({ base: true, cleanup: false, resume: false });
+      expect(await readStageStatus(client)).toEqual({ base: true, cleanup: false, resume: false, pipeline: false });
     });
 
     test('up --to resume on an empty database says the base step is missing', async () => {
       await resetToStage(client, 'empty');
       await expect(migrateUp(client, 'resume')).rejects.toThrow(/base step is missing/);
-      expect(await readStageStatus(client)).toEqual({ base: false, cleanup: false, resume: false });
+      expect(await readStageStatus(client)).toEqual({ base: false, cleanup: false, resume: false, pipeline: false });
     });
 
     test('the resume step drops the 4-argument wake handler the original left behind (42725 otherwise)', async () => {

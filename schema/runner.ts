@@ -47,12 +47,13 @@ export interface StageStatus {
   readonly base: boolean;
   readonly cleanup: boolean;
   readonly resume: boolean;
+  readonly pipeline: boolean;
 }
 
 /** Which steps are in place, judged from the objects each creates — so a database migrated by pasting the
  *  files into the SQL editor reads the same as one migrated by this runner. */
 export async function readStageStatus(client: pg.ClientBase): Promise<StageStatus> {
-  const { rows } = await client.query<{ base: boolean; cleanup: boolean; resume: boolean }>(`
+  const { rows } = await client.query<StageStatus>(`
     SELECT to_regclass('device_images') IS NOT NULL AS base,
            to_regclass('device_images_duplicates_backup') IS NOT NULL AS cleanup,
            (to_regclass('device_images') IS NOT NULL
@@ -61,12 +62,19 @@ export async function readStageStatus(client: pg.ClientBase): Promise<StageStatu
                         WHERE conname = 'device_images_device_id_image_name_key'
                           AND conrelid = to_regclass('device_images'))
             AND to_regprocedure('fn_wake_ingestion_handler(uuid, timestamptz, text, jsonb, uuid)') IS NOT NULL
-           ) AS resume`);
+           ) AS resume,
+           to_regclass('image_chunks') IS NOT NULL AND to_regclass('rejected_messages') IS NOT NULL AS pipeline`);
   const row = rows[0];
-  return { base: row?.base ?? false, cleanup: row?.cleanup ?? false, resume: row?.resume ?? false };
+  return {
+    base: row?.base ?? false,
+    cleanup: row?.cleanup ?? false,
+    resume: row?.resume ?? false,
+    pipeline: row?.pipeline ?? false,
+  };
 }
 
 export function currentStage(status: StageStatus): Stage | 'empty' {
+  if (status.pipeline && status.resume) return 'pipeline';
   if (status.resume) return 'resume';
   if (status.cleanup) return 'cleanup';
   if (status.base) return 'base';

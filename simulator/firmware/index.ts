@@ -36,5 +36,3 @@ export { captureImage, capturedInfo, drawSensorData, formatCaptureTimestamp } fr
 export type { Capture } from './capture.ts';
 export { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
 export { mixSeed, mulberry32 } from './prng.ts';
-export { nextOccurrenceUtcMs, parseWakeTime } from './wake-time.ts';
-export type { WakeTime } from './wake-time.ts';

@@ -10,7 +10,7 @@ import { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
 import { chunkCount } from './image.ts';
 import { freshRam } from './state.ts';
 import type { FirmwareConfig, FirmwareState, PersistentState, QueuedImage, RamState, WaitKind } from './state.ts';
-import { nextOccurrenceUtcMs } from './wake-time.ts';
+import { nextOccurrenceUtcMs } from '../protocol/wake-time.ts';
 
 export interface StepResult {
   readonly state: FirmwareState;
@@ -279,7 +279,7 @@ function onAckOk(d: Draft, message: AckOk): void {
 
 /** A server wake time as UTC ms; an unparseable one still means "sleep", for the default interval. */
 function wakeTimeMs(d: Draft, text: unknown): number {
-  const at = typeof text === 'string' ? nextOccurrenceUtcMs(d.nowMs, text) : undefined;
+  const at = typeof text === 'string' ? nextOccurrenceUtcMs(text, d.nowMs) : null;
   return at ?? d.nowMs + d.config.wakeIntervalMsDefault;
 }
 

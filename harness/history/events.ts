@@ -1,0 +1,59 @@
+// The run's history (ARCHITECTURE.md §1, §6): every device, broker, pipeline and nemesis event, in the order this
+// process observed it, with a logical sequence number. The checker reads only this and the database.
+
+interface EventBase {
+  /** Logical sequence number, assigned by the History on append: a total order of what this process observed. */
+  readonly seq: number;
+  /** Wall-clock ms when observed (for reports; the checker orders by seq). */
+  readonly atMs: number;
+}
+
+/** What the harness knows about a capture: enough to check the stored bytes (I2, I3) and phantoms (I8). */
+export interface CaptureRecord {
+  readonly mac: string;
+  readonly imageName: string;
+  readonly sha256: string;
+  readonly sizeBytes: number;
+  /** As the device put it in its metadata `timestamp`. */
+  readonly captureTimestamp: string;
+  /** Per device, increasing with every capture (survives reboots): tells two captures under one name apart. */
+  readonly captureSeq: number;
+}
+
+export type HistoryEvent = EventBase &
+  (
+    | { readonly type: 'device_wake'; readonly mac: string; readonly wake: number }
+    | { readonly type: 'device_sleep'; readonly mac: string; readonly untilMs: number }
+    | { readonly type: 'device_captured'; readonly capture: CaptureRecord }
+    /** The device published metadata for an image (a transfer starts, or a re-send). */
+    | { readonly type: 'device_sent_metadata'; readonly mac: string; readonly imageName: string; readonly sha256: string }
+    /** The device received ACK_OK for an image and removed it from its SD queue. */
+    | { readonly type: 'device_dequeued'; readonly mac: string; readonly imageName: string; readonly sha256: string }
+    | { readonly type: 'device_gave_up'; readonly mac: string; readonly reason: string }
+    /** The device's queue when the run ended (liveness, I5). */
+    | { readonly type: 'device_final'; readonly mac: string; readonly queued: readonly string[] }
+    /**
+     * Observed by the harness (not the pipeline) the moment an ACK_OK reached a device: was the image already
+     * complete in the database? (I7 ack after durability.)
+     */
+    | {
+        readonly type: 'ack_observed';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly sha256: string;
+        readonly storedComplete: boolean;
+      }
+    /** The pipeline committed an image as complete (its own report; I7 compares against the device side). */
+    | { readonly type: 'pipeline_committed'; readonly mac: string; readonly imageName: string; readonly imageId: string }
+    | { readonly type: 'pipeline_acked'; readonly mac: string; readonly imageName: string }
+    | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
+    | { readonly type: 'pipeline_rejected'; readonly topic: string; readonly code: string; readonly reason: string }
+    | { readonly type: 'pipeline_missing_requested'; readonly mac: string; readonly imageName: string; readonly chunkIds: readonly number[] }
+    | { readonly type: 'run_phase'; readonly phase: 'start' | 'quiet' | 'check' | 'end' }
+    | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
+  );
+
+export type HistoryEventType = HistoryEvent['type'];
+
+/** Distributive Omit over the union, so `append` keeps each variant's own fields. */
+export type NewHistoryEvent = HistoryEvent extends infer E ? (E extends HistoryEvent ? Omit<E, 'seq' | 'atMs'> : never) : never;

@@ -1,0 +1,34 @@
+// An append-only, in-memory history with an optional NDJSON sink. Appends are synchronous so the sequence
+// numbers are exactly the order in which this process observed things.
+import { createWriteStream, type WriteStream } from 'node:fs';
+import type { HistoryEvent, NewHistoryEvent } from './events.ts';
+
+export class History {
+  readonly events: HistoryEvent[] = [];
+  private seq = 0;
+  private sink: WriteStream | undefined;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  /** Also write every event, one JSON object per line, to `path`. */
+  writeTo(path: string): void {
+    this.sink = createWriteStream(path, { flags: 'w' });
+  }
+
+  append(event: NewHistoryEvent): HistoryEvent {
+    const full = { ...event, seq: ++this.seq, atMs: this.now() } as HistoryEvent;
+    this.events.push(full);
+    this.sink?.write(JSON.stringify(full) + '\n');
+    return full;
+  }
+
+  ofType<T extends HistoryEvent['type']>(type: T): Extract<HistoryEvent, { type: T }>[] {
+    return this.events.filter((e): e is Extract<HistoryEvent, { type: T }> => e.type === type);
+  }
+
+  async close(): Promise<void> {
+    const sink = this.sink;
+    this.sink = undefined;
+    if (sink) await new Promise<void>((resolve) => sink.end(resolve));
+  }
+}
