@@ -59,3 +59,11 @@ export function newPool(url: string, max = 4): pg.Pool {
   pool.on('error', () => {}); // a dropped test database must not crash the worker
   return pool;
 }
+
+/** The machine's MQTT broker (Mosquitto), or why it is skipped. */
+export function externalBrokerTarget(): { label: string; url: string | null } {
+  const ext = inject('externalBroker');
+  return ext.reachable
+    ? { label: `MQTT broker at ${ext.url}`, url: ext.url }
+    : { label: `MQTT broker at ${ext.url} — SKIPPED, not reachable: ${ext.reason}`, url: null };
+}

@@ -5,12 +5,14 @@
 import type { TestProject } from 'vitest/node';
 import { probeDatabase } from '../harness/db/external-server.ts';
 import { openDatabaseServer } from '../harness/db/server.ts';
-import { defaultExternalPgUrl } from './external-services.ts';
+import { probeBroker } from '../harness/world/broker.ts';
+import { defaultExternalMqttUrl, defaultExternalPgUrl } from './external-services.ts';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     primaryDatabase: { kind: 'embedded' | 'external'; url: string };
     externalDatabase: { url: string; reachable: boolean; reason: string };
+    externalBroker: { url: string; reachable: boolean; reason: string };
   }
 }
 
@@ -28,5 +30,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
     console.warn(
       `[camfleet tests] external Postgres ${externalUrl} not reachable (${probe.reason}): its suites are skipped`,
     );
+  const brokerUrl = process.env.CAMFLEET_EXTERNAL_MQTT_URL ?? defaultExternalMqttUrl;
+  const brokerProbe = await probeBroker(brokerUrl);
+  project.provide('externalBroker', {
+    url: brokerUrl,
+    reachable: brokerProbe.ok,
+    reason: brokerProbe.ok ? 'reachable' : brokerProbe.reason,
+  });
+  if (!brokerProbe.ok) console.warn(`[camfleet tests] external MQTT broker ${brokerUrl} not reachable (${brokerProbe.reason}): its suites are skipped`);
   return () => server.stop();
 }

@@ -1,3 +1,106 @@
-// Placeholder until the live fleet (issue 3) lands: says so plainly instead of pretending to run.
-console.error('camfleet pipeline: not built yet (the reference ingestion pipeline is the next issue). Try `npm run migrate -- --help`.');
-process.exit(2);
+// `npm run pipeline -- --broker-url <url> --database-url <url> [--migrate]`: the reference ingestion service
+// alone, as a long-running process for real devices or any MQTT client that follows PROTOCOL.md. Runs until
+// SIGINT/SIGTERM, then drains (finishes and commits what it received) and exits cleanly.
+import './stdio.ts';
+import pg from 'pg';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { migrateUp, readStageStatus } from '../../schema/runner.ts';
+import { probeDatabase } from '../db/external-server.ts';
+import { describeAddress } from '../db/database-error.ts';
+import { startPipeline } from '../pipeline/index.ts';
+import { probeBroker } from '../world/broker.ts';
+import { describeFailure, exitCodes } from './exit.ts';
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('npm run pipeline --')
+  .usage(
+    '$0 --broker-url <url> --database-url <url> [--migrate]\n\nRuns the reference ingestion pipeline (profile "fixed") until SIGINT/SIGTERM: subscribes to both dialects\'\n' +
+      'device topics, provisions devices, stores chunks durably, assembles and verifies images, and acknowledges\n' +
+      'only after commit. The database must be at the pipeline stage (schema/001–004); --migrate takes it there.',
+  )
+  .options({
+    'broker-url': { type: 'string', default: process.env.MQTT_URL, defaultDescription: '$MQTT_URL', describe: 'MQTT broker (mqtt://host:port)' },
+    'database-url': { type: 'string', default: process.env.DATABASE_URL, defaultDescription: '$DATABASE_URL', describe: 'Postgres database to write to' },
+    migrate: { type: 'boolean', default: false, describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)' },
+    'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
+  })
+  .check((a) => {
+    if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
+    if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
+    return true;
+  })
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .fail((message, error, y) => {
+    if (error && !message) throw error;
+    console.error(y.help());
+    console.error(`\nerror: ${message}`);
+    process.exit(exitCodes.usage);
+  })
+  .parseAsync();
+
+const brokerUrl = argv['broker-url'] ?? '';
+const databaseUrl = argv['database-url'] ?? '';
+
+try {
+  const db = await probeDatabase(databaseUrl);
+  if (!db.ok) throw Object.assign(new Error(`cannot connect to Postgres at ${describeAddress(databaseUrl)}: ${db.reason}`), { exitCode: 2 });
+  const mq = await probeBroker(brokerUrl);
+  if (!mq.ok) throw Object.assign(new Error(`cannot connect to the MQTT broker at ${brokerUrl}: ${mq.reason}`), { exitCode: 2 });
+  const client = new pg.Client({ connectionString: databaseUrl });
+  await client.connect();
+  try {
+    if (argv.migrate) {
+      const status = await readStageStatus(client);
+      if (!status.base) await migrateUp(client, 'base');
+      await migrateUp(client, 'pipeline', { onNotice: (n) => console.log(`${n.severity}:  ${n.message}`) });
+    }
+    const status = await readStageStatus(client);
+    if (!status.pipeline || !status.resume) {
+      throw Object.assign(new Error('the database is not at the pipeline stage (schema/001–004)'), {
+        exitCode: 2,
+        hint: 'run with --migrate, or `DATABASE_URL=… npm run migrate -- up --to pipeline`',
+      });
+    }
+  } finally {
+    await client.end();
+  }
+} catch (error) {
+  const failure = describeFailure(error);
+  console.error(failure.message);
+  process.exit(failure.exitCode);
+}
+
+const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log: (line) => console.log(line) });
+console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);
+const statsEveryMs = argv['stats-interval-s'] * 1000;
+const printStats = () => {
+  const s = pipeline.stats();
+  console.log(
+    `stats: ${s.messages} messages, ${s.hellos} hellos, ${s.imagesCompleted} images complete, ${s.chunksStored} chunks stored, ${s.acksSent} acks, ${s.duplicatesLogged} duplicates logged, ${s.rejected} rejected`,
+  );
+};
+const ticker = statsEveryMs > 0 ? setInterval(printStats, statsEveryMs) : undefined;
+
+let stopping = false;
+const stop = (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  if (ticker) clearInterval(ticker);
+  console.log(`${signal}: draining…`);
+  pipeline.stop().then(
+    () => {
+      printStats();
+      console.log('stopped cleanly');
+      process.exit(0);
+    },
+    (error: unknown) => {
+      console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+      process.exit(1);
+    },
+  );
+};
+process.on('SIGINT', () => stop('SIGINT'));
+process.on('SIGTERM', () => stop('SIGTERM'));

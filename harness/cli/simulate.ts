@@ -1,3 +1,165 @@
-// Placeholder until the live fleet (issue 3) lands: says so plainly instead of pretending to run.
-console.error('camfleet simulate: not built yet (the live fleet end to end is the next issue). Try `npm run migrate -- --help`.');
-process.exit(2);
+// `npm run simulate -- [options]`: a live fleet against a broker and the reference ingestion pipeline, then the
+// invariants. Exit 0 pass, 1 an invariant violated, 2 usage or environment error, 3 unknown (e.g. time budget).
+import './stdio.ts';
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { randomSeed } from '../../simulator/random/prng.ts';
+import { formatVerdicts } from '../checker/index.ts';
+import { runLive, type LiveRunResult } from '../run/live-run.ts';
+import { reproduceCommand } from '../run/reproduce.ts';
+import { liveRunDefaults, type LiveRunOptions } from '../run/run-options.ts';
+import { describeFailure, exitCodes } from './exit.ts';
+import { createProgressDisplay } from './progress.ts';
+import { formatTable } from './table.ts';
+
+const argv = await yargs(hideBin(process.argv))
+  .scriptName('npm run simulate --')
+  .usage(
+    '$0 [options]\n\nRuns simulated ESP32-CAM devices (firmware v3.5.0) that upload chunked images over MQTT to the reference\n' +
+      'ingestion pipeline writing to Postgres, then proves the invariants (no duplicate rows, no lost image, resume\n' +
+      'keeps progress, …). Embedded by default: aedes in this process and an embedded Postgres; each run works in a\n' +
+      'fresh database that is dropped afterwards.\n\nExit codes: 0 all invariants pass, 1 an invariant is violated, 2 usage or environment error,\n' +
+      '3 unknown (e.g. the time budget ran out).',
+  )
+  .options({
+    devices: { type: 'number', default: liveRunDefaults.devices, describe: 'simulated devices' },
+    images: { type: 'number', default: liveRunDefaults.imagesPerDevice, describe: 'images each device captures (one per wake)' },
+    'image-kb': { type: 'number', default: liveRunDefaults.imageKbMean, describe: 'mean image size in KiB (sizes vary ±30 %)' },
+    'chunk-bytes': { type: 'number', default: liveRunDefaults.chunkBytes, describe: 'chunk payload size (firmware: 1024)' },
+    'wakes-max': { type: 'number', default: liveRunDefaults.wakesMax, describe: 'wakes a device may use before the run gives up on it' },
+    seed: { type: 'number', describe: 'seed for every random choice (printed first; random when absent)' },
+    qos: { type: 'number', choices: [0, 1], default: liveRunDefaults.qos, describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)' },
+    dialect: { type: 'string', choices: ['fw350', 'spec'], default: liveRunDefaults.dialect, describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)' },
+    'broker-url': { type: 'string', default: process.env.MQTT_URL, defaultDescription: '$MQTT_URL, else aedes in-process', describe: 'MQTT broker to use' },
+    'database-url': { type: 'string', default: process.env.DATABASE_URL, defaultDescription: '$DATABASE_URL, else embedded', describe: 'Postgres server; the run creates and drops its own database there' },
+    'time-scale': { type: 'number', default: liveRunDefaults.timeScale, describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)' },
+    concurrency: { type: 'number', default: liveRunDefaults.concurrencyMax, describe: 'devices awake at once, at most' },
+    'ack-timeout-ms': { type: 'number', default: liveRunDefaults.ackTimeoutMs, describe: 'firmware silence timeout before a re-send' },
+    'time-budget-s': { type: 'number', default: liveRunDefaults.timeBudgetMs / 1000, describe: 'stop and report unknown (exit 3) after this long' },
+    'keep-db': { type: 'boolean', default: false, describe: 'keep the run database on an external server (its URL is printed)' },
+    json: { type: 'boolean', default: false, describe: 'print a machine-readable summary on stdout (progress goes to stderr)' },
+    quiet: { type: 'boolean', default: false, describe: 'no progress output' },
+  })
+  .check((a) => {
+    const positive: [string, number][] = [
+      ['devices', a.devices], ['images', a.images], ['image-kb', a['image-kb']], ['chunk-bytes', a['chunk-bytes']],
+      ['wakes-max', a['wakes-max']], ['time-scale', a['time-scale']], ['concurrency', a.concurrency],
+      ['ack-timeout-ms', a['ack-timeout-ms']], ['time-budget-s', a['time-budget-s']],
+    ];
+    for (const [name, value] of positive) if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
+    for (const name of ['devices', 'images', 'chunk-bytes', 'wakes-max', 'concurrency'] as const)
+      if (!Number.isInteger(a[name])) throw new Error(`--${name} must be a whole number, got ${a[name]}`);
+    if (a.devices > 20_000) throw new Error(`--devices ${a.devices} is more than one process drives (max 20000)`);
+    if (a['chunk-bytes'] > 16_384) throw new Error(`--chunk-bytes must be at most 16384 (firmware uses 1024)`);
+    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${a.seed}`);
+    if (a.images > a['wakes-max']) throw new Error(`--images ${a.images} needs at least as many wakes (--wakes-max ${a['wakes-max']})`);
+    return true;
+  })
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(120, process.stdout.columns || 120))
+  .fail((message, error, y) => {
+    if (error && !(error.message && message)) throw error;
+    console.error(y.help());
+    console.error(`\nerror: ${message}`);
+    process.exit(exitCodes.usage);
+  })
+  .parseAsync();
+
+const options: LiveRunOptions = {
+  ...liveRunDefaults,
+  devices: argv.devices,
+  imagesPerDevice: argv.images,
+  imageKbMean: argv['image-kb'],
+  chunkBytes: argv['chunk-bytes'],
+  wakesMax: argv['wakes-max'],
+  seed: argv.seed ?? randomSeed(),
+  qos: argv.qos === 0 ? 0 : 1,
+  dialect: argv.dialect === 'spec' ? 'spec' : 'fw350',
+  brokerUrl: argv['broker-url'] || undefined,
+  databaseUrl: argv['database-url'] || undefined,
+  timeScale: argv['time-scale'],
+  concurrencyMax: argv.concurrency,
+  ackTimeoutMs: argv['ack-timeout-ms'],
+  timeBudgetMs: argv['time-budget-s'] * 1000,
+  keepDatabase: argv['keep-db'],
+};
+
+// With --json, stdout carries only the summary; everything for people goes to stderr.
+const out = argv.json ? process.stderr : process.stdout;
+const say = (line: string) => {
+  if (!argv.quiet || argv.json) out.write(line + '\n');
+};
+say(`seed: ${options.seed}`);
+say(
+  `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
+    `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ?? 'aedes (in-process)'} ` +
+    `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${options.timeScale} time-budget-s=${options.timeBudgetMs / 1000}`,
+);
+say(`replay: ${reproduceCommand(options)}`);
+
+const progress = createProgressDisplay({ devices: options.devices, quiet: argv.quiet, stream: argv.json ? process.stderr : process.stdout });
+let result: LiveRunResult;
+try {
+  result = await runLive(options, {
+    onPhase: (phase) => {
+      if (!argv.quiet && !out.isTTY) out.write(`${phase}…\n`);
+    },
+    onProgress: (p) => progress.update(p),
+  });
+} catch (error) {
+  progress.stop();
+  const failure = describeFailure(error);
+  console.error(failure.message);
+  process.exit(failure.exitCode);
+}
+progress.stop();
+
+const p = result.pipeline;
+const rejections = Object.entries(p.rejections).map(([code, n]) => `${code} ${n}`).join(', ');
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const summaryRows: [string, string | number][] = [
+  ['devices', `${result.fleet.devicesDone} done of ${options.devices}${result.fleet.gaveUp ? ` (${result.fleet.gaveUp} gave up a wake)` : ''}`],
+  ['images captured / complete', `${result.fleet.captured} / ${p.imagesCompleted} (${result.fleet.acked} acknowledged)`],
+  ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
+  ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],
+  ['duplicates logged', p.duplicatesLogged],
+  ['missing-chunk requests', p.missingRequests],
+  ['throughput', `${Math.round((p.chunksStored * 1000) / Math.max(1, result.fleetMs))} chunks/s over ${seconds(result.fleetMs)}`],
+  ['wall time', seconds(result.wallMs)],
+  ['peak memory (RSS)', `${Math.round(result.peakRssBytes / 1024 / 1024)} MiB`],
+  ['broker / database', `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${result.keptDatabaseUrl})` : ''}`],
+];
+
+if (argv.json) {
+  process.stdout.write(
+    JSON.stringify(
+      {
+        seed: options.seed,
+        options,
+        verdict: result.verdict,
+        aborted: result.aborted,
+        invariants: result.verdicts,
+        fleet: result.fleet,
+        pipeline: p,
+        fleetMs: result.fleetMs,
+        wallMs: result.wallMs,
+        peakRssBytes: result.peakRssBytes,
+        broker: result.brokerKind,
+        database: result.databaseKind,
+      },
+      null,
+      2,
+    ) + '\n',
+  );
+} else {
+  console.log('');
+  console.log(formatTable(['summary', ''], summaryRows));
+  console.log('');
+  console.log(formatVerdicts(result.verdicts));
+  console.log('');
+  console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? ' (time budget exceeded)' : ''}`);
+  if (result.verdict !== 'pass') console.log(`reproduce: ${reproduceCommand(options)}`);
+}
+process.exit(result.verdict === 'pass' ? exitCodes.pass : result.verdict === 'fail' ? exitCodes.violated : exitCodes.unknown);

@@ -1,0 +1,16 @@
+// Live counters of a fleet run, read by the progress display and the summary.
+export interface FleetCounters {
+  devicesAwake: number;
+  devicesDone: number;
+  captured: number;
+  /** Images the device removed from its queue after ACK_OK. */
+  acked: number;
+  chunksSent: number;
+  /** Chunks sent again for the same capture (missing_chunks answers, silence retries, resume). */
+  chunksResent: number;
+  gaveUp: number;
+}
+
+export function newFleetCounters(): FleetCounters {
+  return { devicesAwake: 0, devicesDone: 0, captured: 0, acked: 0, chunksSent: 0, chunksResent: 0, gaveUp: 0 };
+}

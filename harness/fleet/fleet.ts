@@ -1,0 +1,157 @@
+// Runs N simulated devices concurrently against a live broker: staggered first wakes, at most
+// `concurrencyMax` devices awake at once, deep sleeps compressed by `timeScale`. A device is done when it has
+// captured its images and its queue is empty, or when it has used `wakesMax` wakes.
+import { initialState, makeFirmwareConfig } from '../../simulator/firmware/index.ts';
+import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
+import type { Rng } from '../../simulator/random/prng.ts';
+import { createMqttTransport } from '../../simulator/transport/mqtt-transport.ts';
+import type { History } from '../history/history.ts';
+import { DeviceClock } from './device-clock.ts';
+import { DeviceDriver } from './device-driver.ts';
+import { newFleetCounters, type FleetCounters } from './fleet-counters.ts';
+
+export interface FleetOptions {
+  readonly brokerUrl: string;
+  readonly devices: number;
+  readonly imagesPerDevice: number;
+  readonly imageKbMean: number;
+  readonly chunkBytes: number;
+  readonly wakesMax: number;
+  readonly qos: 0 | 1;
+  readonly dialect: Dialect;
+  readonly chunkIdBase: 0 | 1;
+  readonly rng: Rng;
+  readonly history: History;
+  /** Virtual ms of deep sleep per real ms (default: 1 h of sleep takes 10 ms). */
+  readonly timeScale: number;
+  readonly realSleepMsMax: number;
+  /** The first wakes are spread over this window. */
+  readonly staggerMs: number;
+  readonly concurrencyMax: number;
+  readonly ackTimeoutMs: number;
+  /** The device clock at the start (UTC ms). */
+  readonly startClockMs: number;
+  readonly observeAck: (mac: string, imageName: string, sha256: string) => Promise<boolean>;
+  /** Aborts the run (time budget): pending wakes are cancelled and the promise resolves with `aborted`. */
+  readonly signal?: AbortSignal;
+}
+
+export interface FleetResult {
+  readonly aborted: boolean;
+  readonly drivers: readonly DeviceDriver[];
+}
+
+/** Espressif-style MACs (OUI B8:F8:62), distinct, from the run's seed. */
+export function fleetMacs(rng: Rng, count: number): string[] {
+  const seen = new Set<string>();
+  const macs: string[] = [];
+  while (macs.length < count) {
+    const mac = `B8F862${rng.int(0, 0xffffff).toString(16).toUpperCase().padStart(6, '0')}`;
+    if (seen.has(mac)) continue;
+    seen.add(mac);
+    macs.push(mac);
+  }
+  return macs;
+}
+
+export class Fleet {
+  readonly counters: FleetCounters = newFleetCounters();
+  readonly drivers: DeviceDriver[] = [];
+  private readonly waiting: DeviceDriver[] = [];
+  private readonly pendingWakes = new Set<NodeJS.Timeout>();
+  private finish: (() => void) | undefined;
+
+  constructor(private readonly options: FleetOptions) {
+    const macs = fleetMacs(options.rng.fork('macs'), options.devices);
+    for (const mac of macs) {
+      const deviceRng = options.rng.fork(`device:${mac}`);
+      const config = makeFirmwareConfig({
+        deviceId: mac,
+        dialect: options.dialect,
+        chunkBytes: options.chunkBytes,
+        imageKbMean: options.imageKbMean,
+        ackTimeoutMs: options.ackTimeoutMs,
+        helloTimeoutMs: options.ackTimeoutMs,
+        idleTimeoutMs: options.ackTimeoutMs,
+      });
+      const clock = new DeviceClock(options.startClockMs);
+      let driver: DeviceDriver | undefined = undefined;
+      const transport = createMqttTransport(
+        { brokerUrl: options.brokerUrl, clientId: mac, qos: options.qos, connectTimeoutMs: 10_000 },
+        { onMessage: (topic, payload) => driver?.receive(topic, payload), onLost: () => driver?.lost() },
+      );
+      driver = new DeviceDriver(initialState(config, deviceRng.int(0, 0x7fffffff)), transport, {
+        history: options.history,
+        clock,
+        random: deviceRng.fork('firmware').next,
+        counters: this.counters,
+        subscriptions: deviceSubscriptions(mac, options.dialect),
+        observeAck: options.observeAck,
+        onSleep: (d, untilMs) => this.onSleep(d, clock, untilMs),
+        chunkIdBase: options.chunkIdBase,
+      });
+      this.drivers.push(driver);
+    }
+  }
+
+  run(): Promise<FleetResult> {
+    const { staggerMs, signal } = this.options;
+    return new Promise<FleetResult>((resolve) => {
+      let aborted = false;
+      this.finish = () => resolve({ aborted, drivers: this.drivers });
+      signal?.addEventListener('abort', () => {
+        aborted = true;
+        for (const t of this.pendingWakes) clearTimeout(t);
+        this.pendingWakes.clear();
+        this.finish?.();
+      });
+      if (this.drivers.length === 0) return this.finish();
+      this.drivers.forEach((driver, i) => this.scheduleWake(driver, (staggerMs * i) / this.drivers.length));
+    });
+  }
+
+  async shutdown(): Promise<void> {
+    for (const t of this.pendingWakes) clearTimeout(t);
+    await Promise.all(this.drivers.map((d) => d.shutdown()));
+  }
+
+  private isDone(driver: DeviceDriver): boolean {
+    const finishedWork = driver.capturesSoFar >= this.options.imagesPerDevice && driver.queueLength === 0;
+    return finishedWork || driver.wakes >= this.options.wakesMax;
+  }
+
+  private scheduleWake(driver: DeviceDriver, afterMs: number): void {
+    const timer = setTimeout(() => {
+      this.pendingWakes.delete(timer);
+      this.admit(driver);
+    }, afterMs);
+    this.pendingWakes.add(timer);
+  }
+
+  /** Wakes the device now if a slot is free, else queues it (bounded concurrency). */
+  private admit(driver: DeviceDriver): void {
+    if (this.counters.devicesAwake >= this.options.concurrencyMax) {
+      this.waiting.push(driver);
+      return;
+    }
+    this.counters.devicesAwake += 1;
+    driver.wake();
+  }
+
+  private onSleep(driver: DeviceDriver, clock: DeviceClock, untilMs: number): void {
+    this.counters.devicesAwake -= 1;
+    const next = this.waiting.shift();
+    if (next) this.admit(next);
+    if (this.isDone(driver)) {
+      this.counters.devicesDone += 1;
+      this.options.history.append({
+        type: 'device_final',
+        mac: driver.mac,
+        queued: driver.state.persistent.sd.queue.map((q) => q.name),
+      });
+      if (this.counters.devicesDone === this.drivers.length) this.finish?.();
+      return;
+    }
+    this.scheduleWake(driver, clock.compressSleep(untilMs, this.options.timeScale, this.options.realSleepMsMax));
+  }
+}

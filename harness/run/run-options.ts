@@ -1,0 +1,41 @@
+// Everything that defines a live run. Printed first (with the seed), so a run can be repeated.
+import type { Dialect } from '../../simulator/protocol/index.ts';
+
+export interface LiveRunOptions {
+  readonly devices: number;
+  readonly imagesPerDevice: number;
+  readonly imageKbMean: number;
+  readonly chunkBytes: number;
+  readonly wakesMax: number;
+  readonly seed: number;
+  readonly qos: 0 | 1;
+  readonly dialect: Dialect;
+  readonly brokerUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  /** Virtual ms of deep sleep per real ms. */
+  readonly timeScale: number;
+  readonly concurrencyMax: number;
+  readonly ackTimeoutMs: number;
+  /** Whole-run limit: past it the run stops and the verdict is unknown (exit 3). */
+  readonly timeBudgetMs: number;
+  /** After the fleet finishes, how long to wait for in-flight work before checking. */
+  readonly quietMs: number;
+  /** Keep the run's database instead of dropping it (its name is printed). */
+  readonly keepDatabase: boolean;
+}
+
+export const liveRunDefaults = {
+  devices: 500,
+  imagesPerDevice: 1,
+  imageKbMean: 70,
+  chunkBytes: 1024,
+  wakesMax: 8,
+  qos: 1,
+  dialect: 'fw350',
+  timeScale: 360_000, // 1 h of deep sleep = 10 ms
+  concurrencyMax: 500,
+  ackTimeoutMs: 10_000,
+  timeBudgetMs: 300_000,
+  quietMs: 300,
+  keepDatabase: false,
+} as const;

@@ -1,0 +1,53 @@
+// The run's database: a fresh scratch database on the embedded server or on DATABASE_URL's server, migrated to
+// the requested schema stage, dropped when the run ends (unless kept for inspection).
+import pg from 'pg';
+import { migrateUp } from '../../schema/runner.ts';
+import type { Stage } from '../../schema/steps.ts';
+import { createScratchDatabase, type ScratchDatabase } from '../db/scratch-database.ts';
+import { openDatabaseServer, type DatabaseServer } from '../db/server.ts';
+
+export interface RunDatabase {
+  readonly server: DatabaseServer;
+  readonly scratch: ScratchDatabase;
+  readonly pool: pg.Pool;
+  /** Closes the pool, drops the database (unless `keep`), stops an embedded server. */
+  close(options?: { keep?: boolean }): Promise<void>;
+}
+
+export async function openRunDatabase(options: {
+  databaseUrl?: string | undefined;
+  stage: Stage;
+  purpose: string;
+  poolMax?: number;
+}): Promise<RunDatabase> {
+  const server = await openDatabaseServer({ databaseUrl: options.databaseUrl });
+  let scratch: ScratchDatabase | undefined;
+  try {
+    scratch = await createScratchDatabase(server, options.purpose);
+    const client = new pg.Client({ connectionString: scratch.url });
+    await client.connect();
+    try {
+      await migrateUp(client, 'base');
+      if (options.stage !== 'base') await migrateUp(client, options.stage);
+    } finally {
+      await client.end();
+    }
+    const pool = new pg.Pool({ connectionString: scratch.url, max: options.poolMax ?? 4 });
+    pool.on('error', () => {});
+    const db = scratch;
+    return {
+      server,
+      scratch: db,
+      pool,
+      async close(closeOptions = {}) {
+        await pool.end().catch(() => {});
+        if (!closeOptions.keep) await db.drop().catch(() => {});
+        await server.stop();
+      },
+    };
+  } catch (error) {
+    await scratch?.drop().catch(() => {});
+    await server.stop();
+    throw error;
+  }
+}
