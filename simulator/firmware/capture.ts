@@ -3,7 +3,7 @@
 import type { SensorData } from '../protocol/messages.ts';
 import type { CapturedImageInfo } from './effects.ts';
 import { drawImageSizeBytes, sha256Hex, synthesizeJpeg } from './image.ts';
-import { mixSeed } from './prng.ts';
+import { mixSeed } from '../random/prng.ts';
 import type { FirmwareConfig, PersistentState, QueuedImage } from './state.ts';
 
 /** `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) as firmware v3.5.0 sends it; never throws. */

@@ -8,7 +8,7 @@ import {
   sha256Hex,
   synthesizeJpeg,
 } from './image.ts';
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../random/prng.ts';
 import { concat } from './test-support.ts';
 
 function eoiPositions(bytes: Uint8Array): number[] {

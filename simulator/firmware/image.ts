@@ -1,7 +1,7 @@
 // Synthetic JPEG images: deterministic per seed, with the markers the pipeline and checker look at
 // (PROTOCOL.md §1: chunk 0 starts `FF D8 FF`, the assembled image ends `FF D9`; ARCHITECTURE.md §3 I3).
 import { createHash } from 'node:crypto';
-import { mixSeed } from './prng.ts';
+import { mixSeed } from '../random/prng.ts';
 
 /** SOI + a JFIF APP0 segment (length 16, version 1.1, no density units, 1:1, no thumbnail). */
 const JFIF_HEADER: readonly number[] = [

@@ -35,4 +35,4 @@ export {
 export { captureImage, capturedInfo, drawSensorData, formatCaptureTimestamp } from './capture.ts';
 export type { Capture } from './capture.ts';
 export { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
-export { mixSeed, mulberry32 } from './prng.ts';
+export { mixSeed, mulberry32 } from '../random/prng.ts';

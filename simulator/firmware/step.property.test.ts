@@ -5,7 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { ServerMessage } from '../protocol/messages.ts';
 import type { FirmwareInput } from './inputs.ts';
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../random/prng.ts';
 import { initialState, makeFirmwareConfig } from './state.ts';
 import { step } from './step.ts';
 import { DEVICE_ID, T0 } from './test-support.ts';

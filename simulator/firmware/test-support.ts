@@ -2,7 +2,7 @@
 import type { Chunk, DeviceMessage, Hello, Metadata, ServerMessage } from '../protocol/messages.ts';
 import type { FirmwareEffect } from './effects.ts';
 import type { FirmwareInput } from './inputs.ts';
-import { mulberry32 } from './prng.ts';
+import { mulberry32 } from '../random/prng.ts';
 import { initialState, makeFirmwareConfig } from './state.ts';
 import type { FirmwareConfigOptions, FirmwareState } from './state.ts';
 import { step } from './step.ts';

@@ -13,8 +13,8 @@ export interface Rng {
   readonly seed: number;
 }
 
-/** mulberry32: tiny, fast, good enough for simulation (not for cryptography). */
-function mulberry32(seed: number): () => number {
+/** mulberry32: a seeded generator of floats in [0, 1). Tiny and fast; good for simulation, not cryptography. */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -23,6 +23,14 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A 32-bit avalanche hash (murmur3 finaliser) of two 32-bit values: forks a stream seed from a parent seed. */
+export function mixSeed(a: number, b: number): number {
+  let h = (Math.imul(a | 0, 0x9e3779b1) ^ (b | 0)) >>> 0;
+  h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return (h ^ (h >>> 16)) >>> 0;
 }
 
 /** FNV-1a of the label mixed with the parent seed. */
