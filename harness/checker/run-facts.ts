@@ -1,0 +1,195 @@
+// What the history says happened, derived once and purely (no I/O) for every invariant: captures, what devices
+// sent, dequeued and ended with, what the harness observed of ACKs, what the pipeline reported, and which metadata
+// sends re-announced an image already settled. Events are taken in `seq` order (the history's total order,
+// ARCHITECTURE.md §6), whatever order the array holds them in. MACs are normalised (PROTOCOL.md §1).
+import type { CaptureRecord, HistoryEvent } from '../history/events.ts';
+import { normalizeMac } from './db.ts';
+
+export interface CaptureFact extends CaptureRecord {
+  readonly seq: number;
+}
+
+/** A device-side event about one image: a metadata send or a dequeue. */
+export interface ImageEventFact {
+  readonly mac: string;
+  readonly imageName: string;
+  readonly sha256: string;
+  readonly seq: number;
+}
+
+export interface AckFact extends ImageEventFact {
+  readonly storedComplete: boolean;
+}
+
+export interface FinalQueueFact {
+  readonly mac: string;
+  readonly queued: readonly string[];
+  readonly seq: number;
+}
+
+export type PipelineStepFact =
+  | {
+      readonly kind: 'committed';
+      readonly mac: string;
+      readonly imageName: string;
+      readonly imageId: string;
+      readonly seq: number;
+    }
+  | { readonly kind: 'acked'; readonly mac: string; readonly imageName: string; readonly seq: number };
+
+/**
+ * A device announced (sent metadata for) an image it had already settled: one it had dequeued, or whose ACK_OK the
+ * harness observed while the image was complete (I6).
+ */
+export interface ReannouncementFact {
+  readonly mac: string;
+  readonly imageName: string;
+  readonly sha256: string;
+  /** How many metadata sends came after the image was settled. */
+  readonly sends: number;
+  readonly firstSeq: number;
+  /** The first event that settled the image, and its seq. */
+  readonly settledBy: 'device_dequeued' | 'ack_observed';
+  readonly settledSeq: number;
+}
+
+export interface RunFacts {
+  /** Every device named by a device-side event, normalised. */
+  readonly macs: readonly string[];
+  readonly captures: readonly CaptureFact[];
+  readonly metadataSends: readonly ImageEventFact[];
+  readonly dequeued: readonly ImageEventFact[];
+  readonly acks: readonly AckFact[];
+  /** The last device_final of each device that has one; empty when the run never reached its end. */
+  readonly finalQueues: readonly FinalQueueFact[];
+  /** pipeline_committed and pipeline_acked, in seq order. */
+  readonly pipelineSteps: readonly PipelineStepFact[];
+  readonly reannouncements: readonly ReannouncementFact[];
+}
+
+/** `mac|sha256`: one capture of one device. */
+export function imageKey(mac: string, sha256: string): string {
+  return `${mac}|${sha256}`;
+}
+
+export function runFacts(history: readonly HistoryEvent[]): RunFacts {
+  const events = [...history].sort((a, b) => a.seq - b.seq);
+  const macs = new Set<string>();
+  const captures: CaptureFact[] = [];
+  const metadataSends: ImageEventFact[] = [];
+  const dequeued: ImageEventFact[] = [];
+  const acks: AckFact[] = [];
+  const finals = new Map<string, FinalQueueFact>();
+  const pipelineSteps: PipelineStepFact[] = [];
+  /** First settling event per image. */
+  const settled = new Map<string, { by: ReannouncementFact['settledBy']; seq: number }>();
+  const reannounced = new Map<string, ReannouncementFact>();
+
+  const settle = (mac: string, sha256: string, by: ReannouncementFact['settledBy'], seq: number) => {
+    const key = imageKey(mac, sha256);
+    if (!settled.has(key)) settled.set(key, { by, seq });
+  };
+
+  for (const event of events) {
+    const { seq } = event;
+    switch (event.type) {
+      case 'device_wake':
+      case 'device_sleep':
+      case 'device_gave_up':
+        macs.add(normalizeMac(event.mac));
+        break;
+      case 'device_captured': {
+        const mac = normalizeMac(event.capture.mac);
+        macs.add(mac);
+        captures.push({ ...event.capture, mac, seq });
+        break;
+      }
+      case 'device_sent_metadata': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        metadataSends.push({ mac, imageName: event.imageName, sha256: event.sha256, seq });
+        const key = imageKey(mac, event.sha256);
+        const settledBy = settled.get(key);
+        if (settledBy !== undefined) {
+          const seen = reannounced.get(key);
+          reannounced.set(
+            key,
+            seen !== undefined
+              ? { ...seen, sends: seen.sends + 1 }
+              : {
+                  mac,
+                  imageName: event.imageName,
+                  sha256: event.sha256,
+                  sends: 1,
+                  firstSeq: seq,
+                  settledBy: settledBy.by,
+                  settledSeq: settledBy.seq,
+                },
+          );
+        }
+        break;
+      }
+      case 'device_dequeued': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        dequeued.push({ mac, imageName: event.imageName, sha256: event.sha256, seq });
+        settle(mac, event.sha256, 'device_dequeued', seq);
+        break;
+      }
+      case 'ack_observed': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        acks.push({ mac, imageName: event.imageName, sha256: event.sha256, storedComplete: event.storedComplete, seq });
+        if (event.storedComplete) settle(mac, event.sha256, 'ack_observed', seq);
+        break;
+      }
+      case 'device_final': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        finals.set(mac, { mac, queued: [...(event.queued ?? [])], seq });
+        break;
+      }
+      case 'pipeline_committed':
+        pipelineSteps.push({
+          kind: 'committed',
+          mac: normalizeMac(event.mac),
+          imageName: event.imageName,
+          imageId: event.imageId,
+          seq,
+        });
+        break;
+      case 'pipeline_acked':
+        pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
+        break;
+      default:
+        break;
+    }
+  }
+
+  return {
+    macs: [...macs].sort(),
+    captures,
+    metadataSends,
+    dequeued,
+    acks,
+    finalQueues: [...finals.values()].sort((a, b) => a.seq - b.seq),
+    pipelineSteps,
+    reannouncements: [...reannounced.values()].sort((a, b) => a.firstSeq - b.firstSeq),
+  };
+}
+
+/** One entry per distinct (mac, sha256), the first occurrence kept. */
+export function distinctImages<T extends { readonly mac: string; readonly sha256: string }>(items: readonly T[]): T[] {
+  const seen = new Set<string>();
+  return items.filter((item) => {
+    const key = imageKey(item.mac, item.sha256);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** The capture of (mac, sha256), if the history recorded it. */
+export function captureOf(facts: RunFacts, mac: string, sha256: string): CaptureFact | undefined {
+  return facts.captures.find((c) => c.mac === mac && c.sha256 === sha256);
+}
