@@ -105,11 +105,14 @@ DECLARE
   v_image_id uuid;
   v_status text;
   v_received integer;
-  v_image_size integer := NULLIF(p_telemetry_data ->> 'image_size', '')::integer;
-  v_total integer := COALESCE(NULLIF(p_telemetry_data ->> 'total_chunks', ''),
-                              NULLIF(p_telemetry_data ->> 'total_chunk_count', ''),
-                              NULLIF(p_telemetry_data ->> 'total_chunks_count', ''))::integer;
+  v_image_size integer;
+  v_total integer;
 BEGIN
+  -- Parsed here, not in DECLARE, so a bad number is answered by the EXCEPTION clause below like any other error.
+  v_image_size := NULLIF(p_telemetry_data ->> 'image_size', '')::integer;
+  v_total := COALESCE(NULLIF(p_telemetry_data ->> 'total_chunks', ''),
+                      NULLIF(p_telemetry_data ->> 'total_chunk_count', ''),
+                      NULLIF(p_telemetry_data ->> 'total_chunks_count', ''))::integer;
   SELECT * INTO v_device FROM devices WHERE device_id = p_device_id;
   IF NOT FOUND THEN
     RETURN jsonb_build_object('success', false, 'error', 'device_not_found',

@@ -1,0 +1,76 @@
+// The MQTT adapter: one client, QoS 1 subscriptions, publish, and backpressure. mqtt.js emits 'message' and then
+// calls handleMessage(packet, done); holding `done` back stops it reading the next packet (and delays the PUBACK),
+// so when the pipeline's buffers are full the broker and the TCP window hold the rest instead of our heap.
+import mqtt, { type MqttClient } from 'mqtt';
+import { errorText } from './store/pool.ts';
+
+export interface MqttLinkOptions {
+  readonly url: string;
+  readonly clientId: string;
+  readonly subscriptions: readonly string[];
+  readonly log: (line: string) => void;
+  readonly onMessage: (topic: string, payload: Buffer) => void;
+  /** True while the pipeline wants no more messages for now. */
+  readonly pressured: () => boolean;
+}
+
+export interface MqttLink {
+  publish(topic: string, payload: string): Promise<void>;
+  unsubscribe(): Promise<void>;
+  end(): Promise<void>;
+}
+
+const CONNECT_TIMEOUT_MS = 10_000;
+const PRESSURE_POLL_MS = 5;
+
+export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
+  let client: MqttClient;
+  try {
+    client = await mqtt.connectAsync(
+      o.url,
+      { clientId: o.clientId, clean: true, reconnectPeriod: 1000, connectTimeout: CONNECT_TIMEOUT_MS, keepalive: 30 },
+      false,
+    );
+  } catch (error) {
+    throw new Error(`pipeline: cannot connect to the MQTT broker at ${o.url}: ${errorText(error)}`);
+  }
+  client.on('error', (error) => o.log(`pipeline: MQTT error: ${errorText(error)}`));
+  client.on('offline', () => o.log('pipeline: MQTT connection lost, reconnecting'));
+  client.on('message', (topic, payload) => {
+    try {
+      o.onMessage(topic, payload);
+    } catch (error) {
+      o.log(`pipeline: message handler failed on ${topic}: ${errorText(error)}`);
+    }
+  });
+  client.handleMessage = (_packet, done) => {
+    if (!o.pressured()) {
+      done();
+      return;
+    }
+    const wait = (): void => {
+      if (o.pressured()) setTimeout(wait, PRESSURE_POLL_MS);
+      else done();
+    };
+    setTimeout(wait, PRESSURE_POLL_MS);
+  };
+  const granted = await client.subscribeAsync([...o.subscriptions], { qos: 1 });
+  const refused = granted.filter((g) => g.qos === 128);
+  if (refused.length > 0) {
+    await client.endAsync(true).catch(() => {});
+    throw new Error(`pipeline: the broker refused the subscriptions ${refused.map((g) => g.topic).join(', ')}`);
+  }
+  return {
+    async publish(topic, payload) {
+      await client.publishAsync(topic, payload, { qos: 1 });
+    },
+    async unsubscribe() {
+      if (client.connected) await client.unsubscribeAsync([...o.subscriptions]);
+    },
+    async end() {
+      const graceful = client.endAsync().then(() => true);
+      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
+      if (!(await Promise.race([graceful, timeout]))) await client.endAsync(true);
+    },
+  };
+}

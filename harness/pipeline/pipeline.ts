@@ -1,0 +1,668 @@
+// The reference ingestion service, profile `fixed` (ARCHITECTURE.md §1, §5): MQTT in, decisions from the pure core
+// (core/), durable facts in Postgres (store/), replies out. This file only wires them: per-device lanes for order,
+// the chunk batcher for throughput, the completer for ack-after-commit, the sweeper for missing chunks.
+import type pg from 'pg';
+import {
+  decodeDeviceMessage,
+  encodeServerMessage,
+  formatWakeTime,
+  parseDeviceTimestamp,
+  parseTopic,
+  serverSubscriptions,
+  type Chunk,
+  type DecodeOptions,
+  type Hello,
+  type Metadata,
+  type RejectCode,
+  type ServerMessage,
+  type Telemetry,
+  type Topic,
+} from '../../simulator/protocol/index.ts';
+import { decideChunk } from './core/chunk.ts';
+import { decideHello } from './core/hello.ts';
+import { decideMetadata, metadataRecord } from './core/metadata.ts';
+import { storedNameCandidates } from './core/names.ts';
+import { defaultNextWakeMs } from './core/schedule.ts';
+import { ChunkBatcher, type ChunkBatch } from './chunk-batcher.ts';
+import { Completer } from './completer.ts';
+import { DeliveryLag } from './delivery-lag.ts';
+import { DeviceDirectory } from './device-directory.ts';
+import { Lanes } from './lanes.ts';
+import { connectMqttLink, type MqttLink } from './mqtt-link.ts';
+import type { ResolvedOptions } from './options.ts';
+import { RejectionRecorder } from './rejection-recorder.ts';
+import { emptyStats, snapshotStats, type PipelineStats } from './stats.ts';
+import { storedChunkIds, writeChunks, type ImageProgress } from './store/chunks.ts';
+import { completeImages, type CompletionOutcome, type CompletionRequest } from './store/completion.ts';
+import { touchDevices, type DeviceSighting } from './store/devices.ts';
+import {
+  findImagesMany,
+  findRoute,
+  logDuplicate,
+  logNameReuse,
+  openTransfers,
+  upsertRoute,
+  type ImageLookup,
+  type OpenRequest,
+  type OpenResult,
+  type TransferRoute,
+} from './store/images.ts';
+import { GroupCall } from './group-call.ts';
+import type { ImageFacts } from './core/facts.ts';
+import { errorText, withRetry } from './store/pool.ts';
+import { insertRejections } from './store/rejections.ts';
+import { MissingChunksSweeper } from './sweeper.ts';
+import { RouteCache, routeKey, Transfer, type TransferState } from './transfers.ts';
+
+/** Pipeline-side rejection codes beyond the codec's (RejectCode). */
+export type PipelineRejectCode = RejectCode | 'name_reuse_exhausted' | 'internal_error';
+
+const CHUNK_BATCH_ROWS_MAX = 2000;
+/** Completions queued at once (they are written in batches of COMPLETION_BATCH_MAX, one batch at a time). */
+const COMPLETIONS_CONCURRENT_MAX = 10_000;
+const COMPLETION_BATCH_MAX = 200;
+const FLUSH_ATTEMPTS = 4;
+const COMPLETION_ATTEMPTS = 3;
+/** Above these, the MQTT link stops reading (mqtt-link.ts). */
+const BUFFERED_ROWS_HIGH = 20_000;
+const LANE_TASKS_HIGH = 20_000;
+const EXCERPT_CHARS = 200;
+const STOP_IDLE_TIMEOUT_MS = 15_000;
+
+export class PipelineService {
+  private readonly counters: PipelineStats = emptyStats();
+  private readonly lanes: Lanes;
+  private readonly routes = new RouteCache();
+  private readonly devices: DeviceDirectory;
+  private readonly batcher: ChunkBatcher;
+  private readonly completer: Completer;
+  private readonly sweeper: MissingChunksSweeper;
+  private readonly recorder: RejectionRecorder;
+  // Natural batching of the per-message database calls (group-call.ts).
+  private readonly lookups: GroupCall<ImageLookup, Map<string, ImageFacts>>;
+  private readonly opens: GroupCall<OpenRequest, OpenResult>;
+  private readonly touches: GroupCall<DeviceSighting, true>;
+  private readonly completions: GroupCall<CompletionRequest, CompletionOutcome>;
+  private readonly publishes = new Set<Promise<void>>();
+  private readonly decodeOptions: DecodeOptions;
+  private readonly deliveryLag: DeliveryLag;
+  private link: MqttLink | undefined;
+  private stopped: Promise<void> | undefined;
+
+  constructor(
+    private readonly o: ResolvedOptions,
+    private readonly pool: pg.Pool,
+  ) {
+    this.decodeOptions = { chunkIdBase: o.chunkIdBase };
+    this.deliveryLag = new DeliveryLag(o.missingChunksIdleMs);
+    this.lanes = new Lanes((key, error) =>
+      this.o.log(`pipeline: unexpected error for device ${key}: ${errorText(error)}`),
+    );
+    this.devices = new DeviceDirectory(pool, (n) => (this.counters.devicesProvisioned += n), o.log);
+    this.batcher = new ChunkBatcher({
+      write: (batch) =>
+        withRetry(
+          FLUSH_ATTEMPTS,
+          () => writeChunks(pool, batch),
+          (error, attempt) =>
+            this.o.log(
+              `pipeline: writing ${batch.chunkIds.length} chunks failed (attempt ${attempt}), retrying: ${errorText(error)}`,
+            ),
+        ),
+      flushIntervalMs: o.flushIntervalMs,
+      maxRows: CHUNK_BATCH_ROWS_MAX,
+      onFlushed: (batch, progress) => this.onFlushed(batch, progress),
+      onFailed: (batch, error) => this.onFlushFailed(batch, error),
+    });
+    this.completer = new Completer((t) => this.complete(t), COMPLETIONS_CONCURRENT_MAX);
+    this.lookups = new GroupCall((reqs) => findImagesMany(pool, reqs), { maxBatch: 500, concurrency: 2 });
+    // A device has one metadata in flight at a time (lanes), so concurrent batches never touch the same rows.
+    this.opens = new GroupCall((reqs) => openTransfers(pool, reqs), { maxBatch: 200, concurrency: 2 });
+    this.touches = new GroupCall(
+      async (reqs) => {
+        await touchDevices(pool, reqs);
+        return reqs.map(() => true as const);
+      },
+      { maxBatch: 500, concurrency: 1 },
+    );
+    // One batch at a time: a batch locks its image rows in order, but the devices rows it stamps in any order.
+    this.completions = new GroupCall(
+      (reqs) =>
+        withRetry(
+          COMPLETION_ATTEMPTS,
+          () => completeImages(pool, reqs),
+          (error, attempt) =>
+            this.o.log(`pipeline: completing ${reqs.length} images failed (attempt ${attempt}): ${errorText(error)}`),
+        ),
+      { maxBatch: COMPLETION_BATCH_MAX, concurrency: 1 },
+    );
+    this.sweeper = new MissingChunksSweeper({
+      transfers: () => this.routes.values(),
+      storedChunkIds: (ids) => storedChunkIds(pool, ids),
+      idleMs: () =>
+        o.missingChunksIdleMs + Math.min(2 * this.deliveryLag.currentMs(o.now()), 10 * o.missingChunksIdleMs),
+      requestsMax: o.missingChunksRequestsMax,
+      now: o.now,
+      requestMissing: (t, ids) => this.requestMissing(t, ids),
+      complete: (t) => this.completer.request(t),
+      log: o.log,
+    });
+    this.recorder = new RejectionRecorder({
+      write: (rows) =>
+        withRetry(
+          3,
+          () => insertRejections(pool, rows),
+          () => {},
+        ),
+      flushIntervalMs: Math.max(o.flushIntervalMs, 50),
+      log: o.log,
+    });
+  }
+
+  async connect(): Promise<void> {
+    this.link = await connectMqttLink({
+      url: this.o.brokerUrl,
+      clientId: this.o.clientId,
+      subscriptions: this.o.subscriptions ?? serverSubscriptions(),
+      log: this.o.log,
+      onMessage: (topic, payload) => this.onMessage(topic, payload),
+      pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
+    });
+    this.sweeper.start();
+    this.o.log(`pipeline: profile ${this.o.profile}, subscribed at ${this.o.brokerUrl} as ${this.o.clientId}`);
+  }
+
+  stats(): PipelineStats {
+    return snapshotStats(this.counters);
+  }
+
+  /** Resolves when everything received so far has been handled, written and answered. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.lanes.idle();
+      await this.batcher.drain();
+      await this.completer.idle();
+      await this.sweeper.idle();
+      await Promise.allSettled([...this.publishes]);
+      await this.recorder.drain();
+      const busy =
+        this.lanes.busy ||
+        this.batcher.busy ||
+        this.completer.busy ||
+        this.sweeper.busy ||
+        this.publishes.size > 0 ||
+        this.recorder.busy;
+      if (!busy) return;
+    }
+  }
+
+  stop(): Promise<void> {
+    this.stopped ??= this.shutdown();
+    return this.stopped;
+  }
+
+  private async shutdown(): Promise<void> {
+    this.sweeper.stop();
+    const link = this.link;
+    if (link !== undefined) {
+      await withTimeout(link.unsubscribe(), 2000).catch((error: unknown) =>
+        this.o.log(`pipeline: unsubscribe failed: ${errorText(error)}`),
+      );
+    }
+    const drained = await withTimeout(this.idle(), STOP_IDLE_TIMEOUT_MS).then(
+      () => true,
+      () => false,
+    );
+    if (!drained) this.o.log('pipeline: stopping with work still in flight (database or broker not answering)');
+    if (link !== undefined) await link.end().catch(() => {});
+    await this.recorder.drain().catch(() => {});
+    await this.pool.end().catch(() => {});
+    this.o.log('pipeline: stopped');
+  }
+
+  // ---- messages -------------------------------------------------------------------------------------------------
+
+  private onMessage(topic: string, payload: Buffer): void {
+    const decoded = decodeDeviceMessage(topic, payload, this.decodeOptions);
+    if (!decoded.ok) {
+      // Under a wide subscription (`ESP32CAM/#`) our own replies come back: they are not device input.
+      if (decoded.error.code === 'unknown_topic' && isServerChannel(topic)) return;
+      this.counters.messages++;
+      this.reject(topic, payload, macOfTopic(topic), decoded.error.code, decoded.error.reason);
+      return;
+    }
+    this.counters.messages++;
+    const { topic: t, message } = decoded.value;
+    switch (message.kind) {
+      case 'chunk':
+        this.counters.chunksReceived++;
+        this.lanes.run(t.deviceId, () => this.onChunk(t, message, topic, payload));
+        return;
+      case 'metadata':
+        this.counters.metadata++;
+        this.lanes.run(t.deviceId, () =>
+          this.guard(topic, payload, t, () => this.onMetadata(t, message, topic, payload)),
+        );
+        return;
+      case 'hello':
+        this.counters.hellos++;
+        this.lanes.run(t.deviceId, () => this.guard(topic, payload, t, () => this.onHello(t, message)));
+        return;
+      case 'telemetry':
+        this.lanes.run(t.deviceId, () => this.guard(topic, payload, t, () => this.onTelemetry(t, message)));
+        return;
+    }
+  }
+
+  /** Any exception inside a handler becomes a recorded rejection of that message; the pipeline goes on. */
+  private async guard(topic: string, payload: Buffer, t: Topic, work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (error) {
+      this.reject(topic, payload, t.deviceId, 'internal_error', `handler failed: ${errorText(error)}`);
+    }
+  }
+
+  private async onHello(t: Topic, hello: Hello): Promise<void> {
+    const deviceId = await this.devices.ensure(t.deviceId);
+    await this.touches.call({
+      deviceId,
+      firmwareVersion: hello.firmware_version,
+      hardwareVersion: hello.hardware_version,
+      batteryVoltage: hello.battery_voltage,
+      wifiRssi: hello.wifi_rssi,
+    });
+    this.send(t.deviceId, t.dialect, decideHello(hello));
+  }
+
+  private async onTelemetry(t: Topic, telemetry: Telemetry): Promise<void> {
+    const deviceId = await this.devices.ensure(t.deviceId);
+    await this.touches.call({ deviceId, batteryVoltage: telemetry.battery_voltage, wifiRssi: telemetry.wifi_rssi });
+  }
+
+  private async onMetadata(t: Topic, m: Metadata, topic: string, payload: Buffer): Promise<void> {
+    const mac = t.deviceId;
+    if (m.timestamp.includes('\u0000')) {
+      this.reject(topic, payload, mac, 'bad_field', 'timestamp contains NUL, which the database cannot store');
+      return;
+    }
+    const deviceId = await this.devices.ensure(mac);
+    const rows = await this.lookups.call({
+      deviceId,
+      names: storedNameCandidates(m.image_name, m.timestamp, m.image_size),
+    });
+    const decision = decideMetadata(m, rows);
+    const key = routeKey(mac, m.image_name);
+    this.routes.clearAbsent(key);
+    if (decision.kind === 'reject') {
+      this.reject(topic, payload, mac, decision.code, decision.reason);
+      return;
+    }
+    const now = this.o.now();
+    const storedName = decision.kind === 'create' ? decision.storedName : decision.image.imageName;
+    const captureTime = parseDeviceTimestamp(m.timestamp, now);
+    const record = metadataRecord(m, { dialect: t.dialect, captureTime, storedName });
+    const route: TransferRoute = {
+      deviceId,
+      wireName: m.image_name,
+      captureTimestamp: m.timestamp,
+      imageSize: m.image_size,
+      totalChunks: m.total_chunk_count,
+    };
+    if (decision.kind === 'duplicate') {
+      await this.acceptDuplicate(t, m, route, decision.image.imageId, storedName, record);
+      return;
+    }
+    const opened = await this.opens.call({
+      route,
+      storedName,
+      capturedAtIso: new Date(captureTime.ms).toISOString(),
+      metadata: record,
+      existingImageId: decision.kind === 'resume' ? decision.image.imageId : null,
+    });
+    if (!opened.ok) {
+      throw new Error(`fn_wake_ingestion_handler refused ${storedName}: ${opened.code} ${opened.message}`.trim());
+    }
+    if (opened.alreadyComplete) {
+      // Completed by another writer between our read and the handler call: this metadata is a re-send.
+      await this.acceptDuplicate(t, m, route, opened.imageId, storedName, record);
+      return;
+    }
+    const tr = this.bindTransfer(key, t, route, storedName, opened.imageId, m.max_chunk_size, 'receiving');
+    tr.missingRequests = 0;
+    tr.lastActivityMs = now;
+    if (decision.kind === 'create' && decision.reused !== undefined) {
+      this.counters.namesReused++;
+      this.o.log(
+        `pipeline: ${mac} reused the name ${m.image_name} for a new capture (${m.timestamp}); stored as ${storedName}`,
+      );
+      await logNameReuse(this.pool, deviceId, decision.reused.imageId, record);
+    }
+    // Resume with every chunk already stored (e.g. the pipeline stopped between the last chunk and completion).
+    if (opened.receivedChunks >= m.total_chunk_count) this.completer.request(tr);
+  }
+
+  private async acceptDuplicate(
+    t: Topic,
+    m: Metadata,
+    route: TransferRoute,
+    imageId: string,
+    storedName: string,
+    record: Record<string, unknown>,
+  ): Promise<void> {
+    const logId = await logDuplicate(this.pool, route.deviceId, storedName, record);
+    if (logId === null) this.o.log(`pipeline: fn_log_duplicate_image did not log ${t.deviceId} ${storedName}`);
+    await upsertRoute(this.pool, route, imageId);
+    this.counters.duplicatesLogged++;
+    this.o.history?.append({ type: 'pipeline_duplicate_logged', mac: t.deviceId, imageName: m.image_name });
+    const tr = this.bindTransfer(
+      routeKey(t.deviceId, m.image_name),
+      t,
+      route,
+      storedName,
+      imageId,
+      m.max_chunk_size,
+      'complete',
+    );
+    // The device dequeues an image only on ACK_OK (PROTOCOL.md §1): a re-send of a stored image is acknowledged.
+    this.sendAck(tr, this.o.nextWakeMs(tr.mac, this.o.now()));
+  }
+
+  /** The cached transfer of this route, kept when it is the same image row (its known-chunk map stays valid). */
+  private bindTransfer(
+    key: string,
+    t: Topic,
+    route: TransferRoute,
+    storedName: string,
+    imageId: string,
+    chunkBytes: number | null,
+    state: TransferState,
+  ): Transfer {
+    const cached = this.routes.get(key);
+    if (cached !== undefined && cached.imageId === imageId && cached.totalChunks === route.totalChunks) {
+      cached.dialect = t.dialect;
+      if (state === 'complete') cached.state = 'complete';
+      else if (cached.state === 'failed') cached.state = 'receiving';
+      return cached;
+    }
+    const tr = new Transfer(
+      t.deviceId,
+      t.dialect,
+      route.deviceId,
+      route.wireName,
+      storedName,
+      imageId,
+      route.captureTimestamp,
+      route.imageSize,
+      route.totalChunks,
+      chunkBytes,
+      state,
+      this.o.now(),
+    );
+    this.routes.set(key, tr);
+    return tr;
+  }
+
+  // ---- chunks (the hot path: no promise, no database round trip when the route is cached) ----------------------
+
+  private onChunk(t: Topic, c: Chunk, topic: string, payload: Buffer): void | Promise<void> {
+    try {
+      return this.routeChunk(t, c, topic, payload);
+    } catch (error) {
+      this.reject(topic, payload, t.deviceId, 'internal_error', `chunk handler failed: ${errorText(error)}`);
+    }
+  }
+
+  private routeChunk(t: Topic, c: Chunk, topic: string, payload: Buffer): void | Promise<void> {
+    const key = routeKey(t.deviceId, c.image_name);
+    const tr = this.routes.get(key);
+    if (tr !== undefined) {
+      this.acceptChunk(tr, t, c, topic, payload);
+      return;
+    }
+    if (this.routes.isKnownAbsent(key, this.o.now())) {
+      this.rejectChunkWithoutRoute(t, c, topic, payload);
+      return;
+    }
+    return this.loadRoute(t, c.image_name, key).then(
+      (loaded) => {
+        try {
+          if (loaded === undefined) {
+            this.routes.markAbsent(key, this.o.now());
+            this.rejectChunkWithoutRoute(t, c, topic, payload);
+          } else this.acceptChunk(loaded, t, c, topic, payload);
+        } catch (error) {
+          this.reject(topic, payload, t.deviceId, 'internal_error', `chunk handler failed: ${errorText(error)}`);
+        }
+      },
+      (error: unknown) =>
+        this.reject(topic, payload, t.deviceId, 'internal_error', `route lookup failed: ${errorText(error)}`),
+    );
+  }
+
+  private acceptChunk(tr: Transfer, t: Topic, c: Chunk, topic: string, payload: Buffer): void {
+    const now = this.o.now();
+    if (tr.missingRequests === 0) this.deliveryLag.observe(now - tr.lastActivityMs, now);
+    tr.lastActivityMs = now;
+    const decision = decideChunk(tr, c.chunk_id, c.payload.byteLength);
+    if (decision.kind === 'reject') {
+      this.reject(topic, payload, t.deviceId, decision.code, `${c.image_name}: ${decision.reason}`);
+      return;
+    }
+    if (tr.state === 'complete' || tr.state === 'failed' || tr.known[c.chunk_id] === 1) {
+      this.counters.chunksDuplicate++;
+      return;
+    }
+    tr.known[c.chunk_id] = 1;
+    this.batcher.add(tr, c.chunk_id, c.payload);
+  }
+
+  private rejectChunkWithoutRoute(t: Topic, c: Chunk, topic: string, payload: Buffer): void {
+    this.reject(
+      topic,
+      payload,
+      t.deviceId,
+      'chunk_before_metadata',
+      `chunk ${c.chunk_id} of ${c.image_name}: no metadata for this image from ${t.deviceId}`,
+    );
+  }
+
+  /** A route this process has not seen (e.g. after a restart), from image_transfers. */
+  private async loadRoute(t: Topic, wireName: string, key: string): Promise<Transfer | undefined> {
+    const r = await findRoute(this.pool, t.deviceId, wireName);
+    if (r === undefined) return undefined;
+    const cached = this.routes.get(key); // metadata may have bound it meanwhile
+    if (cached !== undefined) return cached;
+    const state: TransferState = r.status === 'complete' ? 'complete' : r.status === 'failed' ? 'failed' : 'receiving';
+    const dialect = r.dialect === 'spec' || r.dialect === 'fw350' ? r.dialect : t.dialect;
+    const tr = new Transfer(
+      t.deviceId,
+      dialect,
+      r.deviceId,
+      wireName,
+      r.storedName,
+      r.imageId,
+      r.captureTimestamp,
+      r.imageSize,
+      r.totalChunks,
+      r.chunkBytes,
+      state,
+      this.o.now(),
+    );
+    this.routes.set(key, tr);
+    return tr;
+  }
+
+  private onFlushed(batch: ChunkBatch, progress: readonly ImageProgress[]): void {
+    let inserted = 0;
+    let finished: Set<string> | undefined;
+    for (const p of progress) {
+      inserted += p.inserted;
+      if (p.status !== 'complete' && p.totalChunks !== null && p.receivedChunks >= p.totalChunks) {
+        (finished ??= new Set()).add(p.imageId);
+      }
+    }
+    this.counters.chunksStored += inserted;
+    this.counters.chunksDuplicate += batch.chunkIds.length - inserted;
+    if (finished === undefined) return;
+    for (const tr of batch.transfers) {
+      if (finished.has(tr.imageId)) {
+        finished.delete(tr.imageId);
+        this.completer.request(tr);
+      }
+    }
+  }
+
+  private onFlushFailed(batch: ChunkBatch, error: unknown): void {
+    this.counters.flushesFailed++;
+    this.o.log(
+      `pipeline: ${batch.chunkIds.length} chunks could not be written after ${FLUSH_ATTEMPTS} attempts (${errorText(error)}); ` +
+        'they will be asked for again',
+    );
+    for (let i = 0; i < batch.transfers.length; i++) {
+      const tr = batch.transfers[i];
+      const id = batch.chunkIds[i];
+      if (tr !== undefined && id !== undefined) tr.known[id] = 0;
+    }
+  }
+
+  // ---- completion and replies ------------------------------------------------------------------------------------
+
+  private async complete(tr: Transfer): Promise<void> {
+    const wakeMs = this.o.nextWakeMs(tr.mac, this.o.now());
+    let outcome: CompletionOutcome;
+    try {
+      outcome = await this.completions.call({ imageId: tr.imageId, nextWakeAtIso: isoOrNull(wakeMs) });
+    } catch (error) {
+      tr.state = 'receiving'; // the sweeper will try again
+      this.o.log(`pipeline: could not complete ${tr.mac} ${tr.storedName}: ${errorText(error)}`);
+      return;
+    }
+    switch (outcome.kind) {
+      case 'completed':
+        tr.state = 'complete';
+        this.counters.imagesCompleted++;
+        this.o.history?.append({
+          type: 'pipeline_committed',
+          mac: tr.mac,
+          imageName: tr.wireName,
+          imageId: tr.imageId,
+        });
+        this.sendAck(tr, wakeMs);
+        return;
+      case 'already_complete':
+        tr.state = 'complete';
+        this.sendAck(tr, wakeMs);
+        return;
+      case 'incomplete':
+        tr.state = 'receiving';
+        return;
+      case 'invalid':
+        tr.state = 'failed';
+        this.counters.imagesFailed++;
+        this.o.log(
+          `pipeline: ${tr.mac} ${tr.storedName} failed verification (error_code ${outcome.errorCode}): ${outcome.reason}; not acknowledged`,
+        );
+        return;
+      case 'gone':
+        tr.state = 'failed';
+        this.o.log(`pipeline: ${tr.mac} ${tr.storedName}: image row ${tr.imageId} no longer exists`);
+        return;
+    }
+  }
+
+  /** ACK_OK only ever follows the commit that made the image complete (I7): callers hold that guarantee. */
+  private sendAck(tr: Transfer, wakeMs: number): void {
+    const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(tr.mac, this.o.now());
+    const message: ServerMessage = { kind: 'ack_ok', image_name: tr.wireName, next_wake_time: formatWakeTime(at) };
+    this.send(tr.mac, tr.dialect, message, () => {
+      this.counters.acksSent++;
+      this.o.history?.append({ type: 'pipeline_acked', mac: tr.mac, imageName: tr.wireName });
+    });
+  }
+
+  private requestMissing(tr: Transfer, ids: readonly number[]): void {
+    this.counters.missingRequests++;
+    this.o.history?.append({
+      type: 'pipeline_missing_requested',
+      mac: tr.mac,
+      imageName: tr.wireName,
+      chunkIds: [...ids],
+    });
+    this.send(tr.mac, tr.dialect, { kind: 'missing_chunks', image_name: tr.wireName, missing_chunks: ids });
+  }
+
+  private send(mac: string, dialect: Topic['dialect'], message: ServerMessage, onSent?: () => void): void {
+    const link = this.link;
+    if (link === undefined) return;
+    const wire = encodeServerMessage(mac, message, dialect, { chunkIdBase: this.o.chunkIdBase });
+    const p: Promise<void> = link.publish(wire.topic, wire.payload).then(
+      () => onSent?.(),
+      (error: unknown) => this.o.log(`pipeline: publish on ${wire.topic} failed: ${errorText(error)}`),
+    );
+    const tracked = p.finally(() => this.publishes.delete(tracked));
+    this.publishes.add(tracked);
+  }
+
+  // ---- rejections ------------------------------------------------------------------------------------------------
+
+  private reject(topic: string, payload: Buffer, mac: string | null, code: PipelineRejectCode, reason: string): void {
+    this.counters.rejected++;
+    this.counters.rejections[code] = (this.counters.rejections[code] ?? 0) + 1;
+    this.o.history?.append({ type: 'pipeline_rejected', topic, code, reason });
+    this.o.log(`pipeline: rejected ${code} on ${topic}: ${reason}`);
+    this.recorder.add({
+      topic: noNul(topic),
+      deviceMac: mac,
+      code,
+      reason: noNul(reason),
+      payloadBytes: payload.byteLength,
+      payloadExcerpt: excerpt(payload),
+    });
+  }
+}
+
+function isServerChannel(topic: string): boolean {
+  const t = parseTopic(topic);
+  return t.ok && (t.value.channel === 'cmd' || t.value.channel === 'ack');
+}
+
+function macOfTopic(topic: string): string | null {
+  const t = parseTopic(topic);
+  return t.ok ? t.value.deviceId : null;
+}
+
+/** The first characters of a payload as text (invalid UTF-8 replaced, NUL dropped: Postgres text refuses it). */
+function excerpt(payload: Buffer): string {
+  return noNul(
+    payload
+      .subarray(0, EXCERPT_CHARS * 4)
+      .toString('utf8')
+      .slice(0, EXCERPT_CHARS),
+  );
+}
+
+function noNul(s: string): string {
+  return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
+}
+
+function isoOrNull(ms: number): string | null {
+  const d = new Date(ms);
+  return Number.isFinite(d.getTime()) ? d.toISOString() : null;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(timer);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(timer);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}

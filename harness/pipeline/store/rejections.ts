@@ -1,0 +1,27 @@
+// rejected_messages: every refused message, with its code and reason (bad input is recorded, never silently
+// dropped). Written in batches.
+import type { Queryable } from './pool.ts';
+
+export interface RejectionRow {
+  readonly topic: string;
+  readonly deviceMac: string | null;
+  readonly code: string;
+  readonly reason: string;
+  readonly payloadBytes: number;
+  readonly payloadExcerpt: string;
+}
+
+export async function insertRejections(db: Queryable, rows: readonly RejectionRow[]): Promise<void> {
+  await db.query(
+    `INSERT INTO rejected_messages (topic, device_mac, code, reason, payload_bytes, payload_excerpt)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
+    [
+      rows.map((r) => r.topic),
+      rows.map((r) => r.deviceMac),
+      rows.map((r) => r.code),
+      rows.map((r) => r.reason),
+      rows.map((r) => r.payloadBytes),
+      rows.map((r) => r.payloadExcerpt),
+    ],
+  );
+}

@@ -1,0 +1,93 @@
+// The missing-chunks sweeper (PROTOCOL.md §4 missing_chunks, §7.8: a real broker drops messages, so the pipeline
+// must ask for what it lacks). A transfer with chunks outstanding and no chunk for idleMs gets one request listing
+// the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
+// all stored but that is not complete (a completion that failed on a database error) is completed instead.
+import { missingChunkIds } from './core/missing.ts';
+import type { Transfer } from './transfers.ts';
+
+export interface SweeperDeps {
+  readonly transfers: () => Iterable<Transfer>;
+  readonly storedChunkIds: (imageIds: readonly string[]) => Promise<Map<string, number[]>>;
+  /** No chunk for this long → idle (the configured idle time, stretched while delivery lags). */
+  readonly idleMs: () => number;
+  readonly requestsMax: number;
+  readonly now: () => number;
+  readonly requestMissing: (t: Transfer, ids: readonly number[]) => void;
+  readonly complete: (t: Transfer) => void;
+  readonly log: (line: string) => void;
+}
+
+const SWEEP_BATCH_MAX = 500;
+
+export class MissingChunksSweeper {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(private readonly deps: SweeperDeps) {}
+
+  get busy(): boolean {
+    return this.running !== undefined;
+  }
+
+  start(): void {
+    const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.idleMs() / 4)));
+    this.timer = setInterval(() => void this.sweep(), everyMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.timer = undefined;
+  }
+
+  idle(): Promise<void> {
+    return this.running ?? Promise.resolve();
+  }
+
+  /** One pass (also callable directly). */
+  sweep(): Promise<void> {
+    if (this.running !== undefined) return this.running;
+    const due = this.dueTransfers();
+    if (due.length === 0) return Promise.resolve();
+    this.running = this.ask(due).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private dueTransfers(): Transfer[] {
+    const now = this.deps.now();
+    const idleMs = this.deps.idleMs();
+    const due: Transfer[] = [];
+    for (const t of this.deps.transfers()) {
+      if (t.state !== 'receiving' || t.buffered > 0 || t.sweeping) continue;
+      if (now - t.lastActivityMs < idleMs || t.missingRequests >= this.deps.requestsMax) continue;
+      due.push(t);
+      if (due.length >= SWEEP_BATCH_MAX) break;
+    }
+    return due;
+  }
+
+  private async ask(due: readonly Transfer[]): Promise<void> {
+    for (const t of due) t.sweeping = true;
+    const idleMs = this.deps.idleMs();
+    try {
+      const stored = await this.deps.storedChunkIds(due.map((t) => t.imageId));
+      for (const t of due) {
+        // Chunks may have arrived while the query ran: they answer the question better than the query did.
+        if (t.state !== 'receiving' || t.buffered > 0 || this.deps.now() - t.lastActivityMs < idleMs) continue;
+        const ids = stored.get(t.imageId) ?? [];
+        const missing = missingChunkIds(t.totalChunks, ids);
+        // Either way this counts as one attempt, so a transfer that cannot finish is not retried forever.
+        t.missingRequests++;
+        t.lastActivityMs = this.deps.now();
+        if (missing.length === 0) this.deps.complete(t);
+        else this.deps.requestMissing(t, missing);
+      }
+    } catch (error) {
+      this.deps.log(`pipeline: missing-chunks sweep failed: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      for (const t of due) t.sweeping = false;
+    }
+  }
+}
