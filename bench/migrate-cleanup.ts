@@ -26,7 +26,9 @@ const db = await createScratchDatabase(server, 'bench_migrate');
 const client = new pg.Client({ connectionString: db.url });
 await client.connect();
 try {
-  console.log(`server: ${server.kind} (${server.address}); ${totalRows.toLocaleString()} rows, ${groups.toLocaleString()} duplicate groups of ${copiesPerGroup}`);
+  console.log(
+    `server: ${server.kind} (${server.address}); ${totalRows.toLocaleString()} rows, ${groups.toLocaleString()} duplicate groups of ${copiesPerGroup}`,
+  );
   await applyStep(client, step('base'));
   let t = Date.now();
   // 1,000 devices; unique names fill the table, then each duplicate group gets a second copy of an existing name
@@ -66,7 +68,9 @@ try {
   await applyStep(client, step('resume'));
   const resumeMs = Date.now() - t;
   console.log(`rows after cleanup: ${left}`);
-  console.log(`cleanup: ${seconds(cleanupMs)} s for ${totalRows.toLocaleString()} rows = ${Math.round(totalRows / (cleanupMs / 1000)).toLocaleString()} rows/s (target: under 60 s)`);
+  console.log(
+    `cleanup: ${seconds(cleanupMs)} s for ${totalRows.toLocaleString()} rows = ${Math.round(totalRows / (cleanupMs / 1000)).toLocaleString()} rows/s (target: under 60 s)`,
+  );
   console.log(`resume migration: ${seconds(resumeMs)} s`);
 } finally {
   await client.end();

@@ -367,8 +367,13 @@ describe.each(databaseTargets())('migrations on $label', (target) => {
       });
 
       test('fn_wake_ingestion_handler answers bad numbers with success:false instead of raising', async () => {
-        for (const bad of [{ image_size: 'abc', total_chunk_count: 2 }, { image_size: 3_000_000_000, total_chunk_count: 2 }]) {
-          const r = (await client.query(`SELECT fn_wake_ingestion_handler($1, now(), 'bad.jpg', $2) AS r`, [device, bad])).rows[0]?.r;
+        for (const bad of [
+          { image_size: 'abc', total_chunk_count: 2 },
+          { image_size: 3_000_000_000, total_chunk_count: 2 },
+        ]) {
+          const r = (
+            await client.query(`SELECT fn_wake_ingestion_handler($1, now(), 'bad.jpg', $2) AS r`, [device, bad])
+          ).rows[0]?.r;
           expect(r).toMatchObject({ success: false });
         }
       });

@@ -37,6 +37,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
     reachable: brokerProbe.ok,
     reason: brokerProbe.ok ? 'reachable' : brokerProbe.reason,
   });
-  if (!brokerProbe.ok) console.warn(`[camfleet tests] external MQTT broker ${brokerUrl} not reachable (${brokerProbe.reason}): its suites are skipped`);
+  if (!brokerProbe.ok)
+    console.warn(
+      `[camfleet tests] external MQTT broker ${brokerUrl} not reachable (${brokerProbe.reason}): its suites are skipped`,
+    );
   return () => server.stop();
 }

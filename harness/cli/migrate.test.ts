@@ -46,7 +46,8 @@ describe('npm run migrate', () => {
   test('--help names every command; an unknown --to is a usage error', async () => {
     const help = await migrate(['--help'], {});
     expect(help.code).toBe(0);
-    for (const command of ['status', 'up', 'preview', 'verify', 'restore', 'seed-duplicates']) expect(help.stdout).toContain(command);
+    for (const command of ['status', 'up', 'preview', 'verify', 'restore', 'seed-duplicates'])
+      expect(help.stdout).toContain(command);
     expect(help.stdout).toContain('.camfleet/pgdata');
     const bad = await run('up', '--to', 'sideways');
     expect(bad.code).toBe(2);
@@ -97,7 +98,9 @@ describe('npm run migrate', () => {
 
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const backupId = (await client.query(`SELECT backup_id FROM device_images_duplicates_backup ORDER BY backup_id LIMIT 1`)).rows[0]?.backup_id as string;
+    const backupId = (
+      await client.query(`SELECT backup_id FROM device_images_duplicates_backup ORDER BY backup_id LIMIT 1`)
+    ).rows[0]?.backup_id as string;
     await client.end();
     const blocked = await run('restore', backupId);
     expect(blocked.code).toBe(1);

@@ -3,7 +3,7 @@ import './stdio.ts';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { currentStage, migrateUp, readStageStatus } from '../../schema/runner.ts';
-import { isStage, schemaSteps, stages, type Stage } from '../../schema/steps.ts';
+import { isStage, schemaSteps, stages } from '../../schema/steps.ts';
 import { readDuplicateStats } from '../migrate/duplicate-stats.ts';
 import { previewDuplicates } from '../migrate/preview.ts';
 import { isUuid, restoreBackup } from '../migrate/restore.ts';
@@ -67,13 +67,17 @@ const cli = yargs(hideBin(process.argv))
         const status = await readStageStatus(client);
         for (const step of schemaSteps) {
           const applied = status[step.stage];
-          console.log(`${applied ? '✓' : '·'} ${step.stage.padEnd(8)} ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`);
+          console.log(
+            `${applied ? '✓' : '·'} ${step.stage.padEnd(8)} ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`,
+          );
         }
         console.log(`stage: ${currentStage(status)}`);
         if (status.base) {
           const dup = await readDuplicateStats(client);
           console.log(`device_images rows: ${dup.imageRows}`);
-          console.log(`duplicate groups: ${dup.groups} (${dup.rows} rows; ${dup.rows - dup.groups} would be removed by cleanup)`);
+          console.log(
+            `duplicate groups: ${dup.groups} (${dup.rows} rows; ${dup.rows - dup.groups} would be removed by cleanup)`,
+          );
         }
         console.log(`UNIQUE (device_id, image_name) constraint: ${status.resume ? 'live' : 'absent'}`);
         return exitCodes.pass;
@@ -84,13 +88,13 @@ const cli = yargs(hideBin(process.argv))
     'apply the SQL files in order up to a stage, printing the server NOTICE/WARNING lines',
     (y: Argv<GlobalArgs>) =>
       y
-        .option('to', { type: 'string', choices: stages, default: 'resume' as Stage, describe: `target stage: ${stageHelp}` })
+        .option('to', { type: 'string', choices: stages, default: 'resume', describe: `target stage: ${stageHelp}` })
         .example('$0 up --to base', 'create the pre-migration schema (empty database, demos)')
         .example('$0 up --to cleanup', 'back up and delete duplicates')
         .example('$0 up', 'cleanup, then the resume migration'),
     (args) =>
       withTarget(args, async ({ client }) => {
-        const to = args.to;
+        const to: string = args.to;
         if (!isStage(to)) throw new Error(`unknown stage ${to}`);
         await migrateUp(client, to, {
           onStep: (step) => console.log(`-- applying ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`),
@@ -114,7 +118,16 @@ const cli = yargs(hideBin(process.argv))
         console.log(
           formatTable(
             ['device_code', 'image_name', 'status', 'chunks', 'captured_at', 'updated_at', 'image_id', 'action'],
-            rows.map((r) => [r.device_code ?? r.device_mac, r.image_name, r.status, r.chunks, r.captured_at, r.updated_at, r.image_id, r.action]),
+            rows.map((r) => [
+              r.device_code ?? r.device_mac,
+              r.image_name,
+              r.status,
+              r.chunks,
+              r.captured_at,
+              r.updated_at,
+              r.image_id,
+              r.action,
+            ]),
           ),
         );
         const keep = rows.filter((r) => r.action === '✓ KEEP').length;
@@ -136,7 +149,12 @@ const cli = yargs(hideBin(process.argv))
   .command(
     'restore <backup_id>',
     "the seed guide's restore statement for one backed-up row; says whether it came back or the constraint kept it out",
-    (y: Argv<GlobalArgs>) => y.positional('backup_id', { type: 'string', demandOption: true, describe: 'backup_id from device_images_duplicates_backup' }),
+    (y: Argv<GlobalArgs>) =>
+      y.positional('backup_id', {
+        type: 'string',
+        demandOption: true,
+        describe: 'backup_id from device_images_duplicates_backup',
+      }),
     (args) =>
       withTarget(args, async ({ client }) => {
         const id = args.backup_id;
@@ -165,7 +183,11 @@ const cli = yargs(hideBin(process.argv))
     'fill a base-stage database with duplicates like production had (41 copies of image_1.jpg on one device, pairs, ties, NULL updated_at); deterministic from --seed',
     (y: Argv<GlobalArgs>) =>
       y
-        .option('devices', { type: 'number', default: 20, describe: 'devices to create (each also gets unique images)' })
+        .option('devices', {
+          type: 'number',
+          default: 20,
+          describe: 'devices to create (each also gets unique images)',
+        })
         .option('seed', { type: 'number', default: 1, describe: 'same seed → same rows' }),
     (args) =>
       withTarget(args, async ({ client }) => {
@@ -179,7 +201,9 @@ const cli = yargs(hideBin(process.argv))
           return exitCodes.usage;
         }
         if (status.resume) {
-          console.error('error: this database is at the resume stage: its UNIQUE constraint forbids duplicates. Use a base-stage database.');
+          console.error(
+            'error: this database is at the resume stage: its UNIQUE constraint forbids duplicates. Use a base-stage database.',
+          );
           return exitCodes.usage;
         }
         const result = await seedDuplicates(client, { devices: args.devices, seed: args.seed });

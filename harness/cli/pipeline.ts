@@ -20,9 +20,23 @@ const argv = await yargs(hideBin(process.argv))
       'only after commit. The database must be at the pipeline stage (schema/001–004); --migrate takes it there.',
   )
   .options({
-    'broker-url': { type: 'string', default: process.env.MQTT_URL, defaultDescription: '$MQTT_URL', describe: 'MQTT broker (mqtt://host:port)' },
-    'database-url': { type: 'string', default: process.env.DATABASE_URL, defaultDescription: '$DATABASE_URL', describe: 'Postgres database to write to' },
-    migrate: { type: 'boolean', default: false, describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)' },
+    'broker-url': {
+      type: 'string',
+      default: process.env.MQTT_URL,
+      defaultDescription: '$MQTT_URL',
+      describe: 'MQTT broker (mqtt://host:port)',
+    },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL,
+      defaultDescription: '$DATABASE_URL',
+      describe: 'Postgres database to write to',
+    },
+    migrate: {
+      type: 'boolean',
+      default: false,
+      describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
+    },
     'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
   })
   .check((a) => {
@@ -46,9 +60,13 @@ const databaseUrl = argv['database-url'] ?? '';
 
 try {
   const db = await probeDatabase(databaseUrl);
-  if (!db.ok) throw Object.assign(new Error(`cannot connect to Postgres at ${describeAddress(databaseUrl)}: ${db.reason}`), { exitCode: 2 });
+  if (!db.ok)
+    throw Object.assign(new Error(`cannot connect to Postgres at ${describeAddress(databaseUrl)}: ${db.reason}`), {
+      exitCode: 2,
+    });
   const mq = await probeBroker(brokerUrl);
-  if (!mq.ok) throw Object.assign(new Error(`cannot connect to the MQTT broker at ${brokerUrl}: ${mq.reason}`), { exitCode: 2 });
+  if (!mq.ok)
+    throw Object.assign(new Error(`cannot connect to the MQTT broker at ${brokerUrl}: ${mq.reason}`), { exitCode: 2 });
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {

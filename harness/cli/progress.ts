@@ -8,7 +8,11 @@ export interface ProgressDisplay {
   stop(): void;
 }
 
-export function createProgressDisplay(options: { devices: number; quiet: boolean; stream: NodeJS.WriteStream }): ProgressDisplay {
+export function createProgressDisplay(options: {
+  devices: number;
+  quiet: boolean;
+  stream: NodeJS.WriteStream;
+}): ProgressDisplay {
   if (options.quiet) return { update: () => {}, stop: () => {} };
   const rate = chunkRate();
   if (!options.stream.isTTY) {
@@ -28,7 +32,12 @@ export function createProgressDisplay(options: { devices: number; quiet: boolean
     };
   }
   const multi = new cliProgress.MultiBar(
-    { clearOnComplete: false, hideCursor: true, stream: options.stream, format: ' {label} |{bar}| {value}/{total} {extra}' },
+    {
+      clearOnComplete: false,
+      hideCursor: true,
+      stream: options.stream,
+      format: ' {label} |{bar}| {value}/{total} {extra}',
+    },
     cliProgress.Presets.shades_classic,
   );
   const devices = multi.create(options.devices, 0, { label: 'devices done   ', extra: '' });

@@ -23,36 +23,105 @@ const argv = await yargs(hideBin(process.argv))
   )
   .options({
     devices: { type: 'number', default: liveRunDefaults.devices, describe: 'simulated devices' },
-    images: { type: 'number', default: liveRunDefaults.imagesPerDevice, describe: 'images each device captures (one per wake)' },
-    'image-kb': { type: 'number', default: liveRunDefaults.imageKbMean, describe: 'mean image size in KiB (sizes vary ±30 %)' },
-    'chunk-bytes': { type: 'number', default: liveRunDefaults.chunkBytes, describe: 'chunk payload size (firmware: 1024)' },
-    'wakes-max': { type: 'number', default: liveRunDefaults.wakesMax, describe: 'wakes a device may use before the run gives up on it' },
+    images: {
+      type: 'number',
+      default: liveRunDefaults.imagesPerDevice,
+      describe: 'images each device captures (one per wake)',
+    },
+    'image-kb': {
+      type: 'number',
+      default: liveRunDefaults.imageKbMean,
+      describe: 'mean image size in KiB (sizes vary ±30 %)',
+    },
+    'chunk-bytes': {
+      type: 'number',
+      default: liveRunDefaults.chunkBytes,
+      describe: 'chunk payload size (firmware: 1024)',
+    },
+    'wakes-max': {
+      type: 'number',
+      default: liveRunDefaults.wakesMax,
+      describe: 'wakes a device may use before the run gives up on it',
+    },
     seed: { type: 'number', describe: 'seed for every random choice (printed first; random when absent)' },
-    qos: { type: 'number', choices: [0, 1], default: liveRunDefaults.qos, describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)' },
-    dialect: { type: 'string', choices: ['fw350', 'spec'], default: liveRunDefaults.dialect, describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)' },
-    'broker-url': { type: 'string', default: process.env.MQTT_URL, defaultDescription: '$MQTT_URL, else aedes in-process', describe: 'MQTT broker to use' },
-    'database-url': { type: 'string', default: process.env.DATABASE_URL, defaultDescription: '$DATABASE_URL, else embedded', describe: 'Postgres server; the run creates and drops its own database there' },
-    'time-scale': { type: 'number', default: liveRunDefaults.timeScale, describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)' },
-    concurrency: { type: 'number', default: liveRunDefaults.concurrencyMax, describe: 'devices awake at once, at most' },
-    'ack-timeout-ms': { type: 'number', default: liveRunDefaults.ackTimeoutMs, describe: 'firmware silence timeout before a re-send' },
-    'time-budget-s': { type: 'number', default: liveRunDefaults.timeBudgetMs / 1000, describe: 'stop and report unknown (exit 3) after this long' },
-    'keep-db': { type: 'boolean', default: false, describe: 'keep the run database on an external server (its URL is printed)' },
-    json: { type: 'boolean', default: false, describe: 'print a machine-readable summary on stdout (progress goes to stderr)' },
+    qos: {
+      type: 'number',
+      choices: [0, 1],
+      default: liveRunDefaults.qos,
+      describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)',
+    },
+    dialect: {
+      type: 'string',
+      choices: ['fw350', 'spec'],
+      default: liveRunDefaults.dialect,
+      describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
+    },
+    'broker-url': {
+      type: 'string',
+      default: process.env.MQTT_URL,
+      defaultDescription: '$MQTT_URL, else aedes in-process',
+      describe: 'MQTT broker to use',
+    },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL,
+      defaultDescription: '$DATABASE_URL, else embedded',
+      describe: 'Postgres server; the run creates and drops its own database there',
+    },
+    'time-scale': {
+      type: 'number',
+      default: liveRunDefaults.timeScale,
+      describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)',
+    },
+    concurrency: {
+      type: 'number',
+      default: liveRunDefaults.concurrencyMax,
+      describe: 'devices awake at once, at most',
+    },
+    'ack-timeout-ms': {
+      type: 'number',
+      default: liveRunDefaults.ackTimeoutMs,
+      describe: 'firmware silence timeout before a re-send',
+    },
+    'time-budget-s': {
+      type: 'number',
+      default: liveRunDefaults.timeBudgetMs / 1000,
+      describe: 'stop and report unknown (exit 3) after this long',
+    },
+    'keep-db': {
+      type: 'boolean',
+      default: false,
+      describe: 'keep the run database on an external server (its URL is printed)',
+    },
+    json: {
+      type: 'boolean',
+      default: false,
+      describe: 'print a machine-readable summary on stdout (progress goes to stderr)',
+    },
     quiet: { type: 'boolean', default: false, describe: 'no progress output' },
   })
   .check((a) => {
     const positive: [string, number][] = [
-      ['devices', a.devices], ['images', a.images], ['image-kb', a['image-kb']], ['chunk-bytes', a['chunk-bytes']],
-      ['wakes-max', a['wakes-max']], ['time-scale', a['time-scale']], ['concurrency', a.concurrency],
-      ['ack-timeout-ms', a['ack-timeout-ms']], ['time-budget-s', a['time-budget-s']],
+      ['devices', a.devices],
+      ['images', a.images],
+      ['image-kb', a['image-kb']],
+      ['chunk-bytes', a['chunk-bytes']],
+      ['wakes-max', a['wakes-max']],
+      ['time-scale', a['time-scale']],
+      ['concurrency', a.concurrency],
+      ['ack-timeout-ms', a['ack-timeout-ms']],
+      ['time-budget-s', a['time-budget-s']],
     ];
-    for (const [name, value] of positive) if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
+    for (const [name, value] of positive)
+      if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
     for (const name of ['devices', 'images', 'chunk-bytes', 'wakes-max', 'concurrency'] as const)
       if (!Number.isInteger(a[name])) throw new Error(`--${name} must be a whole number, got ${a[name]}`);
     if (a.devices > 20_000) throw new Error(`--devices ${a.devices} is more than one process drives (max 20000)`);
     if (a['chunk-bytes'] > 16_384) throw new Error(`--chunk-bytes must be at most 16384 (firmware uses 1024)`);
-    if (a.seed !== undefined && !Number.isInteger(a.seed)) throw new Error(`--seed must be a whole number, got ${a.seed}`);
-    if (a.images > a['wakes-max']) throw new Error(`--images ${a.images} needs at least as many wakes (--wakes-max ${a['wakes-max']})`);
+    if (a.seed !== undefined && !Number.isInteger(a.seed))
+      throw new Error(`--seed must be a whole number, got ${a.seed}`);
+    if (a.images > a['wakes-max'])
+      throw new Error(`--images ${a.images} needs at least as many wakes (--wakes-max ${a['wakes-max']})`);
     return true;
   })
   .strict()
@@ -99,7 +168,11 @@ say(
 );
 say(`replay: ${reproduceCommand(options)}`);
 
-const progress = createProgressDisplay({ devices: options.devices, quiet: argv.quiet, stream: argv.json ? process.stderr : process.stdout });
+const progress = createProgressDisplay({
+  devices: options.devices,
+  quiet: argv.quiet,
+  stream: argv.json ? process.stderr : process.stdout,
+});
 let result: LiveRunResult;
 try {
   result = await runLive(options, {
@@ -117,19 +190,33 @@ try {
 progress.stop();
 
 const p = result.pipeline;
-const rejections = Object.entries(p.rejections).map(([code, n]) => `${code} ${n}`).join(', ');
+const rejections = Object.entries(p.rejections)
+  .map(([code, n]) => `${code} ${n}`)
+  .join(', ');
 const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const summaryRows: [string, string | number][] = [
-  ['devices', `${result.fleet.devicesDone} done of ${options.devices}${result.fleet.gaveUp ? ` (${result.fleet.gaveUp} gave up a wake)` : ''}`],
-  ['images captured / complete', `${result.fleet.captured} / ${p.imagesCompleted} (${result.fleet.acked} acknowledged)`],
+  [
+    'devices',
+    `${result.fleet.devicesDone} done of ${options.devices}${result.fleet.gaveUp ? ` (${result.fleet.gaveUp} gave up a wake)` : ''}`,
+  ],
+  [
+    'images captured / complete',
+    `${result.fleet.captured} / ${p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
+  ],
   ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
   ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],
   ['duplicates logged', p.duplicatesLogged],
   ['missing-chunk requests', p.missingRequests],
-  ['throughput', `${Math.round((p.chunksStored * 1000) / Math.max(1, result.fleetMs))} chunks/s over ${seconds(result.fleetMs)}`],
+  [
+    'throughput',
+    `${Math.round((p.chunksStored * 1000) / Math.max(1, result.fleetMs))} chunks/s over ${seconds(result.fleetMs)}`,
+  ],
   ['wall time', seconds(result.wallMs)],
   ['peak memory (RSS)', `${Math.round(result.peakRssBytes / 1024 / 1024)} MiB`],
-  ['broker / database', `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${result.keptDatabaseUrl})` : ''}`],
+  [
+    'broker / database',
+    `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${result.keptDatabaseUrl})` : ''}`,
+  ],
 ];
 
 if (argv.json) {
@@ -162,4 +249,6 @@ if (argv.json) {
   console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? ' (time budget exceeded)' : ''}`);
   if (result.verdict !== 'pass') console.log(`reproduce: ${reproduceCommand(options)}`);
 }
-process.exit(result.verdict === 'pass' ? exitCodes.pass : result.verdict === 'fail' ? exitCodes.violated : exitCodes.unknown);
+process.exit(
+  result.verdict === 'pass' ? exitCodes.pass : result.verdict === 'fail' ? exitCodes.violated : exitCodes.unknown,
+);

@@ -74,6 +74,7 @@ export class Fleet {
         helloTimeoutMs: options.ackTimeoutMs,
         idleTimeoutMs: options.ackTimeoutMs,
       });
+      const firmwareRng = deviceRng.fork('firmware');
       const clock = new DeviceClock(options.startClockMs);
       let driver: DeviceDriver | undefined = undefined;
       const transport = createMqttTransport(
@@ -83,7 +84,7 @@ export class Fleet {
       driver = new DeviceDriver(initialState(config, deviceRng.int(0, 0x7fffffff)), transport, {
         history: options.history,
         clock,
-        random: deviceRng.fork('firmware').next,
+        random: firmwareRng.next,
         counters: this.counters,
         subscriptions: deviceSubscriptions(mac, options.dialect),
         observeAck: options.observeAck,

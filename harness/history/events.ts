@@ -26,7 +26,12 @@ export type HistoryEvent = EventBase &
     | { readonly type: 'device_sleep'; readonly mac: string; readonly untilMs: number }
     | { readonly type: 'device_captured'; readonly capture: CaptureRecord }
     /** The device published metadata for an image (a transfer starts, or a re-send). */
-    | { readonly type: 'device_sent_metadata'; readonly mac: string; readonly imageName: string; readonly sha256: string }
+    | {
+        readonly type: 'device_sent_metadata';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly sha256: string;
+      }
     /** The device received ACK_OK for an image and removed it from its SD queue. */
     | { readonly type: 'device_dequeued'; readonly mac: string; readonly imageName: string; readonly sha256: string }
     | { readonly type: 'device_gave_up'; readonly mac: string; readonly reason: string }
@@ -44,11 +49,21 @@ export type HistoryEvent = EventBase &
         readonly storedComplete: boolean;
       }
     /** The pipeline committed an image as complete (its own report; I7 compares against the device side). */
-    | { readonly type: 'pipeline_committed'; readonly mac: string; readonly imageName: string; readonly imageId: string }
+    | {
+        readonly type: 'pipeline_committed';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly imageId: string;
+      }
     | { readonly type: 'pipeline_acked'; readonly mac: string; readonly imageName: string }
     | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
     | { readonly type: 'pipeline_rejected'; readonly topic: string; readonly code: string; readonly reason: string }
-    | { readonly type: 'pipeline_missing_requested'; readonly mac: string; readonly imageName: string; readonly chunkIds: readonly number[] }
+    | {
+        readonly type: 'pipeline_missing_requested';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly chunkIds: readonly number[];
+      }
     | { readonly type: 'run_phase'; readonly phase: 'start' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
   );
@@ -56,4 +71,8 @@ export type HistoryEvent = EventBase &
 export type HistoryEventType = HistoryEvent['type'];
 
 /** Distributive Omit over the union, so `append` keeps each variant's own fields. */
-export type NewHistoryEvent = HistoryEvent extends infer E ? (E extends HistoryEvent ? Omit<E, 'seq' | 'atMs'> : never) : never;
+export type NewHistoryEvent = HistoryEvent extends infer E
+  ? E extends HistoryEvent
+    ? Omit<E, 'seq' | 'atMs'>
+    : never
+  : never;

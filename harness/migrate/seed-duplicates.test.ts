@@ -13,7 +13,8 @@ describe('seed-duplicates plan', () => {
     expect(new Set(macs).size).toBe(20);
     for (const mac of macs) expect(mac).toMatch(/^[0-9A-F]{12}$/);
     const groups = new Map<string, typeof rows>();
-    for (const row of rows) groups.set(`${row.device}|${row.name}`, [...(groups.get(`${row.device}|${row.name}`) ?? []), row]);
+    for (const row of rows)
+      groups.set(`${row.device}|${row.name}`, [...(groups.get(`${row.device}|${row.name}`) ?? []), row]);
     const duplicates = [...groups.values()].filter((g) => g.length > 1);
     expect(duplicates).toHaveLength(13);
     expect(duplicates.reduce((n, g) => n + g.length, 0)).toBe(78);

@@ -45,7 +45,10 @@ function expectAllPass(result: Awaited<ReturnType<typeof runLive>>) {
 
 describe('live run end to end', () => {
   test(`20 devices × 2 images on aedes + ${primaryTarget().label}: every invariant passes`, async () => {
-    const result = await runLive({ ...small, databaseUrl: primaryTarget().server?.kind === 'external' ? primaryTarget().server?.url : undefined });
+    const result = await runLive({
+      ...small,
+      databaseUrl: primaryTarget().server?.kind === 'external' ? primaryTarget().server?.url : undefined,
+    });
     expectAllPass(result);
     // The history holds what each device captured; every capture was acknowledged exactly once.
     const captures = result.history.events.filter((e) => e.type === 'device_captured');
@@ -58,7 +61,12 @@ describe('live run end to end', () => {
   const external = broker.url && database.server ? test : test.skip;
   external(`the same on ${broker.label} + ${database.label}: bytes identical`, async () => {
     // Kept so this test can read the bytes back; dropped below.
-    const result = await runLive({ ...small, brokerUrl: broker.url ?? undefined, databaseUrl: database.server?.url, keepDatabase: true });
+    const result = await runLive({
+      ...small,
+      brokerUrl: broker.url ?? undefined,
+      databaseUrl: database.server?.url,
+      keepDatabase: true,
+    });
     try {
       expectAllPass(result);
       expect(result.brokerKind).toBe('external');
@@ -66,7 +74,8 @@ describe('live run end to end', () => {
       const url = result.keptDatabaseUrl!;
       const stored = await storedShas(url);
       for (const e of result.history.events) {
-        if (e.type === 'device_captured') expect(stored.get(`${e.capture.mac}|${e.capture.imageName}`)).toBe(e.capture.sha256);
+        if (e.type === 'device_captured')
+          expect(stored.get(`${e.capture.mac}|${e.capture.imageName}`)).toBe(e.capture.sha256);
       }
     } finally {
       if (result.keptDatabaseUrl) {

@@ -97,7 +97,12 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     const pipelineRef = pipeline;
     const fleetStartMs = Date.now();
     progressTimer = setInterval(
-      () => hooks.onProgress?.({ fleet: fleetRef.counters, pipeline: pipelineRef.stats(), elapsedMs: Date.now() - startedMs }),
+      () =>
+        hooks.onProgress?.({
+          fleet: fleetRef.counters,
+          pipeline: pipelineRef.stats(),
+          elapsedMs: Date.now() - startedMs,
+        }),
       hooks.progressIntervalMs ?? 250,
     );
     history.append({ type: 'run_phase', phase: 'start' });

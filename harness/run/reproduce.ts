@@ -18,8 +18,10 @@ export function reproduceCommand(options: LiveRunOptions): string {
   const parts = ['npm run simulate --', `--seed ${options.seed}`];
   for (const [key, flag] of flags) {
     const value = options[key];
-    if (value !== (liveRunDefaults as Partial<Record<keyof LiveRunOptions, unknown>>)[key]) parts.push(`${flag} ${String(value)}`);
+    if (value !== (liveRunDefaults as Partial<Record<keyof LiveRunOptions, unknown>>)[key])
+      parts.push(`${flag} ${String(value)}`);
   }
-  if (options.timeBudgetMs !== liveRunDefaults.timeBudgetMs) parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
+  if (options.timeBudgetMs !== liveRunDefaults.timeBudgetMs)
+    parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
   return parts.join(' ');
 }

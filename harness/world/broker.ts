@@ -78,6 +78,7 @@ async function openExternalBroker(url: string): Promise<Broker> {
     throw new BrokerUnavailableError(`MQTT_URL is not a URL: ${url}`);
   }
   const probe = await probeBroker(url);
-  if (!probe.ok) throw new BrokerUnavailableError(`cannot connect to the MQTT broker at ${where} (MQTT_URL): ${probe.reason}`);
+  if (!probe.ok)
+    throw new BrokerUnavailableError(`cannot connect to the MQTT broker at ${where} (MQTT_URL): ${probe.reason}`);
   return { kind: 'external', url, stop: () => Promise.resolve() };
 }

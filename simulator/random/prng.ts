@@ -2,8 +2,8 @@
 // stream of its own from it (ARCHITECTURE.md §6) so adding draws in one place never shifts another's.
 
 export interface Rng {
-  /** Uniform in [0, 1). */
-  next(): number;
+  /** Uniform in [0, 1). A plain function, safe to pass around detached. */
+  readonly next: () => number;
   /** Integer in [min, max], both inclusive. */
   int(min: number, max: number): number;
   pick<T>(items: readonly T[]): T;
