@@ -1,36 +1,13 @@
 // The migrate CLI as a user runs it: a real process against a real database.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { primaryTarget, scratchDatabase } from '../../test/databases.ts';
+import { runCli } from '../../test/run-cli.ts';
 
-const root = new URL('../../', import.meta.url).pathname;
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-  ms: number;
-}
-
-function migrate(args: string[], env: Record<string, string | undefined>): Promise<Run> {
-  const started = Date.now();
-  return new Promise((resolve) => {
-    const child = spawn(tsx, [join(root, 'harness/cli/migrate.ts'), ...args], {
-      cwd: root,
-      env: { ...process.env, DATABASE_URL: undefined, ...env },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('close', (code) => resolve({ code, stdout, stderr, ms: Date.now() - started }));
-  });
-}
+const migrate = (args: string[], env: Record<string, string | undefined>) => runCli('migrate.ts', args, env);
 
 describe('npm run migrate', () => {
   let url: string;

@@ -173,9 +173,21 @@ const progress = createProgressDisplay({
   quiet: argv.quiet,
   stream: argv.json ? process.stderr : process.stdout,
 });
+// Ctrl-C stops the fleet and still tears everything down (database dropped, servers stopped); a second one exits.
+const interrupt = new AbortController();
+let interrupted = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+        interrupted = true;
+    progress.stop();
+    process.stderr.write(`\n${signal}: stopping the run and cleaning up (again to exit at once)…\n`);
+    interrupt.abort();
+  });
+}
 let result: LiveRunResult;
 try {
   result = await runLive(options, {
+    signal: interrupt.signal,
     onPhase: (phase) => {
       if (!argv.quiet && !out.isTTY) out.write(`${phase}…\n`);
     },
@@ -246,7 +258,8 @@ if (argv.json) {
   console.log('');
   console.log(formatVerdicts(result.verdicts));
   console.log('');
-  console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? ' (time budget exceeded)' : ''}`);
+  const why = interrupted ? ' (interrupted)' : ' (time budget exceeded)';
+  console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? why : ''}`);
   if (result.verdict !== 'pass') console.log(`reproduce: ${reproduceCommand(options)}`);
 }
 process.exit(

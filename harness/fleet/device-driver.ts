@@ -27,6 +27,8 @@ export class DeviceDriver {
   /** Chunk ids already sent per captureSeq, to count re-sent chunks. */
   private readonly chunksSent = new Map<number, Set<number>>();
   wakes = 0;
+  /** After shutdown the device is gone: late connect results or messages must not make it act (or capture). */
+  private stopped = false;
 
   constructor(
     public state: FirmwareState,
@@ -62,6 +64,7 @@ export class DeviceDriver {
   }
 
   dispatch(input: FirmwareInput): void {
+    if (this.stopped) return;
     const result = step(this.state, input, { nowMs: this.deps.clock.now(), random: this.deps.random });
     this.state = result.state;
     for (const effect of result.effects) this.perform(effect);
@@ -69,6 +72,7 @@ export class DeviceDriver {
 
   /** Ends timers and the session (end of run). */
   async shutdown(): Promise<void> {
+    this.stopped = true;
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
     await this.transport.disconnect();

@@ -13,12 +13,12 @@ import {
 } from '../../simulator/protocol/index.ts';
 import { migrateUp } from '../../schema/runner.ts';
 import { primaryTarget, scratchDatabase } from '../../test/databases.ts';
-import { startTestBroker, type TestBroker } from '../../test/pipeline-broker.ts';
+import { startEmbeddedBroker, type Broker } from '../world/broker.ts';
 import { History } from '../history/history.ts';
 import { startPipeline, type Pipeline, type PipelineOptions } from './index.ts';
 
 export interface TestWorld {
-  readonly broker: TestBroker;
+  readonly broker: Broker;
   readonly databaseUrl: string;
   readonly db: pg.Pool;
   readonly logs: string[];
@@ -41,7 +41,7 @@ export async function openTestWorld(purpose: string): Promise<TestWorld> {
   } finally {
     await client.end();
   }
-  const broker = await startTestBroker();
+  const broker = await startEmbeddedBroker();
   const db = new pg.Pool({ connectionString: scratch.url, max: 4 });
   db.on('error', () => {});
   const logs: string[] = [];

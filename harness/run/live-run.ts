@@ -38,6 +38,8 @@ export interface RunHooks {
   onPhase?(phase: string): void;
   onProgress?(progress: RunProgress): void;
   progressIntervalMs?: number;
+  /** Stops the run early (Ctrl-C): like an exhausted time budget, the verdict is then at best unknown. */
+  signal?: AbortSignal;
 }
 
 export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Promise<LiveRunResult> {
@@ -81,7 +83,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       concurrencyMax: options.concurrencyMax,
       ackTimeoutMs: options.ackTimeoutMs,
       startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
-      signal: budget.signal,
+      signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
       observeAck: async (mac, _imageName, sha256) => {
         const { rows } = await pool.query<{ ok: boolean }>(
@@ -126,7 +128,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       // A run cut short by its time budget proves nothing about liveness.
       verdicts = verdicts.map((v) =>
         v.id === 'I5' && v.verdict === 'fail'
-          ? { ...v, verdict: 'unknown', summary: `time budget exceeded before the fleet finished; ${v.summary}` }
+          ? { ...v, verdict: 'unknown', summary: `run stopped before the fleet finished; ${v.summary}` }
           : v,
       );
     }
