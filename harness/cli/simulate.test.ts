@@ -7,7 +7,11 @@ describe('npm run simulate', () => {
   test('--json: seed and options first (stderr), a machine-readable summary on stdout, exit 0 when every invariant passes', async () => {
     const server = primaryTarget().server!;
     const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
-    const r = await runCli('simulate.ts', ['--devices', '4', '--images', '2', '--image-kb', '10', '--seed', '77', '--json'], env);
+    const r = await runCli(
+      'simulate.ts',
+      ['--devices', '4', '--images', '2', '--image-kb', '10', '--seed', '77', '--json'],
+      env,
+    );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split('\n')[0]).toBe('seed: 77');
     expect(r.stderr).toContain('replay: npm run simulate -- --seed 77 --devices 4 --images 2 --image-kb 10');
@@ -44,9 +48,13 @@ describe('npm run simulate', () => {
     const unknown = await runCli('simulate.ts', ['--devcies', '5']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/Unknown argument: devcies/);
-    const db = await runCli('simulate.ts', ['--devices', '2', '--quiet'], { DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x' });
+    const db = await runCli('simulate.ts', ['--devices', '2', '--quiet'], {
+      DATABASE_URL: 'postgres://postgres@127.0.0.1:1/x',
+    });
     expect(db.code).toBe(2);
-    expect(db.stderr.trim()).toMatch(/^error: cannot connect to Postgres at 127\.0\.0\.1:1 \(DATABASE_URL\): .*ECONNREFUSED/);
+    expect(db.stderr.trim()).toMatch(
+      /^error: cannot connect to Postgres at 127\.0\.0\.1:1 \(DATABASE_URL\): .*ECONNREFUSED/,
+    );
     const mq = await runCli('simulate.ts', ['--devices', '2', '--quiet'], { MQTT_URL: 'mqtt://127.0.0.1:1' });
     expect(mq.code).toBe(2);
     expect(mq.stderr.trim()).toMatch(/^error: cannot connect to the MQTT broker at 127\.0\.0\.1:1 \(MQTT_URL\)/);

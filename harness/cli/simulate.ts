@@ -178,7 +178,7 @@ const interrupt = new AbortController();
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-        interrupted = true;
+    interrupted = true;
     progress.stop();
     process.stderr.write(`\n${signal}: stopping the run and cleaning up (again to exit at once)…\n`);
     interrupt.abort();

@@ -113,7 +113,11 @@ async function loadEmbeddedPostgres() {
     process.on('exit', () => {
       for (const cleanup of liveServers) cleanup();
     });
-    for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+      ['SIGHUP', 129],
+    ] as const) {
       process.on(signal, () => {
         // Another handler (a CLI's graceful stop) owns this signal; otherwise exit, and the exit hook cleans up.
         if (process.listenerCount(signal) === 1) process.exit(code);

@@ -35,6 +35,13 @@ export type HistoryEvent = EventBase &
     /** The device received ACK_OK for an image and removed it from its SD queue. */
     | { readonly type: 'device_dequeued'; readonly mac: string; readonly imageName: string; readonly sha256: string }
     | { readonly type: 'device_gave_up'; readonly mac: string; readonly reason: string }
+    /** A capture the device itself lost (power loss tearing the SD-queue write): may be absent, never partial. */
+    | {
+        readonly type: 'device_lost_capture';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly sha256: string;
+      }
     /** The device's queue when the run ended (liveness, I5). */
     | { readonly type: 'device_final'; readonly mac: string; readonly queued: readonly string[] }
     /**
@@ -57,6 +64,13 @@ export type HistoryEvent = EventBase &
       }
     | { readonly type: 'pipeline_acked'; readonly mac: string; readonly imageName: string }
     | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
+    /** A new capture under a reused wire name, stored under `storedName` (ARCHITECTURE.md §3, name reuse). */
+    | {
+        readonly type: 'pipeline_name_reused';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly storedName: string;
+      }
     | { readonly type: 'pipeline_rejected'; readonly topic: string; readonly code: string; readonly reason: string }
     | {
         readonly type: 'pipeline_missing_requested';
@@ -64,7 +78,7 @@ export type HistoryEvent = EventBase &
         readonly imageName: string;
         readonly chunkIds: readonly number[];
       }
-    | { readonly type: 'run_phase'; readonly phase: 'start' | 'quiet' | 'check' | 'end' }
+    | { readonly type: 'run_phase'; readonly phase: 'start' | 'heal' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
   );
 

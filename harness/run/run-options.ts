@@ -1,5 +1,31 @@
 // Everything that defines a live run. Printed first (with the seed), so a run can be repeated.
 import type { Dialect } from '../../simulator/protocol/index.ts';
+import type { FaultPlan } from '../nemesis/fault-plan.ts';
+import { faultMixes } from '../nemesis/fault-plan.ts';
+
+/** The reference pipeline (`fixed`), one of the original system's bugs (ARCHITECTURE.md §5), or the user's own
+ *  service (`external`: camfleet starts no pipeline; the user's service connects to the same broker and database). */
+export type PipelineChoice =
+  | 'fixed'
+  | 'legacy-insert'
+  | 'legacy-two-writers'
+  | 'legacy-memory-chunks'
+  | 'legacy-reset-count'
+  | 'legacy-ttl'
+  | 'external';
+
+export const pipelineChoices: readonly PipelineChoice[] = [
+  'fixed',
+  'legacy-insert',
+  'legacy-two-writers',
+  'legacy-memory-chunks',
+  'legacy-reset-count',
+  'legacy-ttl',
+  'external',
+];
+
+/** The seed migration's stage the run's database starts at; camfleet's pipeline tables (004) are always added. */
+export type RunStage = 'base' | 'cleanup' | 'resume';
 
 export interface LiveRunOptions {
   readonly devices: number;
@@ -22,6 +48,11 @@ export interface LiveRunOptions {
   readonly quietMs: number;
   /** Keep the run's database instead of dropping it (its name is printed). */
   readonly keepDatabase: boolean;
+  readonly pipeline: PipelineChoice;
+  readonly stage: RunStage;
+  readonly faults: FaultPlan;
+  /** Write the history as NDJSON here, when set. */
+  readonly historyPath: string | undefined;
 }
 
 export const liveRunDefaults = {
@@ -38,4 +69,8 @@ export const liveRunDefaults = {
   timeBudgetMs: 300_000,
   quietMs: 300,
   keepDatabase: false,
-} as const;
+  pipeline: 'fixed',
+  stage: 'resume',
+  faults: faultMixes.none,
+  historyPath: undefined,
+} as const satisfies Omit<LiveRunOptions, 'seed' | 'brokerUrl' | 'databaseUrl'>;

@@ -1,0 +1,177 @@
+// What the nemesis does to a run (ARCHITECTURE.md §4): every fault drawn from the seed guide, each with a rate or
+// a schedule, each recorded in the history as a `nemesis` event when injected, each with its healing step.
+// Rates are probabilities per opportunity (per device wake, per message, …); times are ms after the fleet starts.
+
+export interface DeviceFaults {
+  /** Per wake with a transfer: reboot at a random point of it (RAM lost; SD queue and flash counter kept). */
+  readonly rebootRate: number;
+  /** Per capture: power loss while appending to the SD queue; the torn entry is lost (recorded, I5 exempts it). */
+  readonly tornWriteRate: number;
+  /** Per wake: the flash counter resets to 0 before the wake (a reflash / lost NVS write: name reuse). */
+  readonly counterResetRate: number;
+  /** Per image sent: the firmware sends it twice, back to back. */
+  readonly doubleSendRate: number;
+  /** Per image sent: the firmware sends it twice with the two transfers' chunks interleaved. */
+  readonly interleavedSendRate: number;
+  /** Per image sent: its metadata message is published twice. */
+  readonly duplicateMetadataRate: number;
+  /** Per wake: Wi-Fi is down for `wifiOutageWakes` consecutive wakes (queue grows, then drains). */
+  readonly wifiOutageRate: number;
+  readonly wifiOutageWakes: number;
+  /** Per wake: the RTC reads 1970 (failed NTP sync) and timestamps go unpadded. */
+  readonly badClockRate: number;
+  /** Per device: speaks the vendor-spec dialect (field names, `device/<id>/…` topics). */
+  readonly dialectDriftRate: number;
+}
+
+export interface NetworkFaults {
+  /** Per delivered message (broker → subscriber): dropped, delivered twice, held back behind the next one, delayed. */
+  readonly dropRate: number;
+  readonly duplicateRate: number;
+  readonly reorderRate: number;
+  readonly delayRate: number;
+  readonly delayMs: number;
+  /** Per device wake: the broker cuts the device's connection mid-session. */
+  readonly disconnectRate: number;
+  /** Broker restarts (embedded broker only), ms after the fleet starts. */
+  readonly brokerRestartAtMs: readonly number[];
+  /** Against a real broker: subscribe a deliberately slow extra consumer so its queue overflows. */
+  readonly slowSubscriber: boolean;
+}
+
+export interface ServerFaults {
+  /** Pipeline crash (in-memory state lost, no drain) and restart, ms after the fleet starts. */
+  readonly pipelineRestartAtMs: readonly number[];
+  /** Two pipeline instances consuming the same messages at once. */
+  readonly twoInstances: boolean;
+  /** `pg_terminate_backend` of every pipeline connection, ms after the fleet starts. */
+  readonly killConnectionsAtMs: readonly number[];
+  /** Extra latency on every database round trip of the pipeline (a slow link), ms; 0 = none. */
+  readonly slowDatabaseMs: number;
+}
+
+export interface MigrationFault {
+  /** Apply the cleanup and resume migrations this long after the fleet starts, transfers in flight, then switch
+   *  the pipeline to `fixed`. Only meaningful on the base stage with a legacy profile. */
+  readonly atMs: number;
+}
+
+export interface FaultPlan {
+  readonly device: DeviceFaults;
+  readonly network: NetworkFaults;
+  readonly server: ServerFaults;
+  readonly migration: MigrationFault | null;
+}
+
+export type FaultMix = 'none' | 'default' | 'chaos';
+
+const noDeviceFaults: DeviceFaults = {
+  rebootRate: 0,
+  tornWriteRate: 0,
+  counterResetRate: 0,
+  doubleSendRate: 0,
+  interleavedSendRate: 0,
+  duplicateMetadataRate: 0,
+  wifiOutageRate: 0,
+  wifiOutageWakes: 2,
+  badClockRate: 0,
+  dialectDriftRate: 0,
+};
+const noNetworkFaults: NetworkFaults = {
+  dropRate: 0,
+  duplicateRate: 0,
+  reorderRate: 0,
+  delayRate: 0,
+  delayMs: 200,
+  disconnectRate: 0,
+  brokerRestartAtMs: [],
+  slowSubscriber: false,
+};
+const noServerFaults: ServerFaults = {
+  pipelineRestartAtMs: [],
+  twoInstances: false,
+  killConnectionsAtMs: [],
+  slowDatabaseMs: 0,
+};
+
+export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
+  none: { device: noDeviceFaults, network: noNetworkFaults, server: noServerFaults, migration: null },
+  // What real fleets have: restarts, double sends and races (ARCHITECTURE.md §4), at modest rates.
+  default: {
+    device: {
+      ...noDeviceFaults,
+      rebootRate: 0.05,
+      doubleSendRate: 0.05,
+      duplicateMetadataRate: 0.03,
+      counterResetRate: 0.01,
+    },
+    network: { ...noNetworkFaults, duplicateRate: 0.002, reorderRate: 0.002 },
+    server: { ...noServerFaults, pipelineRestartAtMs: [1_500] },
+    migration: null,
+  },
+  chaos: {
+    device: {
+      rebootRate: 0.1,
+      tornWriteRate: 0.02,
+      counterResetRate: 0.03,
+      doubleSendRate: 0.1,
+      interleavedSendRate: 0.05,
+      duplicateMetadataRate: 0.05,
+      wifiOutageRate: 0.05,
+      wifiOutageWakes: 2,
+      badClockRate: 0.05,
+      dialectDriftRate: 0.1,
+    },
+    network: {
+      ...noNetworkFaults,
+      dropRate: 0.01,
+      duplicateRate: 0.01,
+      reorderRate: 0.01,
+      delayRate: 0.01,
+      disconnectRate: 0.02,
+      brokerRestartAtMs: [2_000],
+    },
+    server: {
+      pipelineRestartAtMs: [1_000, 3_000],
+      twoInstances: true,
+      killConnectionsAtMs: [2_500],
+      slowDatabaseMs: 0,
+    },
+    migration: null,
+  },
+};
+
+/** A deep partial of a plan, as scenario files and command-line rates give it. */
+export interface FaultOverrides {
+  readonly device?: Partial<DeviceFaults>;
+  readonly network?: Partial<NetworkFaults>;
+  readonly server?: Partial<ServerFaults>;
+  readonly migration?: MigrationFault | null;
+}
+
+export function buildFaultPlan(mix: FaultMix, overrides: FaultOverrides = {}): FaultPlan {
+  const base = faultMixes[mix];
+  return {
+    device: { ...base.device, ...overrides.device },
+    network: { ...base.network, ...overrides.network },
+    server: { ...base.server, ...overrides.server },
+    migration: overrides.migration === undefined ? base.migration : overrides.migration,
+  };
+}
+
+/** Only the faults that are switched on, one `group.name=value` each, for the line printed before a run. */
+export function describeFaultPlan(plan: FaultPlan): string {
+  const on: string[] = [];
+  const add = (group: string, values: object) => {
+    for (const [key, value] of Object.entries(values)) {
+      if (key === 'wifiOutageWakes' || key === 'delayMs') continue; // parameters of other faults
+      const active = Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value > 0 : value === true;
+      if (active) on.push(`${group}.${key}=${Array.isArray(value) ? value.join('+') : String(value)}`);
+    }
+  };
+  add('device', plan.device);
+  add('network', plan.network);
+  add('server', plan.server);
+  if (plan.migration) on.push(`migration.atMs=${plan.migration.atMs}`);
+  return on.length === 0 ? 'none' : on.join(' ');
+}
