@@ -10,12 +10,13 @@ import { checkLiveness } from './i5-liveness.ts';
 import { checkDuplicatesLogged } from './i6-duplicates-logged.ts';
 import { checkAckAfterDurability } from './i7-ack-after-durability.ts';
 import { checkNoPhantoms } from './i8-no-phantoms.ts';
+import { checkMigration, migrationSnapshotTaken } from './m1-migration.ts';
 import { runFacts, type RunFacts } from './run-facts.ts';
 import { errorText, invariantIds, unknown, type InvariantId, type InvariantVerdict, type Verdict } from './verdict.ts';
 
 export type InvariantCheck = (db: Db, facts: RunFacts) => Promise<InvariantVerdict>;
 
-export const invariantChecks: Readonly<Record<InvariantId, InvariantCheck>> = {
+export const invariantChecks: Readonly<Record<Exclude<InvariantId, 'M1'>, InvariantCheck>> = {
   I1: checkUnique,
   I2: checkNoLoss,
   I3: checkIntegrity,
@@ -46,6 +47,8 @@ export async function checkInvariants(
   const verdicts: InvariantVerdict[] = [];
   // One after another: a single client runs one statement at a time anyway.
   for (const id of ids) verdicts.push(await invariantChecks[id](db, facts));
+  const migrated = await migrationSnapshotTaken(db).catch(() => false);
+  if (migrated && (opts.only === undefined || opts.only.includes('M1'))) verdicts.push(await checkMigration(db, facts));
   return verdicts;
 }
 

@@ -67,6 +67,20 @@ describe('I5 liveness', () => {
     ]);
   });
 
+  test('a capture the device lost itself (torn SD write) may be absent', async () => {
+    const { history } = await cleanWorld(client(), standardCaptures);
+    const lost = planWorld([{ mac: '98A316F82928', imageName: 'image_2.jpg', sizeBytes: 2222 }]).images[0]!;
+    history.append({ type: 'device_captured', capture: lost.record });
+    history.append({
+      type: 'device_lost_capture',
+      mac: lost.record.mac,
+      imageName: 'image_2.jpg',
+      sha256: lost.record.sha256,
+    });
+    const v = await checkLiveness(client(), runFacts(history.events));
+    expect(v.verdict).toBe('pass');
+  });
+
   test('unknown when the history has no device_final (the run never reached its end)', async () => {
     const { history } = await cleanWorld(client(), standardCaptures, { final: false });
     const v = await checkLiveness(client(), runFacts(history.events));

@@ -2,7 +2,7 @@
 // image is stored complete with its bytes, every device's final queue is empty, and no row is left pending or
 // receiving. Judged only once the run reached its end: without device_final events the verdict is unknown.
 import { existingTables, MAC_SQL, queryRows, requireTables, type Db } from './db.ts';
-import { distinctImages, type RunFacts } from './run-facts.ts';
+import { distinctImages, imageKey, type RunFacts } from './run-facts.ts';
 import { checkStoredComplete } from './stored-images.ts';
 import { evaluate, judge, unknown, type InvariantVerdict } from './verdict.ts';
 
@@ -33,7 +33,9 @@ export function checkLiveness(db: Db, facts: RunFacts): Promise<InvariantVerdict
     await requireTables(db, ['device_images', 'devices']);
     const withBlobs = (await existingTables(db, ['image_blobs'])).has('image_blobs');
 
-    const captures = distinctImages(facts.captures);
+    // A capture the device lost itself (torn SD write) may be absent; I3/I8 still forbid it being partial.
+    const lost = new Set(facts.lostCaptures.map((l) => imageKey(l.mac, l.sha256)));
+    const captures = distinctImages(facts.captures.filter((c) => !lost.has(imageKey(c.mac, c.sha256))));
     const { missing } = await checkStoredComplete(db, captures, withBlobs);
     const queues = facts.finalQueues.filter((f) => f.queued.length > 0);
     const inFlight = await queryRows<Extract<LivenessProblem, { kind: 'row_in_flight' }>>(

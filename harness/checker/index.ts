@@ -25,3 +25,10 @@ export { invariantIds, invariantInfo, OFFENDING_SHOWN_MAX } from './verdict.ts';
 export type { InvariantId, InvariantVerdict, Verdict } from './verdict.ts';
 export { keptImageIds, compareForKeep } from './cleanup-ranking.ts';
 export type { RankableImage } from './cleanup-ranking.ts';
+
+export {
+  checkMigration,
+  MIGRATION_SNAPSHOT_TABLE,
+  migrationSnapshotTaken,
+  snapshotBeforeCleanup,
+} from './m1-migration.ts';

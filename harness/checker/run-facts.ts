@@ -57,6 +57,8 @@ export interface RunFacts {
   /** Every device named by a device-side event, normalised. */
   readonly macs: readonly string[];
   readonly captures: readonly CaptureFact[];
+  /** Captures the device itself lost (torn SD write): may be absent, never partial (ARCHITECTURE.md §3). */
+  readonly lostCaptures: readonly ImageEventFact[];
   readonly metadataSends: readonly ImageEventFact[];
   readonly dequeued: readonly ImageEventFact[];
   readonly acks: readonly AckFact[];
@@ -76,6 +78,7 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
   const events = [...history].sort((a, b) => a.seq - b.seq);
   const macs = new Set<string>();
   const captures: CaptureFact[] = [];
+  const lostCaptures: ImageEventFact[] = [];
   const metadataSends: ImageEventFact[] = [];
   const dequeued: ImageEventFact[] = [];
   const acks: AckFact[] = [];
@@ -102,6 +105,12 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
         const mac = normalizeMac(event.capture.mac);
         macs.add(mac);
         captures.push({ ...event.capture, mac, seq });
+        break;
+      }
+      case 'device_lost_capture': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        lostCaptures.push({ mac, imageName: event.imageName, sha256: event.sha256, seq });
         break;
       }
       case 'device_sent_metadata': {
@@ -169,6 +178,7 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
   return {
     macs: [...macs].sort(),
     captures,
+    lostCaptures,
     metadataSends,
     dequeued,
     acks,
