@@ -7,7 +7,9 @@ import { randomSeed } from '../../simulator/random/prng.ts';
 import { formatVerdicts } from '../checker/index.ts';
 import { runLive, type LiveRunResult } from '../run/live-run.ts';
 import { reproduceCommand } from '../run/reproduce.ts';
-import { liveRunDefaults, type LiveRunOptions } from '../run/run-options.ts';
+import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
+import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type PipelineChoice, type RunStage } from '../run/run-options.ts';
+import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { describeFailure, exitCodes } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { formatTable } from './table.ts';
@@ -100,7 +102,11 @@ const argv = await yargs(hideBin(process.argv))
     },
     quiet: { type: 'boolean', default: false, describe: 'no progress output' },
   })
+  // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
+  .options(faultYargsOptions() as Record<never, never>)
   .check((a) => {
+    faultOverridesFrom(a as Record<string, unknown>);
+    if (a['external-cmd'] !== undefined && a.pipeline !== 'external') throw new Error('--external-cmd goes with --pipeline external');
     const positive: [string, number][] = [
       ['devices', a.devices],
       ['images', a.images],
@@ -153,6 +159,11 @@ const options: LiveRunOptions = {
   ackTimeoutMs: argv['ack-timeout-ms'],
   timeBudgetMs: argv['time-budget-s'] * 1000,
   keepDatabase: argv['keep-db'],
+  pipeline: argv.pipeline as PipelineChoice,
+  stage: argv.stage as RunStage,
+  faults: buildFaultPlan((argv as Record<string, unknown>).faults as FaultMix, faultOverridesFrom(argv as Record<string, unknown>)),
+  historyPath: argv.history as string | undefined,
+  externalCommand: argv['external-cmd'] as string | undefined,
 };
 
 // With --json, stdout carries only the summary; everything for people goes to stderr.
@@ -164,8 +175,10 @@ say(`seed: ${options.seed}`);
 say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
     `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ?? 'aedes (in-process)'} ` +
-    `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${options.timeScale} time-budget-s=${options.timeBudgetMs / 1000}`,
+    `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
+    `pipeline=${options.pipeline} stage=${options.stage}`,
 );
+say(`faults: ${describeFaultPlan(options.faults)}`);
 say(`replay: ${reproduceCommand(options)}`);
 
 const progress = createProgressDisplay({
@@ -245,6 +258,7 @@ if (argv.json) {
         fleetMs: result.fleetMs,
         wallMs: result.wallMs,
         peakRssBytes: result.peakRssBytes,
+        faultsInjected: result.faultsInjected,
         broker: result.brokerKind,
         database: result.databaseKind,
       },

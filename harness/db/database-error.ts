@@ -24,3 +24,14 @@ export function describeConnectError(error: unknown): string {
   }
   return String(error);
 }
+
+/** A URL fit to print: any password replaced by `***`. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = '***';
+    return u.toString();
+  } catch {
+    return url;
+  }
+}

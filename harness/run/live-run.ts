@@ -1,13 +1,30 @@
-// One live run: world up (database at the pipeline stage, broker), reference pipeline, fleet; then a quiet
-// period, the checker over the history and the database, and everything torn down again.
+// One live run: world up (database at the run's stage, broker), pipeline(s), fleet, nemesis; then the heal phase
+// (faults off, devices with work left get clean wakes), a quiet period, the checker over the history and the
+// database, and everything torn down again. Safety phase, then heal, then liveness (ARCHITECTURE.md §6).
+import { applyStep } from '../../schema/runner.ts';
+import { schemaSteps } from '../../schema/steps.ts';
 import { createRng } from '../../simulator/random/prng.ts';
-import { checkInvariants, installProgressAudit, overallVerdict, type InvariantVerdict } from '../checker/index.ts';
+import {
+  checkInvariants,
+  installProgressAudit,
+  overallVerdict,
+  snapshotBeforeCleanup,
+  type InvariantVerdict,
+} from '../checker/index.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import { History } from '../history/history.ts';
-import { startPipeline, type Pipeline, type PipelineStats } from '../pipeline/index.ts';
-import { openBroker, type Broker } from '../world/broker.ts';
+import { scheduleBrokerRestarts } from '../nemesis/broker-nemesis.ts';
+import { installNetworkNemesisOnBroker } from '../nemesis/network-nemesis.ts';
+import { startServerNemesis } from '../nemesis/server-nemesis.ts';
+import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
+import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
+import { startPipeline, type PipelineProfile, type PipelineStats } from '../pipeline/index.ts';
+import { isEmbeddedBroker, openBroker, type Broker } from '../world/broker.ts';
 import { openRunDatabase, type RunDatabase } from '../world/database.ts';
+import { redactUrl } from '../db/database-error.ts';
+import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
+import { emptyPipelineStats, PipelineSet } from './pipeline-set.ts';
 import type { LiveRunOptions } from './run-options.ts';
 
 export interface RunProgress {
@@ -23,13 +40,16 @@ export interface LiveRunResult {
   readonly fleet: FleetCounters;
   readonly pipeline: PipelineStats;
   readonly wallMs: number;
-  /** From the first wake to the last device done. */
+  /** From the first wake to the last device done (heal phase included). */
   readonly fleetMs: number;
   readonly peakRssBytes: number;
   readonly brokerKind: Broker['kind'];
   readonly databaseKind: 'embedded' | 'external';
   readonly databaseName: string;
+  /** The run database's URL when it was kept (`keepDatabase` on an external server; for `--pipeline external`). */
   readonly keptDatabaseUrl: string | undefined;
+  /** Faults injected, by name (from the history's nemesis events). */
+  readonly faultsInjected: Readonly<Record<string, number>>;
   readonly history: History;
 }
 
@@ -42,31 +62,105 @@ export interface RunHooks {
   signal?: AbortSignal;
 }
 
+/** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
+const externalSubscribeTimeoutMs = 60_000;
+
+/** The chunk buffer TTL of `legacy-ttl` (30 min in the original), in the run's compressed time. */
+function legacyTtlMs(timeScale: number): number {
+  return Math.max(20, (30 * 60_000) / timeScale);
+}
+
+const step = (stage: string) => {
+  const found = schemaSteps.find((s) => s.stage === stage);
+  if (!found) throw new Error(`no schema step ${stage}`);
+  return found;
+};
+
 export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Promise<LiveRunResult> {
   const startedMs = Date.now();
   let peakRssBytes = process.memoryUsage().rss;
   const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
   rssSampler.unref();
   const history = new History();
+  if (options.historyPath) history.writeTo(options.historyPath);
   const rng = createRng(options.seed);
+  const faults = options.faults;
+  const external = options.pipeline === 'external';
+  const timers: NodeJS.Timeout[] = [];
+  const cleanups: (() => Promise<void>)[] = [];
   let db: RunDatabase | undefined;
   let broker: Broker | undefined;
-  let pipeline: Pipeline | undefined;
+  let pipelines: PipelineSet | undefined;
   let fleet: Fleet | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
   try {
     hooks.onPhase?.('starting Postgres');
-    db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: 'pipeline', purpose: 'simulate' });
+    db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
     await installProgressAudit(db.pool);
     hooks.onPhase?.('starting the MQTT broker');
     broker = await openBroker({ url: options.brokerUrl });
-    hooks.onPhase?.('starting the ingestion pipeline');
-    pipeline = await startPipeline({ brokerUrl: broker.url, databaseUrl: db.scratch.url, history, profile: 'fixed' });
-    const pool = db.pool;
+    const brokerUrl = broker.url;
+    const database = db;
+
+    // Network faults act inside the embedded broker (and follow it through restarts).
+    const network = isEmbeddedBroker(broker)
+      ? installNetworkNemesisOnBroker(broker, faults.network, rng.fork('nemesis:network'), history, {
+          pipelineClientIdPrefix: 'camfleet-pipeline',
+        })
+      : undefined;
+    if (faults.network.slowSubscriber && broker.kind === 'external') {
+      const slow = await startSlowSubscriber(brokerUrl, history);
+      cleanups.push(() => slow.stop());
+    }
+
+    // The pipeline reaches Postgres through a slow link when that fault is on.
+    let pipelineDatabaseUrl = db.scratch.url;
+    if (faults.server.slowDatabaseMs > 0) {
+      const proxy = await startSlowDbProxy(db.scratch.url, faults.server.slowDatabaseMs, history);
+      pipelineDatabaseUrl = proxy.url;
+      cleanups.push(() => proxy.stop());
+    }
+
+    if (external) {
+      hooks.onPhase?.(`external pipeline: broker ${brokerUrl}, database ${redactUrl(db.scratch.url)}`);
+      if (options.externalCommand) {
+        const service = startExternalCommand(options.externalCommand, { brokerUrl, databaseUrl: db.scratch.url }, (line) =>
+          hooks.onPhase?.(line),
+        );
+        cleanups.push(() => service.stop());
+      }
+      if (broker.aedes) {
+        hooks.onPhase?.('waiting for the external pipeline to subscribe to the device data topics');
+        await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs).catch((error: unknown) => {
+          throw Object.assign(new Error(`--pipeline external: ${(error as Error).message}`), { exitCode: 2 });
+        });
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, 3_000)); // a real broker tells us nothing: give it time
+      }
+    } else {
+      hooks.onPhase?.('starting the ingestion pipeline');
+      pipelines = new PipelineSet(
+        (profile: PipelineProfile, instanceTag: string) =>
+          startPipeline({
+            brokerUrl,
+            databaseUrl: pipelineDatabaseUrl,
+            history,
+            profile,
+            instanceTag,
+            chunkTtlMs: legacyTtlMs(options.timeScale),
+          }),
+        options.pipeline as PipelineProfile,
+        faults.server.twoInstances ? 2 : 1,
+      );
+      await pipelines.start();
+    }
+    const pipelineSet = pipelines;
+
     const budget = new AbortController();
     const budgetTimer = setTimeout(() => budget.abort(), Math.max(0, options.timeBudgetMs - (Date.now() - startedMs)));
+    timers.push(budgetTimer);
     fleet = new Fleet({
-      brokerUrl: broker.url,
+      brokerUrl,
       devices: options.devices,
       imagesPerDevice: options.imagesPerDevice,
       imageKbMean: options.imageKbMean,
@@ -77,6 +171,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       chunkIdBase: 0,
       rng: rng.fork('fleet'),
       history,
+      deviceFaults: faults.device,
       timeScale: options.timeScale,
       realSleepMsMax: 2_000,
       staggerMs: Math.min(1_000, options.devices * 2),
@@ -86,7 +181,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
       observeAck: async (mac, _imageName, sha256) => {
-        const { rows } = await pool.query<{ ok: boolean }>(
+        const { rows } = await database.pool.query<{ ok: boolean }>(
           `SELECT EXISTS (SELECT 1 FROM device_images di JOIN devices d ON d.device_id = di.device_id
                           JOIN image_blobs b ON b.image_id = di.image_id
                           WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = $2) AS ok`,
@@ -96,36 +191,66 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       },
     });
     const fleetRef = fleet;
-    const pipelineRef = pipeline;
-    const fleetStartMs = Date.now();
+    const pipelineStats = () => pipelineSet?.stats();
     progressTimer = setInterval(
-      () =>
-        hooks.onProgress?.({
-          fleet: fleetRef.counters,
-          pipeline: pipelineRef.stats(),
-          elapsedMs: Date.now() - startedMs,
-        }),
+      () => hooks.onProgress?.({ fleet: fleetRef.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs }),
       hooks.progressIntervalMs ?? 250,
     );
+
+    // Server faults and the mid-run migration are scheduled from the fleet's start.
+    const serverNemesis = pipelineSet
+      ? startServerNemesis({
+          faults: faults.server,
+          history,
+          adminPool: database.pool,
+          control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
+        })
+      : undefined;
+    const brokerRestarts =
+      isEmbeddedBroker(broker) && faults.network.brokerRestartAtMs.length > 0
+        ? scheduleBrokerRestarts(broker, faults.network.brokerRestartAtMs, history)
+        : undefined;
+    let migration: Promise<void> | undefined;
+    if (faults.migration && pipelineSet) {
+      const atMs = faults.migration.atMs;
+      timers.push(
+        setTimeout(() => {
+          migration = migrateMidRun(database, pipelineSet, history).catch((error: unknown) => {
+            history.append({ type: 'nemesis', fault: 'migration', detail: `failed: ${String(error)}` });
+          });
+        }, atMs),
+      );
+    }
+
+    const fleetStartMs = Date.now();
     history.append({ type: 'run_phase', phase: 'start' });
-    const outcome = await fleet.run();
+    let outcome = await fleet.run();
+    // Heal: faults stop; devices that still hold work get clean wakes until their queues drain.
+    await serverNemesis?.stop();
+    brokerRestarts?.stop();
+    network?.uninstall();
+    await migration;
+    if (!outcome.aborted) {
+      history.append({ type: 'run_phase', phase: 'heal' });
+      hooks.onPhase?.('heal phase');
+      outcome = await fleet.heal();
+    }
     const fleetMs = Date.now() - fleetStartMs;
-    clearTimeout(budgetTimer);
     clearInterval(progressTimer);
-    hooks.onProgress?.({ fleet: fleet.counters, pipeline: pipeline.stats(), elapsedMs: Date.now() - startedMs });
+    hooks.onProgress?.({ fleet: fleet.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs });
 
     history.append({ type: 'run_phase', phase: 'quiet' });
     hooks.onPhase?.('quiet period');
     await fleet.shutdown();
-    await pipeline.idle();
-    await new Promise((resolve) => setTimeout(resolve, options.quietMs));
-    await pipeline.idle();
+    await pipelineSet?.idle();
+    await new Promise((resolve) => setTimeout(resolve, external ? Math.max(2_000, options.quietMs) : options.quietMs));
+    await pipelineSet?.idle();
 
     history.append({ type: 'run_phase', phase: 'check' });
     hooks.onPhase?.('checking invariants');
     let verdicts = await checkInvariants(db.pool, history.events);
     if (outcome.aborted) {
-      // A run cut short by its time budget proves nothing about liveness.
+      // A run cut short proves nothing about liveness.
       verdicts = verdicts.map((v) =>
         v.id === 'I5' && v.verdict === 'fail'
           ? { ...v, verdict: 'unknown', summary: `run stopped before the fleet finished; ${v.summary}` }
@@ -134,28 +259,55 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     }
     history.append({ type: 'run_phase', phase: 'end' });
     const verdict = outcome.aborted && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
+    const faultsInjected: Record<string, number> = {};
+    for (const e of history.events) if (e.type === 'nemesis') faultsInjected[e.fault] = (faultsInjected[e.fault] ?? 0) + 1;
+    const keep = (options.keepDatabase || external) && db.server.kind === 'external';
     return {
       verdict,
       verdicts,
       aborted: outcome.aborted,
       fleet: fleet.counters,
-      pipeline: pipeline.stats(),
+      pipeline: pipelineStats() ?? emptyPipelineStats(),
       wallMs: Date.now() - startedMs,
       fleetMs,
       peakRssBytes,
       brokerKind: broker.kind,
       databaseKind: db.server.kind,
       databaseName: db.scratch.name,
-      keptDatabaseUrl: options.keepDatabase && db.server.kind === 'external' ? db.scratch.url : undefined,
+      keptDatabaseUrl: keep ? db.scratch.url : undefined,
+      faultsInjected,
       history,
     };
   } finally {
     clearInterval(rssSampler);
     if (progressTimer) clearInterval(progressTimer);
+    for (const t of timers) clearTimeout(t);
     await fleet?.shutdown().catch(() => {});
-    await pipeline?.stop().catch(() => {});
+    await pipelines?.stop().catch(() => {});
+    for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     await broker?.stop().catch(() => {});
-    await db?.close({ keep: options.keepDatabase && db.server.kind === 'external' }).catch(() => {});
+    const keep = (options.keepDatabase || external) && db?.server.kind === 'external';
+    await db?.close({ keep }).catch(() => {});
     await history.close();
   }
+}
+
+/**
+ * The seed's two steps applied while transfers are in flight (ARCHITECTURE.md §4): the legacy pipeline is stopped
+ * (drained), the cleanup (after a snapshot the checker's M1 compares against) and the resume migration run, and the
+ * `fixed` pipeline takes over. Interrupted transfers must then complete (I5) with no duplicates left (I1).
+ */
+async function migrateMidRun(db: RunDatabase, pipelines: PipelineSet, history: History): Promise<void> {
+  history.append({ type: 'nemesis', fault: 'migration', detail: `start (pipeline ${pipelines.currentProfile})` });
+  await pipelines.stop();
+  const client = await db.pool.connect();
+  try {
+    await snapshotBeforeCleanup(client);
+    await applyStep(client, step('cleanup'));
+    await applyStep(client, step('resume'));
+  } finally {
+    client.release();
+  }
+  await pipelines.switchProfile('fixed');
+  history.append({ type: 'nemesis', fault: 'migration', detail: 'done: cleanup + resume applied, pipeline fixed' });
 }

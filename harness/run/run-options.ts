@@ -53,6 +53,8 @@ export interface LiveRunOptions {
   readonly faults: FaultPlan;
   /** Write the history as NDJSON here, when set. */
   readonly historyPath: string | undefined;
+  /** `pipeline: 'external'`: a shell command that starts the user's service (given MQTT_URL and DATABASE_URL). */
+  readonly externalCommand: string | undefined;
 }
 
 export const liveRunDefaults = {
@@ -73,4 +75,5 @@ export const liveRunDefaults = {
   stage: 'resume',
   faults: faultMixes.none,
   historyPath: undefined,
+  externalCommand: undefined,
 } as const satisfies Omit<LiveRunOptions, 'seed' | 'brokerUrl' | 'databaseUrl'>;

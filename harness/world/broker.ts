@@ -7,9 +7,35 @@ import { createServer, type Server, type Socket } from 'node:net';
 export interface Broker {
   readonly kind: 'embedded' | 'external';
   readonly url: string;
-  /** The in-process aedes instance (fault injection hooks use it); absent for an external broker. */
+  /** The in-process aedes instance (fault injection hooks use it); absent for an external broker. It changes on
+   *  every `restart`, so read it when needed, or subscribe with `onAedes`. */
   readonly aedes?: Aedes;
+  /** Embedded broker only: see EmbeddedBroker. */
+  restart?(downMs: number): Promise<void>;
+  /** Embedded broker only: see EmbeddedBroker. */
+  onAedes?(listener: (aedes: Aedes) => void): () => void;
   stop(): Promise<void>;
+}
+
+/** The broker in this process: it can also be restarted (ARCHITECTURE.md §4, broker restart). */
+export interface EmbeddedBroker extends Broker {
+  readonly kind: 'embedded';
+  readonly port: number;
+  /** The current aedes instance (a new one after each restart). */
+  readonly aedes: Aedes;
+  /**
+   * A broker restart: every client socket is cut, the listener closed and the old aedes instance (with its
+   * in-memory sessions, subscriptions and in-flight QoS 1 messages) discarded; after `downMs` a fresh aedes listens
+   * again on the same port. Resolves once it listens again (or at once when the broker was stopped meanwhile).
+   */
+  restart(downMs: number): Promise<void>;
+  /** Called with each new aedes instance after a restart (hooks installed on the old one are gone with it).
+   *  Returns the unsubscribe function. */
+  onAedes(listener: (aedes: Aedes) => void): () => void;
+}
+
+export function isEmbeddedBroker(broker: Broker): broker is EmbeddedBroker {
+  return broker.kind === 'embedded' && 'restart' in broker;
 }
 
 export class BrokerUnavailableError extends Error {
@@ -24,7 +50,13 @@ export async function openBroker(options: { url?: string | undefined } = {}): Pr
   return startEmbeddedBroker();
 }
 
-export async function startEmbeddedBroker(): Promise<Broker> {
+interface Listening {
+  readonly aedes: Aedes;
+  readonly server: Server;
+  readonly sockets: Set<Socket>;
+}
+
+async function listenAedes(port: number): Promise<Listening> {
   // aedes' default concurrency (100) throttles a 500-device burst; each client's inflight window is small anyway.
   const aedes = await Aedes.createBroker({ concurrency: 1000 });
   const sockets = new Set<Socket>();
@@ -33,23 +65,92 @@ export async function startEmbeddedBroker(): Promise<Broker> {
     socket.on('close', () => sockets.delete(socket));
     aedes.handle(socket);
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const address = server.address();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.removeListener('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await new Promise<void>((resolve) => aedes.close(() => resolve()));
+    throw error;
+  }
+  return { aedes, server, sockets };
+}
+
+async function closeListening(l: Listening): Promise<void> {
+  const closed = new Promise<void>((resolve) => l.server.close(() => resolve()));
+  for (const socket of l.sockets) socket.destroy();
+  await closed;
+  await new Promise<void>((resolve) => l.aedes.close(() => resolve()));
+}
+
+export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+  let current: Listening | undefined = await listenAedes(0);
+  const address = current.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  let aedes = current.aedes;
   let stopped = false;
+  let restarting: Promise<void> | undefined;
+  const listeners = new Set<(aedes: Aedes) => void>();
+
+  const restartOnce = async (downMs: number): Promise<void> => {
+    const old = current;
+    current = undefined;
+    if (old) await closeListening(old);
+    await new Promise((resolve) => setTimeout(resolve, Math.max(0, downMs)));
+    if (stopped) return;
+    // The port was ours a moment ago; Node sets SO_REUSEADDR, so a fresh listener can take it at once. Retry a
+    // few times in case the kernel is slow to release it.
+    let lastError: unknown;
+    for (let attempt = 0; attempt < 20; attempt++) {
+      try {
+        current = await listenAedes(port);
+        break;
+      } catch (error) {
+        lastError = error;
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+    }
+    if (!current) throw new Error(`broker restart: cannot listen again on 127.0.0.1:${port}: ${String(lastError)}`);
+    if (stopped) {
+      await closeListening(current);
+      current = undefined;
+      return;
+    }
+    aedes = current.aedes;
+    for (const listener of listeners) listener(aedes);
+  };
+
   return {
     kind: 'embedded',
     url: `mqtt://127.0.0.1:${port}`,
-    aedes,
+    port,
+    get aedes() {
+      return aedes;
+    },
+    async restart(downMs) {
+      if (stopped) return;
+      // Restarts never overlap: a second one waits for the first to be listening again.
+      const previous = restarting ?? Promise.resolve();
+      const next = previous.then(() => restartOnce(downMs));
+      restarting = next.catch(() => {});
+      await next;
+    },
+    onAedes(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const socket of sockets) socket.destroy();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await new Promise<void>((resolve) => aedes.close(() => resolve()));
+      await restarting;
+      listeners.clear();
+      const last = current;
+      current = undefined;
+      if (last) await closeListening(last);
     },
   };
 }

@@ -1,8 +1,8 @@
 // The run's database: a fresh scratch database on the embedded server or on DATABASE_URL's server, migrated to
 // the requested schema stage, dropped when the run ends (unless kept for inspection).
 import pg from 'pg';
-import { migrateUp } from '../../schema/runner.ts';
-import type { Stage } from '../../schema/steps.ts';
+import { applyStep, migrateUp } from '../../schema/runner.ts';
+import { schemaSteps } from '../../schema/steps.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch-database.ts';
 import { openDatabaseServer, type DatabaseServer } from '../db/server.ts';
 
@@ -14,9 +14,20 @@ export interface RunDatabase {
   close(options?: { keep?: boolean }): Promise<void>;
 }
 
+/** The seed migration's stage a run starts at; camfleet's pipeline tables (004, independent of 002/003) are
+ *  always added, so legacy pipeline profiles can run on the base stage as the original system did. */
+export type RunDatabaseStage = 'base' | 'cleanup' | 'resume';
+
+async function applyRunStage(client: pg.ClientBase, stage: RunDatabaseStage): Promise<void> {
+  await migrateUp(client, 'base');
+  if (stage !== 'base') await migrateUp(client, stage);
+  const pipelineStep = schemaSteps.find((s) => s.stage === 'pipeline');
+  if (pipelineStep) await applyStep(client, pipelineStep);
+}
+
 export async function openRunDatabase(options: {
   databaseUrl?: string | undefined;
-  stage: Stage;
+  stage: RunDatabaseStage;
   purpose: string;
   poolMax?: number;
 }): Promise<RunDatabase> {
@@ -27,8 +38,7 @@ export async function openRunDatabase(options: {
     const client = new pg.Client({ connectionString: scratch.url });
     await client.connect();
     try {
-      await migrateUp(client, 'base');
-      if (options.stage !== 'base') await migrateUp(client, options.stage);
+      await applyRunStage(client, options.stage);
     } finally {
       await client.end();
     }

@@ -1,0 +1,316 @@
+// Network faults at the embedded broker's delivery seam (ARCHITECTURE.md §4): aedes calls `authorizeForward` once
+// per delivery of a message to one subscriber, so one seeded draw there decides whether that delivery goes through,
+// is dropped, delivered twice, held back behind the next delivery to the same subscriber (reorder) or delayed.
+// Deliveries to the pipeline's client(s) (device → server: status, data) and to device clients (server → device:
+// cmd, ack) are faulted; any other subscriber (an observer, a probe) and `$SYS` traffic are left alone. Separately,
+// a device's session may be cut by the broker a short while after it connects (`disconnect`).
+//
+// Healing needs nothing here: devices recover lost chunks through the pipeline's missing_chunks requests and their
+// own retries (PROTOCOL.md §4); the run calls `uninstall()` before its heal phase, which stops injecting and
+// releases every message still held back.
+import type { Aedes, AedesPublishPacket, Client } from 'aedes';
+import { normaliseDeviceId } from '../../simulator/protocol/mac.ts';
+import type { Rng } from '../../simulator/random/prng.ts';
+import type { History } from '../history/history.ts';
+import type { EmbeddedBroker } from '../world/broker.ts';
+import type { NetworkFaults } from './fault-plan.ts';
+
+export type DeliveryFault = 'drop' | 'duplicate' | 'reorder' | 'delay';
+export type DeliveryDecision = 'deliver' | DeliveryFault;
+
+export type DeliveryRates = Pick<NetworkFaults, 'dropRate' | 'duplicateRate' | 'reorderRate' | 'delayRate'>;
+
+/**
+ * What happens to one delivery, from one uniform draw `u` in [0, 1): the rates are stacked in the order drop,
+ * duplicate, reorder, delay, so a single draw decides (and the same draws give the same decisions).
+ */
+export function decideDelivery(u: number, rates: DeliveryRates): DeliveryDecision {
+  let edge = rates.dropRate;
+  if (u < edge) return 'drop';
+  edge += rates.duplicateRate;
+  if (u < edge) return 'duplicate';
+  edge += rates.reorderRate;
+  if (u < edge) return 'reorder';
+  edge += rates.delayRate;
+  if (u < edge) return 'delay';
+  return 'deliver';
+}
+
+/**
+ * Whether a device session is cut, and when, from one uniform draw: below `disconnectRate` it is, and `u / rate`
+ * (uniform again) places the cut within [0, delayMsMax). Null: the session is left alone.
+ */
+export function decideDisconnect(u: number, disconnectRate: number, delayMsMax: number): number | null {
+  if (disconnectRate <= 0 || u >= disconnectRate) return null;
+  return Math.floor((u / disconnectRate) * delayMsMax);
+}
+
+export interface NetworkNemesisOptions {
+  /** Client ids of the pipeline's MQTT connections start with this (the pipeline's default: `camfleet-pipeline`). */
+  readonly pipelineClientIdPrefix: string;
+  /** Also fault server → device deliveries (to clients whose id is a device id, PROTOCOL.md §1). Default true. */
+  readonly deviceDeliveries?: boolean;
+  /** A cut device session lives at most this long after its CONNECT. Default 1000. */
+  readonly disconnectDelayMsMax?: number;
+  /** A reordered message waits for the next delivery to its subscriber at most this long. Default 250. */
+  readonly reorderHoldMsMax?: number;
+}
+
+export interface NetworkNemesisStats {
+  /** Deliveries the nemesis drew for (to a targeted subscriber, while installed). */
+  readonly considered: number;
+  readonly drop: number;
+  readonly duplicate: number;
+  /** Held back and released right behind the next delivery to the same subscriber (recorded when released; one
+   *  that no next delivery overtook within `reorderHoldMsMax` is recorded as a `delay`). */
+  readonly reorder: number;
+  readonly delay: number;
+  readonly disconnect: number;
+  /** Held or delayed messages whose subscriber was gone when they were due (they became drops). */
+  readonly lostHeld: number;
+}
+
+export interface NetworkNemesis {
+  stats(): NetworkNemesisStats;
+  /** Stops injecting, releases held messages at once, removes the hooks from the current aedes instance. */
+  uninstall(): void;
+}
+
+interface Held {
+  readonly client: Client;
+  readonly packet: AedesPublishPacket;
+  readonly timer: NodeJS.Timeout;
+}
+
+/** Re-deliveries are tagged with this broker id so our own hook lets them through (aedes dedupes per broker id). */
+const REDELIVERY_BROKER_ID = 'camfleet-nemesis';
+
+class NetworkNemesisCore implements NetworkNemesis {
+  private active = true;
+  private aedes: Aedes | undefined;
+  private detachHooks: (() => void) | undefined;
+  private readonly counts = {
+    considered: 0,
+    drop: 0,
+    duplicate: 0,
+    reorder: 0,
+    delay: 0,
+    disconnect: 0,
+    lostHeld: 0,
+  };
+  /** At most one message held back per subscriber (reorder). */
+  private readonly held = new Map<Client, Held>();
+  private readonly delayed = new Set<Held>();
+  private readonly disconnectTimers = new Set<NodeJS.Timeout>();
+  private redeliveryCounter = 0;
+  private readonly deviceDeliveries: boolean;
+  private readonly disconnectDelayMsMax: number;
+  private readonly reorderHoldMsMax: number;
+
+  constructor(
+    private readonly faults: NetworkFaults,
+    private readonly rng: Rng,
+    private readonly history: History,
+    private readonly opts: NetworkNemesisOptions,
+  ) {
+    this.deviceDeliveries = opts.deviceDeliveries ?? true;
+    this.disconnectDelayMsMax = opts.disconnectDelayMsMax ?? 1_000;
+    this.reorderHoldMsMax = opts.reorderHoldMsMax ?? 250;
+  }
+
+  stats(): NetworkNemesisStats {
+    return { ...this.counts };
+  }
+
+  /** Installs the hooks on `aedes` (after a broker restart: on the new instance). */
+  attach(aedes: Aedes): void {
+    if (!this.active) return;
+    this.detach();
+    this.aedes = aedes;
+    const previous = aedes.authorizeForward;
+    const hook = (client: Client, packet: AedesPublishPacket): AedesPublishPacket | null | void => {
+      const passed = previous.call(aedes, client, packet);
+      if (!passed) return passed;
+      return this.onDelivery(client, passed);
+    };
+    aedes.authorizeForward = hook;
+    const onClient = (client: Client) => this.onConnect(client);
+    aedes.on('client', onClient);
+    this.detachHooks = () => {
+      if (aedes.authorizeForward === hook) aedes.authorizeForward = previous;
+      aedes.removeListener('client', onClient);
+    };
+  }
+
+  private detach(): void {
+    this.detachHooks?.();
+    this.detachHooks = undefined;
+    this.aedes = undefined;
+  }
+
+  uninstall(): void {
+    if (!this.active) return;
+    this.active = false;
+    this.detach();
+    for (const timer of this.disconnectTimers) clearTimeout(timer);
+    this.disconnectTimers.clear();
+    for (const h of this.held.values()) {
+      clearTimeout(h.timer);
+      this.record('delay', h.client, h.packet);
+      this.redeliver(h.client, h.packet);
+    }
+    this.held.clear();
+    for (const d of this.delayed) {
+      clearTimeout(d.timer);
+      this.redeliver(d.client, d.packet);
+    }
+    this.delayed.clear();
+  }
+
+  private isTarget(client: Client): boolean {
+    const id = client.id;
+    if (typeof id !== 'string') return false;
+    if (id.startsWith(this.opts.pipelineClientIdPrefix)) return true;
+    return this.deviceDeliveries && normaliseDeviceId(id) === id;
+  }
+
+  private onDelivery(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+    if (!this.active || packet.brokerId === REDELIVERY_BROKER_ID) return packet;
+    if (packet.topic.startsWith('$') || !this.isTarget(client)) return packet;
+    this.counts.considered++;
+    let decision = decideDelivery(this.rng.next(), this.faults);
+    const heldBefore = this.held.get(client);
+    if (heldBefore) {
+      // A second reorder for the same subscriber meanwhile would reorder nothing: this delivery goes through.
+      if (decision === 'reorder') decision = 'deliver';
+      if (decision === 'deliver' || decision === 'duplicate') {
+        // The held message goes right behind this one: that is the reorder, recorded now that it happened.
+        this.held.delete(client);
+        clearTimeout(heldBefore.timer);
+        this.releaseAfterCurrent(client, heldBefore.packet);
+        this.record('reorder', client, heldBefore.packet);
+      }
+    }
+    if (decision === 'deliver') return packet;
+    if (decision !== 'reorder') this.record(decision, client, packet);
+    switch (decision) {
+      case 'drop':
+        return null;
+      case 'duplicate':
+        this.releaseAfterCurrent(client, packet);
+        return packet;
+      case 'reorder': {
+        // Held until the next delivery to this subscriber; when none comes in time it was only delayed.
+        const timer = setTimeout(() => {
+          if (this.held.get(client)?.packet !== packet) return;
+          this.held.delete(client);
+          this.record('delay', client, packet);
+          this.redeliver(client, packet);
+        }, this.reorderHoldMsMax);
+        this.held.set(client, { client, packet, timer });
+        return null;
+      }
+      case 'delay': {
+        const entry: Held = {
+          client,
+          packet,
+          timer: setTimeout(() => {
+            this.delayed.delete(entry);
+            this.redeliver(client, packet);
+          }, this.faults.delayMs),
+        };
+        this.delayed.add(entry);
+        return null;
+      }
+    }
+  }
+
+  private record(fault: DeliveryFault, client: Client, packet: AedesPublishPacket): void {
+    this.counts[fault]++;
+    this.history.append({ type: 'nemesis', fault, target: client.id, detail: packet.topic });
+  }
+
+  /**
+   * aedes writes the current delivery in a `setImmediate` scheduled after this hook returns; a nested
+   * `setImmediate` runs in the next turn of the loop, so the re-delivery is written after it.
+   */
+  private releaseAfterCurrent(client: Client, packet: AedesPublishPacket): void {
+    setImmediate(() => setImmediate(() => this.redeliver(client, packet)));
+  }
+
+  private redeliver(client: Client, packet: AedesPublishPacket): void {
+    if (client.closed || !client.connected) {
+      this.counts.lostHeld++;
+      return;
+    }
+    const copy: AedesPublishPacket = {
+      cmd: 'publish',
+      topic: packet.topic,
+      payload: packet.payload,
+      qos: packet.qos,
+      retain: false,
+      dup: false,
+      brokerId: REDELIVERY_BROKER_ID,
+      brokerCounter: ++this.redeliveryCounter,
+    };
+    client.publish(copy, () => {});
+  }
+
+  private onConnect(client: Client): void {
+    if (!this.active || typeof client.id !== 'string') return;
+    if (client.id.startsWith(this.opts.pipelineClientIdPrefix) || normaliseDeviceId(client.id) !== client.id) return;
+    if (this.faults.disconnectRate <= 0) return;
+    const delayMs = decideDisconnect(this.rng.next(), this.faults.disconnectRate, this.disconnectDelayMsMax);
+    if (delayMs === null) return;
+    const timer = setTimeout(() => {
+      this.disconnectTimers.delete(timer);
+      // The session may have ended on its own (the device went to sleep): nothing to cut then.
+      if (!this.active || client.closed) return;
+      this.counts.disconnect++;
+      this.history.append({
+        type: 'nemesis',
+        fault: 'disconnect',
+        target: client.id,
+        detail: `${delayMs} ms after connect`,
+      });
+      client.close();
+    }, delayMs);
+    this.disconnectTimers.add(timer);
+  }
+}
+
+/** Installs the network nemesis on one aedes instance (see `installNetworkNemesisOnBroker` for restarts). */
+export function installNetworkNemesis(
+  aedes: Aedes,
+  faults: NetworkFaults,
+  rng: Rng,
+  history: History,
+  opts: NetworkNemesisOptions,
+): NetworkNemesis {
+  const core = new NetworkNemesisCore(faults, rng, history, opts);
+  core.attach(aedes);
+  return core;
+}
+
+/**
+ * Installs the network nemesis on the embedded broker's current aedes instance and again on each new one after a
+ * broker restart, with one seeded stream and one set of counters for the whole run.
+ */
+export function installNetworkNemesisOnBroker(
+  broker: Pick<EmbeddedBroker, 'aedes' | 'onAedes'>,
+  faults: NetworkFaults,
+  rng: Rng,
+  history: History,
+  opts: NetworkNemesisOptions,
+): NetworkNemesis {
+  const core = new NetworkNemesisCore(faults, rng, history, opts);
+  core.attach(broker.aedes);
+  const unsubscribe = broker.onAedes((aedes) => core.attach(aedes));
+  return {
+    stats: () => core.stats(),
+    uninstall: () => {
+      unsubscribe();
+      core.uninstall();
+    },
+  };
+}

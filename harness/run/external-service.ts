@@ -1,0 +1,64 @@
+// `--pipeline external`: the user's own ingestion service is the system under test. camfleet starts no pipeline;
+// it starts the user's command (if given) with MQTT_URL and DATABASE_URL pointing at the run's broker and fresh
+// database, waits until something subscribes to the device data topics (embedded broker) or a fixed delay
+// (external broker), drives the fleet, and stops the command (SIGTERM) at the end.
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Aedes } from 'aedes';
+
+export interface ExternalService {
+  stop(): Promise<void>;
+}
+
+const dataTopics = ['ESP32CAM/+/data', 'device/+/data', 'ESP32CAM/#', 'device/#', '#'];
+
+/** Resolves when a client subscribes to the device data topics on this broker, or after timeoutMs (rejects). */
+export function waitForIngestionSubscriber(aedes: Aedes, timeoutMs: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      aedes.removeListener('subscribe', onSubscribe);
+      reject(new Error(`no service subscribed to the device data topics within ${timeoutMs / 1000} s`));
+    }, timeoutMs);
+    function onSubscribe(subscriptions: { topic: string }[]) {
+      if (!subscriptions.some((s) => dataTopics.includes(s.topic) || s.topic.endsWith('/+/data'))) return;
+      clearTimeout(timer);
+      aedes.removeListener('subscribe', onSubscribe);
+      resolve();
+    }
+    aedes.on('subscribe', onSubscribe);
+  });
+}
+
+export function startExternalCommand(
+  command: string,
+  env: { brokerUrl: string; databaseUrl: string },
+  log: (line: string) => void,
+): ExternalService & { readonly child: ChildProcess } {
+  const child = spawn(command, {
+    shell: true,
+    env: { ...process.env, MQTT_URL: env.brokerUrl, DATABASE_URL: env.databaseUrl },
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true, // its own process group, so stop() reaches the service behind `sh -c` / `npm run`
+  });
+  const relay = (data: Buffer) => {
+    for (const line of data.toString().split('\n')) if (line.trim()) log(`[external] ${line}`);
+  };
+  child.stdout?.on('data', relay);
+  child.stderr?.on('data', relay);
+  return {
+    child,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+      const signalGroup = (signal: NodeJS.Signals) => {
+        try {
+          if (child.pid !== undefined) process.kill(-child.pid, signal);
+        } catch {
+          // already gone
+        }
+      };
+      signalGroup('SIGTERM');
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
+      if ((await Promise.race([exited, timeout])) === 'timeout') signalGroup('SIGKILL');
+    },
+  };
+}

@@ -1,0 +1,95 @@
+// The pipeline instances of a run, as the nemesis sees them: one (or two, for the "two instances" fault), crashed
+// and restarted at will, switched to another profile after a mid-run migration. Statistics add up over every
+// instance the run ever started, so a restart does not reset the summary.
+import type { Pipeline, PipelineProfile, PipelineStats } from '../pipeline/index.ts';
+
+export type StartPipeline = (profile: PipelineProfile, instanceTag: string) => Promise<Pipeline>;
+
+export function emptyPipelineStats(): PipelineStats {
+  return {
+    messages: 0,
+    hellos: 0,
+    metadata: 0,
+    chunksReceived: 0,
+    chunksStored: 0,
+    chunksDuplicate: 0,
+    imagesCompleted: 0,
+    acksSent: 0,
+    duplicatesLogged: 0,
+    missingRequests: 0,
+    rejections: {},
+    rejected: 0,
+    devicesProvisioned: 0,
+    namesReused: 0,
+    imagesFailed: 0,
+    flushesFailed: 0,
+  };
+}
+
+export function addPipelineStats(a: PipelineStats, b: PipelineStats): PipelineStats {
+  const sum = { ...a } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(b)) {
+    if (typeof value === 'number') sum[key] = ((a as unknown as Record<string, number>)[key] ?? 0) + value;
+  }
+  const rejections: Record<string, number> = { ...a.rejections };
+  for (const [code, n] of Object.entries(b.rejections)) rejections[code] = (rejections[code] ?? 0) + n;
+  return { ...(sum as unknown as PipelineStats), rejections };
+}
+
+export class PipelineSet {
+  private instances: { pipeline: Pipeline; tag: string }[] = [];
+  private retired: PipelineStats = emptyPipelineStats();
+  private generation = 0;
+
+  constructor(
+    private readonly startOne: StartPipeline,
+    private profile: PipelineProfile,
+    private readonly count: number,
+  ) {}
+
+  get currentProfile(): PipelineProfile {
+    return this.profile;
+  }
+
+  async start(): Promise<void> {
+    this.generation += 1;
+    for (let i = 0; i < this.count; i++) {
+      const tag = `${this.generation}${this.count > 1 ? String.fromCharCode(97 + i) : ''}`;
+      this.instances.push({ pipeline: await this.startOne(this.profile, tag), tag });
+    }
+  }
+
+  /** A crash (no drain: in-memory state is lost) and a fresh start, as a server restart mid-transfer. */
+  async crashAndRestart(): Promise<void> {
+    await this.retire((p) => p.crash());
+    await this.start();
+  }
+
+  /** A graceful stop (drain) and a start with another profile: the deploy after a mid-run migration. */
+  async switchProfile(profile: PipelineProfile): Promise<void> {
+    await this.retire((p) => p.stop());
+    this.profile = profile;
+    await this.start();
+  }
+
+  stats(): PipelineStats {
+    return this.instances.reduce((sum, { pipeline }) => addPipelineStats(sum, pipeline.stats()), this.retired);
+  }
+
+  async idle(): Promise<void> {
+    await Promise.all(this.instances.map(({ pipeline }) => pipeline.idle()));
+  }
+
+  async stop(): Promise<void> {
+    await this.retire((p) => p.stop());
+  }
+
+  private async retire(how: (p: Pipeline) => Promise<void>): Promise<void> {
+    const old = this.instances;
+    this.instances = [];
+    for (const { pipeline } of old) {
+      await how(pipeline).catch(() => {});
+      this.retired = addPipelineStats(this.retired, pipeline.stats());
+    }
+  }
+}
