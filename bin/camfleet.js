@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const commands = { migrate: 'migrate.ts', simulate: 'simulate.ts', pipeline: 'pipeline.ts' };
+const commands = { migrate: 'migrate.ts', simulate: 'simulate.ts', pipeline: 'pipeline.ts', scenario: 'scenario.ts' };
 const [command, ...rest] = process.argv.slice(2);
 const file = command ? commands[command] : undefined;
 if (!file) {

@@ -7,6 +7,8 @@ import { randomSeed } from '../../simulator/random/prng.ts';
 import { formatVerdicts } from '../checker/index.ts';
 import { runLive, type LiveRunResult } from '../run/live-run.ts';
 import { reproduceCommand } from '../run/reproduce.ts';
+import { defaultBundleDir, loadBundle, writeBundle } from '../run/bundle.ts';
+import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type PipelineChoice, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
@@ -142,7 +144,7 @@ const argv = await yargs(hideBin(process.argv))
   })
   .parseAsync();
 
-const options: LiveRunOptions = {
+const typedOptions: LiveRunOptions = {
   ...liveRunDefaults,
   devices: argv.devices,
   imagesPerDevice: argv.images,
@@ -166,12 +168,25 @@ const options: LiveRunOptions = {
   externalCommand: argv['external-cmd'] as string | undefined,
 };
 
+let options = typedOptions;
+const replayDir = argv.replay as string | undefined;
+if (replayDir !== undefined) {
+  try {
+    options = { ...(await loadBundle(replayDir, { brokerUrl: typedOptions.brokerUrl, databaseUrl: typedOptions.databaseUrl })), historyPath: typedOptions.historyPath };
+  } catch (error) {
+    const failure = describeFailure(error);
+    console.error(failure.message);
+    process.exit(failure.exitCode);
+  }
+}
+const reportDir = argv.report as string | undefined;
+
 // With --json, stdout carries only the summary; everything for people goes to stderr.
 const out = argv.json ? process.stderr : process.stdout;
 const say = (line: string) => {
   if (!argv.quiet || argv.json) out.write(line + '\n');
 };
-say(`seed: ${options.seed}`);
+say(`seed: ${options.seed}${replayDir !== undefined ? ` (replaying ${replayDir})` : ''}`);
 say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
     `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ?? 'aedes (in-process)'} ` +
@@ -213,6 +228,27 @@ try {
   process.exit(failure.exitCode);
 }
 progress.stop();
+
+// A failure leaves a bundle that re-runs the same workload and fault plan; --report writes CI-readable files.
+let bundle: { dir: string; replay: string } | undefined;
+if (result.verdict !== 'pass') {
+  bundle = await writeBundle(defaultBundleDir('simulate', options.seed, reportDir), {
+    options,
+    expected: 'pass',
+    verdict: result.verdict,
+    verdicts: result.verdicts,
+    history: result.history.events,
+  });
+}
+if (reportDir !== undefined) {
+  const written = await writeReport(reportDir, [
+    entryFromRun({ name: 'simulate', purpose: 'npm run simulate', options, expected: 'pass' }, result, {
+      bundleDir: bundle?.dir,
+      replay: bundle?.replay,
+    }),
+  ]);
+  say(`report: ${written.junitPath}, ${written.summaryPath}`);
+}
 
 const p = result.pipeline;
 const rejections = Object.entries(p.rejections)
@@ -275,6 +311,7 @@ if (argv.json) {
   const why = interrupted ? ' (interrupted)' : ' (time budget exceeded)';
   console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? why : ''}`);
   if (result.verdict !== 'pass') console.log(`reproduce: ${reproduceCommand(options)}`);
+  if (bundle) console.log(`failure bundle: ${bundle.dir}\nreplay: ${bundle.replay}`);
 }
 process.exit(
   result.verdict === 'pass' ? exitCodes.pass : result.verdict === 'fail' ? exitCodes.violated : exitCodes.unknown,

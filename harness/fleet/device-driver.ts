@@ -1,9 +1,27 @@
 // Drives one simulated device: feeds inputs to the pure firmware core and carries out its effects with a live
-// transport, real timers and the device clock; records what the device did in the history.
-import { step, type FirmwareEffect, type FirmwareInput, type FirmwareState } from '../../simulator/firmware/index.ts';
-import { decodeServerMessage, encodeDeviceMessage } from '../../simulator/protocol/index.ts';
+// transport, real timers and the device clock; records what the device did in the history. It is also the seam
+// where the device faults of ARCHITECTURE.md §4 are injected (the decisions come from harness/nemesis/
+// device-nemesis.ts): each one is recorded as a `nemesis` event the moment it strikes, and the firmware heals it.
+import {
+  step,
+  withImageCounter,
+  withoutQueuedCapture,
+  type FirmwareEffect,
+  type FirmwareInput,
+  type FirmwareState,
+  type StepContext,
+} from '../../simulator/firmware/index.ts';
+import { decodeServerMessage, encodeDeviceMessage, type DeviceMessage } from '../../simulator/protocol/index.ts';
 import type { DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
+import {
+  BAD_CLOCK_WAKE_MS,
+  rebootAfterChunks,
+  transferOrder,
+  type DeviceFaultName,
+  type DeviceNemesis,
+  type WakeFaults,
+} from '../nemesis/device-nemesis.ts';
 import type { DeviceClock } from './device-clock.ts';
 import type { FleetCounters } from './fleet-counters.ts';
 
@@ -18,6 +36,17 @@ export interface DriverDeps {
   /** The device went to deep sleep; the fleet decides whether and when it wakes again. */
   readonly onSleep: (driver: DeviceDriver, untilMs: number) => void;
   readonly chunkIdBase: 0 | 1;
+  /** Device faults to inject (absent: none, the device behaves exactly as its firmware says). */
+  readonly nemesis?: DeviceNemesis;
+}
+
+/** The reboot planned for this wake: strikes after `afterChunks` chunk publishes of the current transfer. */
+interface RebootArm {
+  readonly fraction: number;
+  imageName: string | null;
+  afterChunks: number;
+  totalChunks: number;
+  chunksSent: number;
 }
 
 export class DeviceDriver {
@@ -27,14 +56,42 @@ export class DeviceDriver {
   /** Chunk ids already sent per captureSeq, to count re-sent chunks. */
   private readonly chunksSent = new Map<number, Set<number>>();
   wakes = 0;
+  /** Wakes lost to a Wi-Fi outage fault (the fleet does not count them against wakesMax). */
+  outageWakes = 0;
+  /** The faults of the current wake (null: none planned, e.g. no nemesis). */
+  private wakeFaults: WakeFaults | null = null;
+  /** Bad clock: device clock minus true clock for this wake (0 when the clock is right). */
+  private clockSkewMs = 0;
+  private reboot: RebootArm | null = null;
+  /** At most one torn write per wake, so a device cannot lose every capture of a wake in a reboot loop. */
+  private tornThisWake = false;
+  /** Set while performing effects when power is cut: the rest of the step's effects never happen. */
+  private powerCut = false;
+  /** The last session close in progress (a connect waits for it). */
+  private disconnecting: Promise<void> = Promise.resolve();
+  /** Image transfers started so far (the nemesis' per-send opportunity index). */
+  private sendsStarted = 0;
   /** After shutdown the device is gone: late connect results or messages must not make it act (or capture). */
   private stopped = false;
+
+  /** The device-fault decisions; undefined once faults stop (heal phase) or when there is no nemesis. */
+  private nemesis: DeviceNemesis | undefined;
 
   constructor(
     public state: FirmwareState,
     private readonly transport: DeviceTransport,
     private readonly deps: DriverDeps,
-  ) {}
+  ) {
+    this.nemesis = deps.nemesis;
+  }
+
+  /** Faults stop for good (the heal phase): from the next wake on the device behaves as its firmware says. */
+  stopFaults(): void {
+    this.nemesis = undefined;
+    this.wakeFaults = null;
+    this.reboot = null;
+    this.clockSkewMs = 0;
+  }
 
   get mac(): string {
     return this.state.config.deviceId;
@@ -50,8 +107,51 @@ export class DeviceDriver {
 
   wake(): void {
     this.wakes += 1;
+    this.planFaults();
     this.deps.history.append({ type: 'device_wake', mac: this.mac, wake: this.wakes });
     this.dispatch({ type: 'wake' });
+  }
+
+  /** Per-wake faults, injected before the wake starts (counter reset, bad clock, Wi-Fi outage, reboot armed). */
+  private planFaults(): void {
+    const nemesis = this.nemesis;
+    if (!nemesis) return;
+    if (this.wakes === 1 && nemesis.dialectDrift) {
+      this.recordFault('dialect_drift', `speaks the ${this.state.config.dialect} dialect`);
+    }
+    const plan = nemesis.planWake(this.wakes);
+    this.wakeFaults = plan;
+    this.tornThisWake = false;
+    this.reboot = null;
+    this.clockSkewMs = 0;
+    const counter = this.state.persistent.flash.imageCounter;
+    if (plan.counterReset && counter > 0) {
+      // Healing: none needed on the device; the pipeline must tell the new picture from the old (name reuse).
+      this.state = withImageCounter(this.state, 0);
+      this.recordFault('counter_reset', `wake ${plan.wake}: flash counter ${counter} -> 0`);
+    }
+    if (plan.badClock) {
+      this.clockSkewMs = BAD_CLOCK_WAKE_MS - this.deps.clock.now();
+      this.recordFault('bad_clock', `wake ${plan.wake}: clock reads 1970, unpadded timestamps`);
+    }
+    if (plan.wifiOutageStarts > 0) {
+      this.recordFault('wifi_outage', `wakes ${plan.wake}..${plan.wake + plan.wifiOutageStarts - 1} without Wi-Fi`);
+    }
+    if (plan.wifiOutage) this.outageWakes += 1;
+    if (plan.rebootAtFraction !== null) {
+      this.reboot = {
+        fraction: plan.rebootAtFraction,
+        imageName: null,
+        afterChunks: 0,
+        totalChunks: 0,
+        chunksSent: 0,
+      };
+    }
+  }
+
+  private recordFault(fault: DeviceFaultName, detail: string): void {
+    this.deps.counters.faultsInjected += 1;
+    this.deps.history.append({ type: 'nemesis', fault, target: this.mac, detail });
   }
 
   /** Called by the transport for every message on the device's /cmd and /ack topics. */
@@ -65,9 +165,62 @@ export class DeviceDriver {
 
   dispatch(input: FirmwareInput): void {
     if (this.stopped) return;
-    const result = step(this.state, input, { nowMs: this.deps.clock.now(), random: this.deps.random });
+    const result = step(this.state, input, this.stepContext());
     this.state = result.state;
-    for (const effect of result.effects) this.perform(effect);
+    const effects = this.nemesis?.sendFaultsOn ? this.withSendFaults(result.effects) : result.effects;
+    for (const effect of effects) {
+      this.perform(effect);
+      if (this.powerCut) {
+        // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
+        this.powerCut = false;
+        this.dispatch({ type: 'reboot' });
+        return;
+      }
+    }
+  }
+
+  private stepContext(): StepContext {
+    const nowMs = this.deps.clock.now();
+    if (this.clockSkewMs === 0) return { nowMs, random: this.deps.random };
+    return { nowMs: nowMs + this.clockSkewMs, random: this.deps.random, timestampStyle: 'unpadded' };
+  }
+
+  /**
+   * Double send, interleaved send and duplicate metadata: each transfer the firmware emits in this step
+   * (a metadata publish and the chunk publishes of that image right after it) goes out in the order the nemesis
+   * says (`transferOrder`). Chunk re-sends without metadata (missing_chunks answers) are not transfers.
+   */
+  private withSendFaults(effects: readonly FirmwareEffect[]): FirmwareEffect[] {
+    const nemesis = this.nemesis;
+    if (!nemesis) return [...effects];
+    const out: FirmwareEffect[] = [];
+    let i = 0;
+    while (i < effects.length) {
+      const effect = effects[i] as FirmwareEffect;
+      if (effect.type !== 'publish' || effect.message.kind !== 'metadata') {
+        out.push(effect);
+        i += 1;
+        continue;
+      }
+      const name = effect.message.image_name;
+      const block: FirmwareEffect[] = [effect];
+      i += 1;
+      for (; i < effects.length; i++) {
+        const next = effects[i] as FirmwareEffect;
+        if (next.type !== 'publish' || next.message.kind !== 'chunk' || next.message.image_name !== name) break;
+        block.push(next);
+      }
+      const faults = nemesis.sendFaults(this.sendsStarted++);
+      const chunks = block.length - 1;
+      if (faults.mode === 'double')
+        this.recordFault('double_send', `${name}: sent twice back to back (${chunks} chunks)`);
+      if (faults.mode === 'interleaved') {
+        this.recordFault('interleaved_send', `${name}: two transfers, chunks interleaved (${chunks} chunks)`);
+      }
+      if (faults.duplicateMetadata) this.recordFault('duplicate_metadata', `${name}: metadata published twice`);
+      for (const index of transferOrder(chunks, faults)) out.push(block[index] as FirmwareEffect);
+    }
+    return out;
   }
 
   /** Ends timers and the session (end of run). */
@@ -98,6 +251,41 @@ export class DeviceDriver {
     this.dispatch({ type: 'message', message });
   }
 
+  /** Reboot fault: count the chunk publishes of the current transfer and cut the power after the planned one. */
+  private armedReboot(message: DeviceMessage): void {
+    const arm = this.reboot;
+    if (arm === null) return;
+    if (message.kind === 'metadata') {
+      // Each transfer start re-arms on that transfer: the reboot strikes the transfer in progress.
+      arm.imageName = message.image_name;
+      arm.totalChunks = message.total_chunk_count;
+      arm.afterChunks = rebootAfterChunks(arm.fraction, message.total_chunk_count);
+      arm.chunksSent = 0;
+      return;
+    }
+    if (message.kind !== 'chunk' || message.image_name !== arm.imageName) return;
+    arm.chunksSent += 1;
+    if (arm.chunksSent < arm.afterChunks) return;
+    this.reboot = null; // once per wake
+    this.recordFault(
+      'reboot',
+      `wake ${this.wakes}: ${arm.imageName} after ${arm.chunksSent} of ${arm.totalChunks} chunks (RAM lost, SD kept)`,
+    );
+    this.powerCut = true;
+  }
+
+  /** Torn SD write: the capture's queue entry is lost and the device reboots (recorded as a lost capture). */
+  private maybeTearWrite(captureSeq: number, imageName: string, sha256: string): void {
+    const nemesis = this.nemesis;
+    if (!nemesis || this.tornThisWake || !nemesis.tornWrite(captureSeq)) return;
+    this.tornThisWake = true;
+    this.state = withoutQueuedCapture(this.state, captureSeq);
+    this.recordFault('torn_write', `${imageName} (capture ${captureSeq}): SD-queue entry lost, power cut`);
+    this.deps.counters.capturesLost += 1;
+    this.deps.history.append({ type: 'device_lost_capture', mac: this.mac, imageName, sha256 });
+    this.powerCut = true;
+  }
+
   /** The image an ACK for `name` refers to: the in-flight one, else the oldest queued with that name. */
   private queuedImage(name: string) {
     const queue = this.state.persistent.sd.queue;
@@ -109,18 +297,28 @@ export class DeviceDriver {
     const { history, counters } = this.deps;
     switch (effect.type) {
       case 'connect':
-        this.transport.connect(this.deps.subscriptions).then(
-          () => this.dispatch({ type: 'connected' }),
-          () => this.dispatch({ type: 'connect_failed' }),
-        );
+        if (this.wakeFaults?.wifiOutage) {
+          // Wi-Fi down: the join fails without the network being touched (the firmware captures offline).
+          void Promise.resolve().then(() => this.dispatch({ type: 'connect_failed' }));
+          return;
+        }
+        // After the previous session has closed (its queued publishes flushed): a reboot's disconnect + connect
+        // must not let the new session (same client id) take over before the chunks sent before the cut are out.
+        this.disconnecting
+          .then(() => this.transport.connect(this.deps.subscriptions))
+          .then(
+            () => this.dispatch({ type: 'connected' }),
+            () => this.dispatch({ type: 'connect_failed' }),
+          );
         return;
       case 'disconnect':
-        void this.transport.disconnect();
+        this.disconnecting = settledWithin(this.transport.disconnect(), DISCONNECT_WAIT_MS_MAX);
         return;
       case 'publish': {
         const message = effect.message;
         const wire = encodeDeviceMessage(message, this.state.config.dialect, { chunkIdBase: this.deps.chunkIdBase });
         this.transport.publish(wire.topic, wire.payload);
+        this.armedReboot(message);
         if (message.kind === 'chunk') {
           counters.chunksSent += 1;
           const image = this.queuedImage(message.image_name);
@@ -155,10 +353,13 @@ export class DeviceDriver {
         this.timers.delete(effect.timerId);
         return;
       }
-      case 'sleep':
-        history.append({ type: 'device_sleep', mac: this.mac, untilMs: effect.untilMs });
-        this.deps.onSleep(this, effect.untilMs);
+      case 'sleep': {
+        // A wake time read off a bad clock is a duration from the device's "now": carried over to the true clock.
+        const untilMs = effect.untilMs - this.clockSkewMs;
+        history.append({ type: 'device_sleep', mac: this.mac, untilMs });
+        this.deps.onSleep(this, untilMs);
         return;
+      }
       case 'captured':
         counters.captured += 1;
         history.append({
@@ -172,6 +373,7 @@ export class DeviceDriver {
             captureSeq: effect.image.captureSeq,
           },
         });
+        this.maybeTearWrite(effect.image.captureSeq, effect.image.name, effect.image.sha256);
         return;
       case 'dequeued':
         counters.acked += 1;
@@ -184,4 +386,25 @@ export class DeviceDriver {
         return;
     }
   }
+}
+
+/** A connect waits at most this long for the previous session to close (a dead broker must not stall a device). */
+const DISCONNECT_WAIT_MS_MAX = 2_000;
+
+/** Resolves when `promise` settles (either way) or after `ms`, whichever comes first. */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    timer.unref();
+    promise.then(
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+      () => {
+        clearTimeout(timer);
+        resolve();
+      },
+    );
+  });
 }

@@ -9,8 +9,22 @@ export interface FleetCounters {
   /** Chunks sent again for the same capture (missing_chunks answers, silence retries, resume). */
   chunksResent: number;
   gaveUp: number;
+  /** Device faults injected (`nemesis` events of the device side). */
+  faultsInjected: number;
+  /** Captures lost to a torn SD-queue write (never sent; `device_lost_capture` events). */
+  capturesLost: number;
 }
 
 export function newFleetCounters(): FleetCounters {
-  return { devicesAwake: 0, devicesDone: 0, captured: 0, acked: 0, chunksSent: 0, chunksResent: 0, gaveUp: 0 };
+  return {
+    devicesAwake: 0,
+    devicesDone: 0,
+    captured: 0,
+    acked: 0,
+    chunksSent: 0,
+    chunksResent: 0,
+    gaveUp: 0,
+    faultsInjected: 0,
+    capturesLost: 0,
+  };
 }

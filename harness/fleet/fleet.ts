@@ -1,11 +1,14 @@
 // Runs N simulated devices concurrently against a live broker: staggered first wakes, at most
 // `concurrencyMax` devices awake at once, deep sleeps compressed by `timeScale`. A device is done when it has
-// captured its images and its queue is empty, or when it has used `wakesMax` wakes.
+// captured its images and its queue is empty, or when it has used `wakesMax` wakes — wakes lost to a Wi-Fi outage
+// fault are not counted, so an outage never eats the wakes the device needs to drain its queue afterwards.
 import { initialState, makeFirmwareConfig } from '../../simulator/firmware/index.ts';
 import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
 import { createMqttTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
+import { DeviceNemesis, driftedDialect } from '../nemesis/device-nemesis.ts';
+import { faultMixes, type DeviceFaults } from '../nemesis/fault-plan.ts';
 import { DeviceClock } from './device-clock.ts';
 import { DeviceDriver } from './device-driver.ts';
 import { newFleetCounters, type FleetCounters } from './fleet-counters.ts';
@@ -32,6 +35,13 @@ export interface FleetOptions {
   /** The device clock at the start (UTC ms). */
   readonly startClockMs: number;
   readonly observeAck: (mac: string, imageName: string, sha256: string) => Promise<boolean>;
+  /**
+   * Device faults (ARCHITECTURE.md §4), drawn per device from `rng.fork('nemesis:device:<mac>')`. Default: none
+   * (all rates 0), which leaves every device exactly as without a nemesis.
+   */
+  readonly deviceFaults?: DeviceFaults;
+  /** Heal phase: clean wakes at most per device still holding images (default 3). */
+  readonly healWakesMax?: number;
   /** Aborts the run (time budget): pending wakes are cancelled and the promise resolves with `aborted`. */
   readonly signal?: AbortSignal;
 }
@@ -60,14 +70,26 @@ export class Fleet {
   private readonly waiting: DeviceDriver[] = [];
   private readonly pendingWakes = new Set<NodeJS.Timeout>();
   private finish: (() => void) | undefined;
+  private aborted = false;
+  /** In the heal phase: the done rule is "queue empty or healWakesMax more wakes used". */
+  private healing = false;
+  private readonly healFromWake = new Map<DeviceDriver, number>();
+  /** Devices that are done, and the wake time each last asked for (the heal phase wakes them then). */
+  private readonly asleepUntil = new Map<DeviceDriver, { clock: DeviceClock; untilMs: number }>();
+  private readonly healWakesMax: number;
 
   constructor(private readonly options: FleetOptions) {
     const macs = fleetMacs(options.rng.fork('macs'), options.devices);
+    this.healWakesMax = options.healWakesMax ?? 3;
+    const deviceFaults = options.deviceFaults ?? faultMixes.none.device;
     for (const mac of macs) {
       const deviceRng = options.rng.fork(`device:${mac}`);
+      const nemesis = new DeviceNemesis(deviceFaults, options.rng.fork(`nemesis:device:${mac}`));
+      // Dialect drift: this device speaks the other dialect (chunk ids stay 0-based: a per-deployment setting).
+      const dialect = nemesis.dialectDrift ? driftedDialect(options.dialect) : options.dialect;
       const config = makeFirmwareConfig({
         deviceId: mac,
-        dialect: options.dialect,
+        dialect,
         chunkBytes: options.chunkBytes,
         imageKbMean: options.imageKbMean,
         ackTimeoutMs: options.ackTimeoutMs,
@@ -86,10 +108,11 @@ export class Fleet {
         clock,
         random: firmwareRng.next,
         counters: this.counters,
-        subscriptions: deviceSubscriptions(mac, options.dialect),
+        subscriptions: deviceSubscriptions(mac, dialect),
         observeAck: options.observeAck,
         onSleep: (d, untilMs) => this.onSleep(d, clock, untilMs),
         chunkIdBase: options.chunkIdBase,
+        nemesis,
       });
       this.drivers.push(driver);
     }
@@ -98,10 +121,9 @@ export class Fleet {
   run(): Promise<FleetResult> {
     const { staggerMs, signal } = this.options;
     return new Promise<FleetResult>((resolve) => {
-      let aborted = false;
-      this.finish = () => resolve({ aborted, drivers: this.drivers });
+      this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
       signal?.addEventListener('abort', () => {
-        aborted = true;
+        this.aborted = true;
         for (const t of this.pendingWakes) clearTimeout(t);
         this.pendingWakes.clear();
         this.finish?.();
@@ -111,14 +133,43 @@ export class Fleet {
     });
   }
 
+  /**
+   * The heal phase (ARCHITECTURE.md §6: safety, then heal, then liveness), after `run()`: device faults stop for
+   * good, and every device still holding images gets clean wakes — at the wake time it last asked for — until its
+   * queue is empty or it used `healWakesMax` more wakes. Resolves like `run()` (with the same abort signal).
+   */
+  heal(): Promise<FleetResult> {
+    for (const driver of this.drivers) driver.stopFaults();
+    return new Promise<FleetResult>((resolve) => {
+      this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
+      if (this.aborted) return this.finish();
+      const holding = this.drivers.filter((d) => d.queueLength > 0 && this.asleepUntil.has(d));
+      if (holding.length === 0) return this.finish();
+      this.healing = true;
+      for (const driver of holding) {
+        this.healFromWake.set(driver, driver.wakes);
+        this.counters.devicesDone -= 1;
+        const sleep = this.asleepUntil.get(driver);
+        const waitMs = sleep
+          ? sleep.clock.compressSleep(sleep.untilMs, this.options.timeScale, this.options.realSleepMsMax)
+          : 0;
+        this.scheduleWake(driver, waitMs);
+      }
+    });
+  }
+
   async shutdown(): Promise<void> {
     for (const t of this.pendingWakes) clearTimeout(t);
     await Promise.all(this.drivers.map((d) => d.shutdown()));
   }
 
   private isDone(driver: DeviceDriver): boolean {
+    if (this.healing) {
+      const from = this.healFromWake.get(driver) ?? driver.wakes;
+      return driver.queueLength === 0 || driver.wakes - from >= this.healWakesMax;
+    }
     const finishedWork = driver.capturesSoFar >= this.options.imagesPerDevice && driver.queueLength === 0;
-    return finishedWork || driver.wakes >= this.options.wakesMax;
+    return finishedWork || driver.wakes - driver.outageWakes >= this.options.wakesMax;
   }
 
   private scheduleWake(driver: DeviceDriver, afterMs: number): void {
@@ -144,6 +195,7 @@ export class Fleet {
     const next = this.waiting.shift();
     if (next) this.admit(next);
     if (this.isDone(driver)) {
+      this.asleepUntil.set(driver, { clock, untilMs });
       this.counters.devicesDone += 1;
       this.options.history.append({
         type: 'device_final',

@@ -1,6 +1,7 @@
 // One live run: world up (database at the run's stage, broker), pipeline(s), fleet, nemesis; then the heal phase
 // (faults off, devices with work left get clean wakes), a quiet period, the checker over the history and the
 // database, and everything torn down again. Safety phase, then heal, then liveness (ARCHITECTURE.md §6).
+import type pg from 'pg';
 import { applyStep } from '../../schema/runner.ts';
 import { schemaSteps } from '../../schema/steps.ts';
 import { createRng } from '../../simulator/random/prng.ts';
@@ -60,6 +61,8 @@ export interface RunHooks {
   progressIntervalMs?: number;
   /** Stops the run early (Ctrl-C): like an exhausted time budget, the verdict is then at best unknown. */
   signal?: AbortSignal;
+  /** Called as the fleet starts, for scripted interventions (a scenario's operator re-inserting rows). */
+  onFleetStart?(world: { db: pg.Pool; history: History }): void;
 }
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
@@ -224,6 +227,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
 
     const fleetStartMs = Date.now();
     history.append({ type: 'run_phase', phase: 'start' });
+    hooks.onFleetStart?.({ db: database.pool, history });
     let outcome = await fleet.run();
     // Heal: faults stop; devices that still hold work get clean wakes until their queues drain.
     await serverNemesis?.stop();

@@ -1,4 +1,6 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
+import { faultFlags } from '../cli/fault-options.ts';
+import { faultMixes } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 
 const flags: [keyof LiveRunOptions, string][] = [

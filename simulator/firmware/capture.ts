@@ -1,15 +1,21 @@
 // Taking a picture: next flash counter value, seeded JPEG bytes, sensor readings, appended to the SD queue
 // (PROTOCOL.md §1, §4 capture_image).
 import type { SensorData } from '../protocol/messages.ts';
+import { formatDeviceTimestamp } from '../protocol/timestamp.ts';
 import type { CapturedImageInfo } from './effects.ts';
+import type { TimestampStyle } from './inputs.ts';
 import { drawImageSizeBytes, sha256Hex, synthesizeJpeg } from './image.ts';
 import { mixSeed } from '../random/prng.ts';
 import type { FirmwareConfig, PersistentState, QueuedImage } from './state.ts';
 
-/** `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) as firmware v3.5.0 sends it; never throws. */
-export function formatCaptureTimestamp(ms: number): string {
+/**
+ * `YYYY-MM-DDTHH:MM:SSZ` (UTC, whole seconds) as firmware v3.5.0 sends it, or with `unpadded` `2026-1-4 9:5:7`
+ * (PROTOCOL.md §3: what a sloppy build after a failed NTP sync sends); never throws.
+ */
+export function formatCaptureTimestamp(ms: number, style: TimestampStyle = 'iso'): string {
   const date = new Date(Number.isFinite(ms) ? Math.floor(ms / 1000) * 1000 : 0);
   const valid = Number.isFinite(date.getTime()) ? date : new Date(0);
+  if (style === 'unpadded') return formatDeviceTimestamp(valid.getTime(), 'unpadded');
   return `${valid.toISOString().slice(0, 19)}Z`;
 }
 
@@ -38,6 +44,7 @@ export function captureImage(
   persistent: PersistentState,
   nowMs: number,
   random: () => number,
+  timestampStyle: TimestampStyle = 'iso',
 ): Capture {
   const imageId = persistent.flash.imageCounter + 1;
   const captureSeq = persistent.sim.captureSeqNext;
@@ -46,7 +53,7 @@ export function captureImage(
   const image: QueuedImage = {
     name: `image_${imageId}.jpg`,
     imageId,
-    captureTimestamp: formatCaptureTimestamp(nowMs),
+    captureTimestamp: formatCaptureTimestamp(nowMs, timestampStyle),
     capturedAtMs: nowMs,
     sizeBytes,
     sha256: sha256Hex(bytes),

@@ -1,7 +1,7 @@
 // The simulated ESP32-CAM firmware v3.5.0: a pure core plus synthetic images. See README.md.
 export { step } from './step.ts';
 export type { StepResult } from './step.ts';
-export type { FirmwareInput, FirmwareInputType, StepContext } from './inputs.ts';
+export type { FirmwareInput, FirmwareInputType, StepContext, TimestampStyle } from './inputs.ts';
 export type { CapturedImageInfo, FirmwareEffect, FirmwareEffectType, GaveUpReason, SleepSource } from './effects.ts';
 export {
   FIRMWARE_CONFIG_DEFAULTS,
@@ -10,6 +10,7 @@ export {
   makeFirmwareConfig,
   queuedNames,
   withImageCounter,
+  withoutQueuedCapture,
 } from './state.ts';
 export type {
   ArmedTimer,

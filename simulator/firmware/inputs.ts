@@ -26,4 +26,11 @@ export interface StepContext {
   readonly nowMs: number;
   /** Uniform in [0, 1). */
   readonly random: () => number;
+  /**
+   * How capture timestamps are written (PROTOCOL.md §3): `iso` `2026-01-14T10:00:00Z` (firmware v3.5.0, the
+   * default) or `unpadded` `2026-1-4 9:5:7` (a bad-clock fault: failed NTP sync, sloppy formatting).
+   */
+  readonly timestampStyle?: TimestampStyle;
 }
+
+export type TimestampStyle = 'iso' | 'unpadded';

@@ -176,6 +176,18 @@ export function withImageCounter(state: FirmwareState, imageCounter: number): Fi
   return { ...state, persistent: { ...state.persistent, flash: { imageCounter } } };
 }
 
+/**
+ * Fault helper (ARCHITECTURE.md §4 "power loss with a torn SD write"): the queue entry of capture `captureSeq` is
+ * lost, as if the append to `pendingImage.txt` was cut by the power going. The flash counter and captureSeq are
+ * kept (the NVS write happened); the same state object back if no such entry is queued.
+ */
+export function withoutQueuedCapture(state: FirmwareState, captureSeq: number): FirmwareState {
+  const queue = state.persistent.sd.queue;
+  if (!queue.some((image) => image.captureSeq === captureSeq)) return state;
+  const kept = queue.filter((image) => image.captureSeq !== captureSeq);
+  return { ...state, persistent: { ...state.persistent, sd: { queue: kept } } };
+}
+
 /** Names on the SD queue, oldest first (duplicates possible after a counter reset). */
 export function queuedNames(state: FirmwareState): string[] {
   return state.persistent.sd.queue.map((image) => image.name);

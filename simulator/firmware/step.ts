@@ -5,7 +5,7 @@
 import type { AckOk, MissingChunks, ServerMessage } from '../protocol/messages.ts';
 import { captureImage, capturedInfo } from './capture.ts';
 import type { FirmwareEffect, SleepSource } from './effects.ts';
-import type { FirmwareInput, StepContext } from './inputs.ts';
+import type { FirmwareInput, StepContext, TimestampStyle } from './inputs.ts';
 import { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
 import { chunkCount } from './image.ts';
 import { freshRam } from './state.ts';
@@ -24,6 +24,7 @@ interface Draft {
   readonly config: FirmwareConfig;
   readonly nowMs: number;
   readonly random: () => number;
+  readonly timestampStyle: TimestampStyle;
   persistent: PersistentState;
   ram: Mutable<RamState>;
   readonly effects: FirmwareEffect[];
@@ -34,6 +35,7 @@ export function step(state: FirmwareState, input: FirmwareInput, ctx: StepContex
     config: state.config,
     nowMs: Number.isFinite(ctx.nowMs) ? ctx.nowMs : 0,
     random: saneRandom(ctx.random),
+    timestampStyle: ctx.timestampStyle === 'unpadded' ? 'unpadded' : 'iso',
     persistent: state.persistent,
     ram: { ...state.ram },
     effects: [],
@@ -286,7 +288,7 @@ function wakeTimeMs(d: Draft, text: unknown): number {
 // ---- transfers ----
 
 function capture(d: Draft): QueuedImage {
-  const { persistent, image } = captureImage(d.config, d.persistent, d.nowMs, d.random);
+  const { persistent, image } = captureImage(d.config, d.persistent, d.nowMs, d.random, d.timestampStyle);
   d.persistent = persistent;
   d.effects.push({ type: 'captured', image: capturedInfo(image) });
   return image;

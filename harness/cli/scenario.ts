@@ -1,0 +1,256 @@
+// `npm run scenario -- <command>`: the scenario catalogue (scenarios/catalogue/*.json) — list it, run scenarios
+// against their expected verdicts, or build the sensitivity table. Exit 0 every expectation held, 1 one did not,
+// 2 usage or environment error (an unknown scenario name lists the names), 3 unknown (a verdict needed was unknown).
+import './stdio.ts';
+import { readFile, writeFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import yargs, { type Argv } from 'yargs';
+import { hideBin } from 'yargs/helpers';
+import { describeFaultPlan } from '../nemesis/fault-plan.ts';
+import { writeReport, type ReportEntry } from '../report/index.ts';
+import type { InvariantOutcome, Outcome } from '../../scenarios/expectation.ts';
+import { overallOutcome } from '../../scenarios/expectation.ts';
+import { runScenario } from '../../scenarios/run-scenario.ts';
+import {
+  replaceReadmeSection,
+  sensitivityCases,
+  sensitivityMarkdown,
+  sensitivityOutcome,
+  sensitivityRows,
+} from '../../scenarios/sensitivity.ts';
+import { describeExpectation, loadCatalogue, type Scenario } from '../../scenarios/spec.ts';
+import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
+import { describeFailure, exitCodes } from './exit.ts';
+import { formatTable } from './table.ts';
+
+class UsageError extends Error {
+  readonly exitCode = exitCodes.usage;
+}
+
+interface WorldArgs {
+  'broker-url': string | undefined;
+  'database-url': string | undefined;
+}
+
+/** 1 when an expectation did not hold; else 2 when a run could not start (its error is printed); else 3 or 0. */
+const exitFor = (outcome: Outcome, environmentError: boolean) =>
+  outcome === 'unmet'
+    ? exitCodes.violated
+    : environmentError
+      ? exitCodes.usage
+      : outcome === 'unknown'
+        ? exitCodes.unknown
+        : exitCodes.pass;
+
+/** Runs `body` and exits with its code; errors become their one line and exit code (2 unless they carry one). */
+async function main(body: () => Promise<number>): Promise<void> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (error) {
+    const failure = describeFailure(error);
+    console.error(failure.message);
+    code = failure.exitCode;
+  }
+  process.exit(code);
+}
+
+function catalogueByName(names: readonly string[]): Scenario[] {
+  const catalogue = loadCatalogue();
+  return names.map((name) => {
+    const scenario = catalogue.find((s) => s.name === name);
+    if (!scenario)
+      throw new UsageError(
+        `no scenario named "${name}"; the catalogue has:\n${catalogue.map((s) => `  ${s.name}`).join('\n')}`,
+      );
+    return scenario;
+  });
+}
+
+const expectedText = (o: InvariantOutcome) =>
+  o.expected === 'not-fail' ? 'pass/unknown' : o.expected === 'any' ? 'any' : o.expected;
+
+/** What was expected and what happened, per invariant. */
+function printEntry(entry: ReportEntry): void {
+  if (entry.error !== undefined) {
+    console.log(`not run: ${entry.error}`);
+  } else {
+    for (const o of entry.invariants) {
+      const label = `${o.id} ${o.name} `;
+      const mark = o.outcome === 'met' ? 'ok' : o.outcome === 'unmet' ? 'UNMET' : '??';
+      console.log(
+        `${label}${'.'.repeat(Math.max(2, 26 - label.length))} expected ${expectedText(o).padEnd(12)} got ${o.actual.toUpperCase().padEnd(7)} ${mark.padEnd(5)} ${o.summary}`,
+      );
+      if (o.outcome !== 'met')
+        for (const item of o.offending.slice(0, 3)) console.log(`      - ${JSON.stringify(item).slice(0, 240)}`);
+    }
+  }
+  const what = entry.outcome === 'met' ? 'MET' : entry.outcome === 'unmet' ? 'NOT MET' : 'UNKNOWN';
+  console.log(
+    `${entry.name}: expected ${describeExpectation(entry.expected)}, verdict ${entry.verdict.toUpperCase()}${entry.aborted ? ' (time budget exceeded)' : ''} → ${what} in ${(entry.wallMs / 1000).toFixed(1)} s`,
+  );
+  if (entry.bundleDir) console.log(`bundle: ${entry.bundleDir}\nreplay: ${entry.replay ?? ''}`);
+}
+
+function context(args: WorldArgs, extra: Partial<ScenarioRunContext> = {}): ScenarioRunContext {
+  return { brokerUrl: args['broker-url'] || undefined, databaseUrl: args['database-url'] || undefined, ...extra };
+}
+
+function withWorld<T>(y: Argv<T>) {
+  return y.options({
+    'broker-url': {
+      type: 'string',
+      default: process.env.MQTT_URL,
+      defaultDescription: '$MQTT_URL, else aedes in-process',
+      describe: 'MQTT broker to use',
+    },
+    'database-url': {
+      type: 'string',
+      default: process.env.DATABASE_URL,
+      defaultDescription: '$DATABASE_URL, else embedded',
+      describe: 'Postgres server; each run creates and drops its own database there',
+    },
+    report: { type: 'string', describe: 'write junit.xml and summary.json (and failure bundles) into this directory' },
+  });
+}
+
+const cli = yargs(hideBin(process.argv))
+  .scriptName('npm run scenario --')
+  .usage(
+    '$0 <command> [options]\n\nThe scenario catalogue (scenarios/catalogue/*.json): named runs — fleet, pipeline profile, schema stage,\n' +
+      'fault plan — each with the verdict it must produce ("pass", or which invariants must fail).\n\n' +
+      'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error, 3 unknown.',
+  )
+  .command(
+    'list',
+    'every scenario: name, expected verdict, one-line purpose',
+    (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the validated specs as JSON' }),
+    (args) =>
+      main(() => {
+        const catalogue = loadCatalogue();
+        if (args.json) console.log(JSON.stringify(catalogue, null, 2));
+        else
+          console.log(
+            formatTable(
+              ['scenario', 'pipeline', 'expected', 'purpose'],
+              catalogue.map((s) => [s.name, s.pipeline, describeExpectation(s.expect), s.purpose]),
+            ),
+          );
+        return Promise.resolve(exitCodes.pass);
+      }),
+  )
+  .command(
+    'run [names..]',
+    'run scenarios and hold each to its expected verdict (a failing one writes a replay bundle)',
+    (y) =>
+      withWorld(y)
+        .positional('names', { type: 'string', array: true, describe: 'scenario names (see `list`)' })
+        .options({
+          all: { type: 'boolean', default: false, describe: 'run every scenario of the catalogue' },
+          seed: { type: 'number', describe: "override each scenario's seed" },
+          history: { type: 'string', describe: 'write the run history as NDJSON to this file (one scenario only)' },
+          fast: { type: 'boolean', default: false, describe: 'shrink each fleet (at most 4 devices, 12 KiB images)' },
+        })
+        .check((a) => {
+          const names = a.names ?? [];
+          if (a.all && names.length > 0) throw new Error('give scenario names or --all, not both');
+          if (!a.all && names.length === 0) throw new Error('name a scenario (see `list`) or give --all');
+          if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0))
+            throw new Error(`--seed must be a whole number, got ${a.seed}`);
+          if (a.history !== undefined && (a.all || names.length !== 1)) throw new Error('--history takes one scenario');
+          return true;
+        }),
+    (args) =>
+      main(async () => {
+        const scenarios = args.all ? loadCatalogue() : catalogueByName(args.names ?? []);
+        const entries: ReportEntry[] = [];
+        let environmentError = false;
+        for (const scenario of scenarios) {
+          const ctx = context(args, { seed: args.seed, historyPath: args.history, fast: args.fast });
+          const options = scenarioRunOptions(scenario, ctx);
+          console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
+          console.log(
+            `seed: ${options.seed}  pipeline: ${options.pipeline}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
+              `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAtMs.join('+')} ms` : ''}`,
+          );
+          console.log(`expected: ${describeExpectation(scenario.expect)}`);
+          const run = await runScenario(scenario, ctx, { reportDir: args.report });
+          if (run.thrown !== undefined) environmentError = true;
+          printEntry(run.entry);
+          entries.push(run.entry);
+        }
+        const outcome = overallOutcome(entries);
+        if (scenarios.length > 1) {
+          console.log('');
+          console.log(
+            formatTable(
+              ['scenario', 'expected', 'verdict', 'held'],
+              entries.map((e) => [e.name, describeExpectation(e.expected), e.verdict, e.outcome]),
+            ),
+          );
+          const count = (o: Outcome) => entries.filter((e) => e.outcome === o).length;
+          console.log(`\n${count('met')} met, ${count('unmet')} not met, ${count('unknown')} unknown`);
+        }
+        if (args.report) {
+          const written = await writeReport(args.report, entries);
+          console.log(`report: ${written.junitPath}, ${written.summaryPath}`);
+        }
+        return exitFor(outcome, environmentError);
+      }),
+  )
+  .command(
+    'sensitivity',
+    'every legacy profile × the scenarios naming it, and fixed × every scenario, as a markdown table',
+    (y) =>
+      withWorld(y).options({
+        'write-readme': {
+          type: 'boolean',
+          default: false,
+          describe: 'replace the README section between <!-- sensitivity:start --> and <!-- sensitivity:end -->',
+        },
+      }),
+    (args) =>
+      main(async () => {
+        const cases = sensitivityCases(loadCatalogue());
+        const entries: ReportEntry[] = [];
+        let environmentError = false;
+        for (const [i, c] of cases.entries()) {
+          process.stderr.write(`[${i + 1}/${cases.length}] ${c.profile} × ${c.scenario.name}…`);
+          const run = await runScenario(c.scenario, context(args), { reportDir: args.report });
+          if (run.thrown !== undefined) environmentError = true;
+          process.stderr.write(` ${run.entry.verdict} (${run.entry.outcome})\n`);
+          entries.push(run.entry);
+        }
+        const rows = sensitivityRows(cases, entries);
+        const table = sensitivityMarkdown(rows);
+        console.log(table);
+        if (args['write-readme']) {
+          const readmePath = fileURLToPath(new URL('../../README.md', import.meta.url));
+          const note =
+            'Generated by `npm run scenario -- sensitivity --write-readme` (each scenario with its own seed); do not edit by hand.';
+          let updated: string;
+          try {
+            updated = replaceReadmeSection(await readFile(readmePath, 'utf8'), table, note);
+          } catch (error) {
+            throw new UsageError(error instanceof Error ? error.message : String(error));
+          }
+          await writeFile(readmePath, updated);
+          console.log('README.md: sensitivity section updated');
+        }
+        if (args.report) await writeReport(args.report, entries);
+        return exitFor(sensitivityOutcome(rows), environmentError);
+      }),
+  )
+  .demandCommand(1, 'name a command: list, run or sensitivity')
+  .strict()
+  .help()
+  .alias('h', 'help')
+  .wrap(Math.min(120, process.stdout.columns || 120))
+  .fail((message, error, y) => {
+    if (error && !(error.message && message)) throw error;
+    console.error(y.help());
+    console.error(`\nerror: ${message}`);
+    process.exit(exitCodes.usage);
+  });
+
+await cli.parseAsync();

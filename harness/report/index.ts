@@ -1,0 +1,28 @@
+// Reports of a set of runs (`--report <dir>` of `simulate` and `scenario`): junit.xml for CI, summary.json for
+// scripts. Both are written from the same ReportEntry list.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ReportEntry } from './entry.ts';
+import { junitXml } from './junit.ts';
+import { summaryJson } from './summary.ts';
+
+export { entryFromRun, entryWithoutRun } from './entry.ts';
+export type { EntryInput, ReportEntry } from './entry.ts';
+export { escapeXml, junitXml } from './junit.ts';
+export { reportSummary, summaryJson } from './summary.ts';
+export type { ReportSummary } from './summary.ts';
+
+export interface WrittenReport {
+  readonly junitPath: string;
+  readonly summaryPath: string;
+}
+
+/** Writes `<dir>/junit.xml` and `<dir>/summary.json` (the directory is created). */
+export async function writeReport(dir: string, results: readonly ReportEntry[]): Promise<WrittenReport> {
+  await mkdir(dir, { recursive: true });
+  const junitPath = join(dir, 'junit.xml');
+  const summaryPath = join(dir, 'summary.json');
+  await writeFile(junitPath, junitXml(results));
+  await writeFile(summaryPath, summaryJson(results));
+  return { junitPath, summaryPath };
+}

@@ -1,0 +1,85 @@
+// Failure bundles: write → load gives the same options (same workload, fault plan and seed), minus the world's URLs.
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { failed, passed } from '../checker/verdict.ts';
+import { History } from '../history/history.ts';
+import { buildFaultPlan } from '../nemesis/fault-plan.ts';
+import { loadBundle, readBundleFile, replayCommand, writeBundle } from './bundle.ts';
+import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+
+const options: LiveRunOptions = {
+  ...liveRunDefaults,
+  devices: 12,
+  imagesPerDevice: 3,
+  imageKbMean: 25,
+  seed: 424242,
+  qos: 0,
+  dialect: 'spec',
+  pipeline: 'legacy-memory-chunks',
+  stage: 'base',
+  faults: buildFaultPlan('chaos', { server: { pipelineRestartAtMs: [400, 900] }, migration: { atMs: 700 } }),
+  brokerUrl: 'mqtt://secret-broker:1883',
+  databaseUrl: 'postgres://user:pw@db/x',
+  historyPath: '/tmp/some-history.ndjson',
+};
+
+describe('failure bundles', () => {
+  const history = new History(() => 1000);
+  history.append({ type: 'run_phase', phase: 'start' });
+  history.append({ type: 'nemesis', fault: 'pipeline_restart', detail: 'at 400 ms' });
+  const verdicts = [passed('I1', 'ok'), failed('I5', '2 rows receiving', [{ image_name: 'image_1.jpg' }])];
+
+  test('round trip: write → load gives the same options, on the broker and database given to load', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'camfleet-bundle-')), 'b');
+    const written = await writeBundle(dir, {
+      options,
+      scenario: 'legacy-memory-chunks-restart',
+      expected: { fail: ['I5'] },
+      verdict: 'fail',
+      verdicts,
+      history: history.events,
+    });
+    expect(written.replay).toBe(replayCommand(dir));
+    expect(written.replay).toMatch(/^npm run simulate -- --replay \S+b$/);
+
+    const loaded = await loadBundle(dir);
+    expect(loaded).toEqual({ ...options, brokerUrl: undefined, databaseUrl: undefined, historyPath: undefined });
+    const elsewhere = await loadBundle(dir, { databaseUrl: 'postgres://other/y' });
+    expect(elsewhere.databaseUrl).toBe('postgres://other/y');
+
+    const text = readFileSync(join(dir, 'bundle.json'), 'utf8');
+    expect(text).not.toContain('secret-broker');
+    expect(text).not.toContain('pw@db');
+    const file = await readBundleFile(dir);
+    expect(file).toMatchObject({
+      seed: 424242,
+      scenario: 'legacy-memory-chunks-restart',
+      expected: { fail: ['I5'] },
+      verdict: 'fail',
+      faultPlan: { plan: options.faults },
+    });
+    expect(file.faultPlan.summary).toContain('server.pipelineRestartAtMs=400+900');
+    expect(file.verdicts[1]?.offending).toEqual([{ image_name: 'image_1.jpg' }]);
+
+    const lines = readFileSync(join(dir, 'history.ndjson'), 'utf8').trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l) as unknown)).toEqual(history.events);
+  });
+
+  test('a missing or damaged bundle is an error naming the file and field, exit code 2', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camfleet-bundle-'));
+    await expect(loadBundle(join(dir, 'none'))).rejects.toThrow(
+      /none\/bundle\.json: cannot read the bundle \(no such file\)/,
+    );
+    await writeBundle(dir, { options, verdict: 'fail', verdicts, history: [] });
+    const path = join(dir, 'bundle.json');
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { options: { faults: { device: { rebootRate: unknown } } } };
+    file.options.faults.device.rebootRate = 'high';
+    writeFileSync(path, JSON.stringify(file));
+    await expect(loadBundle(dir)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('options.faults.device.rebootRate must be a number, got "high"') as unknown,
+    });
+  });
+});

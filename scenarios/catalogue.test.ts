@@ -1,0 +1,38 @@
+// The regression suite: every catalogue scenario runs live and must meet its expectation. A legacy profile that
+// stops failing is a test failure, as is a fault scenario that `fixed` does not pass.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { primaryTarget } from '../test/databases.ts';
+import { runScenario } from './run-scenario.ts';
+import { describeExpectation, loadCatalogue } from './spec.ts';
+
+const catalogue = loadCatalogue();
+const reportDir = mkdtempSync(join(tmpdir(), 'camfleet-catalogue-'));
+
+describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
+  for (const scenario of catalogue) {
+    test(
+      `${scenario.name}: ${describeExpectation(scenario.expect)}`,
+      async () => {
+        const run = await runScenario(
+          scenario,
+          { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url },
+          { reportDir },
+        );
+        const { entry } = run;
+        const lines = [
+          `${scenario.name}: expected ${describeExpectation(scenario.expect)}, verdict ${entry.verdict}`,
+          ...(entry.error !== undefined ? [`not run: ${entry.error}`] : []),
+          ...entry.invariants.map(
+            (o) => `${o.id} ${o.name}: expected ${o.expected}, got ${o.actual} (${o.outcome}) ${o.summary}`,
+          ),
+          ...(entry.replay ? [`replay: ${entry.replay}`] : []),
+        ];
+        expect(entry.outcome, lines.join('\n')).toBe('met');
+      },
+      scenario.timeBudgetS * 1000 + 60_000,
+    );
+  }
+});

@@ -1,0 +1,54 @@
+// The operator's hand in a run (spec.ts, `ScenarioOperator`): the seed guide's fourth cause of duplicates, "manual
+// data fixes", done the way its restore statement does it — INSERT … SELECT a copy of an image row, outside the
+// pipeline. With the UNIQUE constraint (stage resume) the copy is refused; on the base stage it is a duplicate.
+import type { Db } from '../harness/checker/index.ts';
+import type { History } from '../harness/history/history.ts';
+import type { ScenarioOperator } from './spec.ts';
+
+/** What the run hands a scenario once the fleet starts (`RunHooks.onFleetStart`). */
+export interface FleetStartWorld {
+  readonly db: Db;
+  readonly history: History;
+}
+
+const reinsertSql = `INSERT INTO device_images (device_id, company_id, program_id, site_id, image_name, image_url,
+    image_size, captured_at, received_at, total_chunks, received_chunks, status, error_code, metadata)
+  SELECT device_id, company_id, program_id, site_id, image_name, image_url,
+    image_size, captured_at, received_at, total_chunks, received_chunks, status, error_code, metadata
+  FROM device_images WHERE image_id = $1`;
+
+async function reinsertCompleteRows(world: FleetStartWorld): Promise<void> {
+  const db = world.db as { query: (text: string, values?: unknown[]) => Promise<{ rows: { image_id: string }[] }> };
+  let inserted = 0;
+  let refused = 0;
+  try {
+    const { rows } = await db.query(`SELECT image_id FROM device_images WHERE status = 'complete' ORDER BY image_id`);
+    for (const row of rows) {
+      try {
+        await db.query(reinsertSql, [row.image_id]);
+        inserted++;
+      } catch {
+        refused++; // 23505 under the UNIQUE constraint: the manual fix is kept out
+      }
+    }
+    world.history.append({
+      type: 'nemesis',
+      fault: 'operator_reinsert',
+      detail: `${inserted} complete rows re-inserted, ${refused} refused`,
+    });
+  } catch (error) {
+    world.history.append({
+      type: 'nemesis',
+      fault: 'operator_reinsert',
+      detail: `failed: ${error instanceof Error ? error.message : String(error)}`,
+    });
+  }
+}
+
+/** Schedules the operator's actions; `stop()` cancels what has not happened yet. */
+export function scheduleOperator(operator: ScenarioOperator, world: FleetStartWorld): { stop(): void } {
+  const timers = operator.reinsertCompleteRowsAtMs.map((atMs) =>
+    setTimeout(() => void reinsertCompleteRows(world), atMs),
+  );
+  return { stop: () => timers.forEach(clearTimeout) };
+}

@@ -1,0 +1,231 @@
+// Scenario specs: every catalogue file loads, the catalogue covers what ARCHITECTURE.md §5 asks, and each kind of
+// bad field gives an error that names the file and the field.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { legacyProfiles } from './sensitivity.ts';
+import { describeExpectation, loadCatalogue, loadScenario, validateScenario } from './spec.ts';
+
+const good = {
+  name: 'x',
+  purpose: 'a test scenario',
+  fleet: { devices: 3, images: 2 },
+  pipeline: 'fixed',
+  stage: 'resume',
+  faults: { mix: 'none' },
+  timeBudgetS: 10,
+  expect: 'pass',
+};
+
+/** `good` with one field replaced at a dotted path (undefined deletes it). */
+function withField(path: string, value: unknown): unknown {
+  const copy = structuredClone(good) as Record<string, unknown>;
+  const keys = path.split('.');
+  let at = copy;
+  for (const key of keys.slice(0, -1)) {
+    at[key] ??= {};
+    at = at[key] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1]!;
+  if (value === undefined) delete at[last];
+  else at[last] = value;
+  return copy;
+}
+
+const source = 'scenarios/catalogue/x.json';
+const errorOf = (data: unknown) => {
+  try {
+    validateScenario(data, source);
+  } catch (error) {
+    return (error as Error).message;
+  }
+  return 'no error';
+};
+
+describe('the catalogue', () => {
+  const catalogue = loadCatalogue();
+
+  test('every file loads, names are unique and match their files', () => {
+    expect(catalogue.length).toBeGreaterThanOrEqual(18);
+    expect(new Set(catalogue.map((s) => s.name)).size).toBe(catalogue.length);
+  });
+
+  test('entries are small and fast: at most 30 devices, a budget of at most 60 s', () => {
+    for (const s of catalogue) {
+      expect(s.fleet.devices, s.name).toBeLessThanOrEqual(30);
+      expect(s.timeBudgetS, s.name).toBeLessThanOrEqual(60);
+    }
+  });
+
+  test('each legacy profile is named by a scenario that expects it to fail an invariant', () => {
+    for (const profile of legacyProfiles)
+      expect(
+        catalogue.some((s) => s.pipeline === profile && s.expect !== 'pass'),
+        `${profile} has no catching scenario`,
+      ).toBe(true);
+  });
+
+  test('the fixed profile is expected to pass every scenario that runs it', () => {
+    for (const s of catalogue.filter((x) => x.pipeline === 'fixed')) expect(s.expect, s.name).toBe('pass');
+  });
+
+  test('the seed guide causes and the spec cases each have their scenario', () => {
+    const names = catalogue.map((s) => s.name);
+    for (const name of [
+      'server-restart-mid-transfer',
+      'firmware-double-send',
+      'mqtt-race-two-writers',
+      'manual-fix-reinserts',
+      'counter-reset-name-reuse',
+      'five-days-offline-drain',
+      'missing-chunks-resent',
+      'lossy-network',
+      'broker-restart',
+      'database-outage',
+      'migration-mid-run',
+      'dialect-mix',
+      'chaos',
+    ])
+      expect(names).toContain(name);
+  });
+});
+
+describe('validateScenario', () => {
+  test('a minimal spec is accepted as given', () => {
+    expect(validateScenario(good, source)).toEqual(good);
+  });
+
+  test('fault overrides, migration, seed, operator and a fail expectation are accepted', () => {
+    const s = validateScenario(
+      {
+        ...good,
+        stage: 'base',
+        pipeline: 'legacy-insert',
+        seed: 42,
+        faults: {
+          mix: 'default',
+          device: { rebootRate: 0.5, wifiOutageWakes: 5 },
+          network: { brokerRestartAtMs: [100], slowSubscriber: true },
+          server: { twoInstances: true, slowDatabaseMs: 5 },
+          migration: { atMs: 300 },
+        },
+        operator: { reinsertCompleteRowsAtMs: [200] },
+        expect: { fail: ['I1'], mayFail: ['I6'] },
+      },
+      source,
+    );
+    expect(s.faults.device).toEqual({ rebootRate: 0.5, wifiOutageWakes: 5 });
+    expect(s.faults.migration).toEqual({ atMs: 300 });
+    expect(describeExpectation(s.expect)).toBe('fail I1 (I6 may fail)');
+  });
+
+  test.each([
+    [
+      'a rate that is not a number',
+      withField('faults.device.rebootRate', 'high'),
+      `${source}: faults.device.rebootRate must be a number between 0 and 1, got "high"`,
+    ],
+    [
+      'a rate above 1',
+      withField('faults.network.dropRate', 1.5),
+      'faults.network.dropRate must be a number between 0 and 1, got 1.5',
+    ],
+    [
+      'an unknown fault field',
+      withField('faults.device.rebooot', 0.1),
+      'faults.device.rebooot is not a field here (fields: rebootRate,',
+    ],
+    ['an unknown top-level field', withField('fleets', {}), `${source}: fleets is not a field here`],
+    ['a missing field', withField('expect', undefined), `${source}: expect is missing`],
+    ['a missing fleet field', withField('fleet.devices', undefined), 'fleet.devices is missing'],
+    [
+      'a fractional device count',
+      withField('fleet.devices', 2.5),
+      'fleet.devices must be a whole number between 1 and 20000, got 2.5',
+    ],
+    ['an unknown pipeline', withField('pipeline', 'legacy'), 'pipeline must be one of "fixed", "legacy-insert"'],
+    [
+      'an unknown stage',
+      withField('stage', 'pipeline'),
+      'stage must be one of "base", "cleanup", "resume", got "pipeline"',
+    ],
+    [
+      'an unknown mix',
+      withField('faults.mix', 'wild'),
+      'faults.mix must be one of "none", "default", "chaos", got "wild"',
+    ],
+    ['a bad dialect', withField('fleet.dialect', 'v2'), 'fleet.dialect must be one of "fw350", "spec", got "v2"'],
+    ['a bad qos', withField('fleet.qos', 2), 'fleet.qos must be one of 0, 1, got 2'],
+    [
+      'a schedule that is not a list',
+      withField('faults.server.pipelineRestartAtMs', 500),
+      'faults.server.pipelineRestartAtMs must be a list of times in ms',
+    ],
+    [
+      'a negative time in a schedule',
+      withField('faults.server.killConnectionsAtMs', [10, -1]),
+      'faults.server.killConnectionsAtMs[1] must be a whole number between 0 and 3600000, got -1',
+    ],
+    [
+      'a switch that is not boolean',
+      withField('faults.server.twoInstances', 'yes'),
+      'faults.server.twoInstances must be true or false, got "yes"',
+    ],
+    [
+      'a migration off the base stage',
+      withField('faults.migration', { atMs: 10 }),
+      'stage must be "base" when faults.migration is set, got "resume"',
+    ],
+    [
+      'an expectation that is neither',
+      withField('expect', 'fail'),
+      'expect must be "pass" or { "fail": ["I1", …] }, got "fail"',
+    ],
+    ['an empty fail list', withField('expect', { fail: [] }), 'expect.fail must be a non-empty list of invariant ids'],
+    ['an unknown invariant', withField('expect', { fail: ['I9'] }), 'expect.fail[0] must be one of "I1"'],
+    [
+      'an id both in fail and mayFail',
+      withField('expect', { fail: ['I1'], mayFail: ['I1'] }),
+      'expect.mayFail must be free of ids already in expect.fail (I1)',
+    ],
+    [
+      'more images than wakes',
+      withField('fleet.images', 9),
+      'fleet.images must be at most fleet.wakesMax (8; one image per wake), got 9',
+    ],
+    ['a name that is not kebab-case', withField('name', 'My Scenario'), 'name must be a kebab-case name'],
+    ['a multi-line purpose', withField('purpose', 'a\nb'), 'purpose must be one line'],
+    ['a spec that is not an object', [], `${source}: the spec must be an object, got []`],
+  ])('%s is refused with the field named', (_what, data, message) => {
+    expect(errorOf(data)).toContain(message);
+  });
+});
+
+describe('loadScenario', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'camfleet-spec-'));
+
+  test('invalid JSON names the file', () => {
+    const path = join(dir, 'broken.json');
+    writeFileSync(path, '{ "name": ');
+    expect(() => loadScenario(path)).toThrow(/broken\.json: not valid JSON/);
+  });
+
+  test('the name must match the file name', () => {
+    const path = join(dir, 'other.json');
+    writeFileSync(path, JSON.stringify(good));
+    expect(() => loadScenario(path)).toThrow(/other\.json: name must match the file name "other", got "x"/);
+  });
+
+  test('a validation error carries exit code 2', () => {
+    const path = join(dir, 'x.json');
+    writeFileSync(path, JSON.stringify(withField('timeBudgetS', 0)));
+    try {
+      loadScenario(path);
+      expect.unreachable();
+    } catch (error) {
+      expect((error as { exitCode: number }).exitCode).toBe(2);
+      expect((error as Error).message).toMatch(/x\.json: timeBudgetS must be a number between 1 and 3600, got 0$/);
+    }
+  });
+});

@@ -1,0 +1,357 @@
+// A scenario spec (ARCHITECTURE.md §1 "scenario spec (data)"): a named, declarative description of one run —
+// fleet, pipeline profile, schema stage, fault plan, time budget and the verdict it must produce. Specs are JSON
+// files in scenarios/catalogue/, validated on load; every error names the file and the field that is wrong.
+import { readdirSync, readFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Dialect } from '../simulator/protocol/index.ts';
+import type { InvariantId } from '../harness/checker/index.ts';
+import { invariantIds } from '../harness/checker/index.ts';
+import { exitCodes } from '../harness/cli/exit.ts';
+import type {
+  DeviceFaults,
+  FaultMix,
+  MigrationFault,
+  NetworkFaults,
+  ServerFaults,
+} from '../harness/nemesis/fault-plan.ts';
+import { faultMixes } from '../harness/nemesis/fault-plan.ts';
+import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
+import { liveRunDefaults, pipelineChoices } from '../harness/run/run-options.ts';
+
+export interface ScenarioFleet {
+  readonly devices: number;
+  /** Images each device captures (one per wake). */
+  readonly images: number;
+  readonly imageKb?: number;
+  readonly chunkBytes?: number;
+  readonly dialect?: Dialect;
+  readonly qos?: 0 | 1;
+  readonly wakesMax?: number;
+  /** Firmware silence timeout before a re-send (default liveRunDefaults.ackTimeoutMs); lossy scenarios shorten it. */
+  readonly ackTimeoutMs?: number;
+}
+
+export interface ScenarioFaults {
+  readonly mix: FaultMix;
+  readonly device?: Partial<DeviceFaults>;
+  readonly network?: Partial<NetworkFaults>;
+  readonly server?: Partial<ServerFaults>;
+  readonly migration?: MigrationFault | null;
+}
+
+/**
+ * Things an operator does by hand during the run, outside the pipeline (seed guide, "Why Duplicates Exist" 4:
+ * manual data fixes). Needs the run to hand the scenario its database once the fleet starts (see run-scenario.ts).
+ */
+export interface ScenarioOperator {
+  /** At each time (ms after the fleet starts) re-insert a copy of every complete `device_images` row, one INSERT
+   *  per row, the way the seed guide's restore statement copies backup rows back. */
+  readonly reinsertCompleteRowsAtMs: readonly number[];
+}
+
+/**
+ * What the run must show.
+ * - `"pass"`: every invariant I1–I8 is `pass` (an `unknown` does not meet it).
+ * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
+ *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
+ *   starts breaking something new is noticed.
+ */
+export type Expectation = 'pass' | { readonly fail: readonly InvariantId[]; readonly mayFail?: readonly InvariantId[] };
+
+export interface Scenario {
+  readonly name: string;
+  /** One line. */
+  readonly purpose: string;
+  readonly fleet: ScenarioFleet;
+  readonly pipeline: PipelineChoice;
+  readonly stage: RunStage;
+  readonly faults: ScenarioFaults;
+  readonly timeBudgetS: number;
+  readonly expect: Expectation;
+  /** The seed a plain `scenario run` uses (a failing seed turned regression scenario keeps it). Default 1. */
+  readonly seed?: number;
+  readonly operator?: ScenarioOperator;
+}
+
+/** A spec that does not validate: exit code 2 (usage), the message names file and field. */
+export class ScenarioSpecError extends Error {
+  readonly exitCode = exitCodes.usage;
+  constructor(message: string) {
+    super(message);
+    this.name = 'ScenarioSpecError';
+  }
+}
+
+export const catalogueDir = fileURLToPath(new URL('./catalogue/', import.meta.url));
+const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+
+type Json = unknown;
+
+class Reader {
+  constructor(private readonly source: string) {}
+
+  fail(path: string, must: string, got: Json): never {
+    throw new ScenarioSpecError(`${this.source}: ${path || 'the spec'} must be ${must}, got ${show(got)}`);
+  }
+
+  object(path: string, value: Json, fields: readonly string[], required: readonly string[]): Record<string, Json> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(path, 'an object', value);
+    const record = value as Record<string, Json>;
+    for (const key of Object.keys(record))
+      if (!fields.includes(key))
+        throw new ScenarioSpecError(
+          `${this.source}: ${path ? `${path}.` : ''}${key} is not a field here (fields: ${fields.join(', ')})`,
+        );
+    for (const key of required)
+      if (record[key] === undefined)
+        throw new ScenarioSpecError(`${this.source}: ${path ? `${path}.` : ''}${key} is missing`);
+    return record;
+  }
+
+  string(path: string, value: Json, pattern?: RegExp, must = 'a non-empty string'): string {
+    if (typeof value !== 'string' || value.trim() === '' || (pattern && !pattern.test(value)))
+      this.fail(path, must, value);
+    return value;
+  }
+
+  choice<T extends string | number>(path: string, value: Json, choices: readonly T[]): T {
+    if (!choices.includes(value as T)) this.fail(path, `one of ${choices.map((c) => show(c)).join(', ')}`, value);
+    return value as T;
+  }
+
+  number(path: string, value: Json, min: number, max: number, integer = false): number {
+    const ok = typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max;
+    if (!ok || (integer && !Number.isInteger(value)))
+      this.fail(path, `${integer ? 'a whole number' : 'a number'} between ${min} and ${max}`, value);
+    return value;
+  }
+
+  boolean(path: string, value: Json): boolean {
+    if (typeof value !== 'boolean') this.fail(path, 'true or false', value);
+    return value;
+  }
+
+  times(path: string, value: Json): number[] {
+    if (!Array.isArray(value)) this.fail(path, 'a list of times in ms (e.g. [500, 1500])', value);
+    return (value as Json[]).map((v, i) => this.number(`${path}[${i}]`, v, 0, 3_600_000, true));
+  }
+}
+
+function show(value: Json): string {
+  if (value === undefined) return 'nothing';
+  const text = JSON.stringify(value);
+  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+}
+
+/** How each fault field is checked: a probability, a duration, a count, a schedule or a switch. */
+type FieldKind = 'rate' | 'ms' | 'count' | 'times' | 'flag';
+const deviceFields: Readonly<Record<keyof DeviceFaults, FieldKind>> = {
+  rebootRate: 'rate',
+  tornWriteRate: 'rate',
+  counterResetRate: 'rate',
+  doubleSendRate: 'rate',
+  interleavedSendRate: 'rate',
+  duplicateMetadataRate: 'rate',
+  wifiOutageRate: 'rate',
+  wifiOutageWakes: 'count',
+  badClockRate: 'rate',
+  dialectDriftRate: 'rate',
+};
+const networkFields: Readonly<Record<keyof NetworkFaults, FieldKind>> = {
+  dropRate: 'rate',
+  duplicateRate: 'rate',
+  reorderRate: 'rate',
+  delayRate: 'rate',
+  delayMs: 'ms',
+  disconnectRate: 'rate',
+  brokerRestartAtMs: 'times',
+  slowSubscriber: 'flag',
+};
+const serverFields: Readonly<Record<keyof ServerFaults, FieldKind>> = {
+  pipelineRestartAtMs: 'times',
+  twoInstances: 'flag',
+  killConnectionsAtMs: 'times',
+  slowDatabaseMs: 'ms',
+};
+
+function faultGroup<K extends string>(
+  r: Reader,
+  path: string,
+  value: Json,
+  kinds: Readonly<Record<K, FieldKind>>,
+): Partial<Record<K, number | boolean | readonly number[]>> {
+  const keys = Object.keys(kinds) as K[];
+  const record = r.object(path, value, keys, []);
+  const out: Partial<Record<K, number | boolean | readonly number[]>> = {};
+  for (const key of keys) {
+    const v = record[key];
+    if (v === undefined) continue;
+    const at = `${path}.${key}`;
+    const kind = kinds[key];
+    out[key] =
+      kind === 'rate'
+        ? r.number(at, v, 0, 1)
+        : kind === 'ms'
+          ? r.number(at, v, 0, 600_000, true)
+          : kind === 'count'
+            ? r.number(at, v, 1, 100, true)
+            : kind === 'times'
+              ? r.times(at, v)
+              : r.boolean(at, v);
+  }
+  return out;
+}
+
+const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+const fleetFields = [
+  'devices',
+  'images',
+  'imageKb',
+  'chunkBytes',
+  'dialect',
+  'qos',
+  'wakesMax',
+  'ackTimeoutMs',
+] as const;
+const topFields = [
+  'name',
+  'purpose',
+  'fleet',
+  'pipeline',
+  'stage',
+  'faults',
+  'timeBudgetS',
+  'expect',
+  'seed',
+  'operator',
+] as const;
+const requiredTop = ['name', 'purpose', 'fleet', 'pipeline', 'stage', 'faults', 'timeBudgetS', 'expect'] as const;
+
+/** Validates parsed JSON as a scenario; `source` (a path) starts every error message. */
+export function validateScenario(data: unknown, source: string): Scenario {
+  const r = new Reader(source);
+  const top = r.object('', data, topFields, requiredTop);
+  const name = r.string('name', top.name, NAME, 'a kebab-case name (a-z, 0-9, single dashes)');
+  const purpose = r.string('purpose', top.purpose);
+  if (purpose.includes('\n')) r.fail('purpose', 'one line', purpose);
+
+  const f = r.object('fleet', top.fleet, fleetFields, ['devices', 'images']);
+  const fleet: { -readonly [K in keyof ScenarioFleet]: ScenarioFleet[K] } = {
+    devices: r.number('fleet.devices', f.devices, 1, 20_000, true),
+    images: r.number('fleet.images', f.images, 1, 100, true),
+  };
+  if (f.imageKb !== undefined) fleet.imageKb = r.number('fleet.imageKb', f.imageKb, 1, 10_000);
+  if (f.chunkBytes !== undefined) fleet.chunkBytes = r.number('fleet.chunkBytes', f.chunkBytes, 1, 16_384, true);
+  if (f.dialect !== undefined) fleet.dialect = r.choice<Dialect>('fleet.dialect', f.dialect, ['fw350', 'spec']);
+  if (f.qos !== undefined) fleet.qos = r.choice<0 | 1>('fleet.qos', f.qos, [0, 1]);
+  if (f.wakesMax !== undefined) fleet.wakesMax = r.number('fleet.wakesMax', f.wakesMax, 1, 1_000, true);
+  if (f.ackTimeoutMs !== undefined)
+    fleet.ackTimeoutMs = r.number('fleet.ackTimeoutMs', f.ackTimeoutMs, 100, 600_000, true);
+  const wakesMax = fleet.wakesMax ?? liveRunDefaults.wakesMax;
+  if (fleet.images > wakesMax)
+    r.fail('fleet.images', `at most fleet.wakesMax (${wakesMax}; one image per wake)`, fleet.images);
+
+  const pipeline = r.choice<PipelineChoice>('pipeline', top.pipeline, pipelineChoices);
+  const stage = r.choice<RunStage>('stage', top.stage, ['base', 'cleanup', 'resume']);
+
+  const fa = r.object('faults', top.faults, ['mix', 'device', 'network', 'server', 'migration'], ['mix']);
+  const faults: { -readonly [K in keyof ScenarioFaults]: ScenarioFaults[K] } = {
+    mix: r.choice<FaultMix>('faults.mix', fa.mix, Object.keys(faultMixes) as FaultMix[]),
+  };
+  if (fa.device !== undefined)
+    faults.device = faultGroup(r, 'faults.device', fa.device, deviceFields) as Partial<DeviceFaults>;
+  if (fa.network !== undefined)
+    faults.network = faultGroup(r, 'faults.network', fa.network, networkFields) as Partial<NetworkFaults>;
+  if (fa.server !== undefined)
+    faults.server = faultGroup(r, 'faults.server', fa.server, serverFields) as Partial<ServerFaults>;
+  if (fa.migration !== undefined) {
+    if (fa.migration === null) faults.migration = null;
+    else {
+      const m = r.object('faults.migration', fa.migration, ['atMs'], ['atMs']);
+      faults.migration = { atMs: r.number('faults.migration.atMs', m.atMs, 0, 3_600_000, true) };
+      // fault-plan.ts: the migration is only meaningful on the base stage (it applies cleanup and resume).
+      if (stage !== 'base') r.fail('stage', '"base" when faults.migration is set', stage);
+    }
+  }
+
+  const timeBudgetS = r.number('timeBudgetS', top.timeBudgetS, 1, 3_600);
+  const expect = expectation(r, top.expect);
+  const scenario: { -readonly [K in keyof Scenario]: Scenario[K] } = {
+    name,
+    purpose,
+    fleet,
+    pipeline,
+    stage,
+    faults,
+    timeBudgetS,
+    expect,
+  };
+  if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
+  if (top.operator !== undefined) {
+    const o = r.object('operator', top.operator, ['reinsertCompleteRowsAtMs'], ['reinsertCompleteRowsAtMs']);
+    scenario.operator = {
+      reinsertCompleteRowsAtMs: r.times('operator.reinsertCompleteRowsAtMs', o.reinsertCompleteRowsAtMs),
+    };
+  }
+  return scenario;
+}
+
+function expectation(r: Reader, value: Json): Expectation {
+  if (value === 'pass') return 'pass';
+  if (typeof value !== 'object' || value === null || Array.isArray(value))
+    r.fail('expect', '"pass" or { "fail": ["I1", …] }', value);
+  const e = r.object('expect', value, ['fail', 'mayFail'], ['fail']);
+  const ids = (path: string, v: Json, nonEmpty: boolean): InvariantId[] => {
+    if (!Array.isArray(v) || (nonEmpty && v.length === 0))
+      r.fail(path, `a ${nonEmpty ? 'non-empty ' : ''}list of invariant ids (${invariantIds.join(', ')})`, v);
+    const list = (v as Json[]).map((id, i) => r.choice<InvariantId>(`${path}[${i}]`, id, invariantIds));
+    if (new Set(list).size !== list.length) r.fail(path, 'a list without repeats', v);
+    return list;
+  };
+  const fail = ids('expect.fail', e.fail, true);
+  if (e.mayFail === undefined) return { fail };
+  const mayFail = ids('expect.mayFail', e.mayFail, false);
+  const both = mayFail.find((id) => fail.includes(id));
+  if (both) r.fail('expect.mayFail', `free of ids already in expect.fail (${both})`, e.mayFail);
+  return { fail, mayFail };
+}
+
+/** Reads and validates one spec file; its `name` must match the file name. */
+export function loadScenario(path: string): Scenario {
+  const source = relative(repoRoot, path) || path;
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new ScenarioSpecError(`${source}: cannot read (${error instanceof Error ? error.message : String(error)})`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioSpecError(
+      `${source}: not valid JSON (${error instanceof Error ? error.message : String(error)})`,
+    );
+  }
+  const scenario = validateScenario(data, source);
+  const fileName = basename(path, '.json');
+  if (scenario.name !== fileName)
+    throw new ScenarioSpecError(`${source}: name must match the file name "${fileName}", got ${show(scenario.name)}`);
+  return scenario;
+}
+
+/** Every spec in scenarios/catalogue/ (or `dir`), sorted by name. */
+export function loadCatalogue(dir: string = catalogueDir): Scenario[] {
+  return readdirSync(dir)
+    .filter((file) => file.endsWith('.json'))
+    .sort()
+    .map((file) => loadScenario(join(dir, file)));
+}
+
+/** Pretty one-word form of an expectation: `pass`, `fail I1`, `fail I5 (I2 may fail)`. */
+export function describeExpectation(expect: Expectation): string {
+  if (expect === 'pass') return 'pass';
+  const may = expect.mayFail && expect.mayFail.length > 0 ? ` (${expect.mayFail.join(', ')} may fail)` : '';
+  return `fail ${expect.fail.join(', ')}${may}`;
+}

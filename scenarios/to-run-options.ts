@@ -1,0 +1,58 @@
+// A scenario spec → the options of one live run: liveRunDefaults, the spec's fleet, pipeline, stage and time
+// budget, and its fault plan built from the mix plus the spec's overrides (nemesis/fault-plan.ts).
+import { buildFaultPlan, type FaultOverrides } from '../harness/nemesis/fault-plan.ts';
+import { liveRunDefaults, type LiveRunOptions, type PipelineChoice } from '../harness/run/run-options.ts';
+import type { Scenario } from './spec.ts';
+
+/** The seed of a scenario without its own `seed`, so a plain `scenario run` is the same run every time. */
+export const defaultScenarioSeed = 1;
+
+/** `fast` shrinks a fleet to at most this many devices and this image size (KiB). */
+export const fastDevicesMax = 4;
+export const fastImageKbMax = 12;
+
+export interface ScenarioRunContext {
+  /** Overrides the scenario's seed. */
+  readonly seed?: number | undefined;
+  readonly brokerUrl: string | undefined;
+  readonly databaseUrl: string | undefined;
+  readonly historyPath?: string | undefined;
+  /** Runs the scenario against another pipeline profile (the sensitivity table). */
+  readonly pipeline?: PipelineChoice | undefined;
+  /** Shrinks the fleet (fastDevicesMax, fastImageKbMax) for a quicker regression run. */
+  readonly fast?: boolean | undefined;
+}
+
+export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {
+  const { device, network, server, migration } = scenario.faults;
+  return {
+    ...(device ? { device } : {}),
+    ...(network ? { network } : {}),
+    ...(server ? { server } : {}),
+    ...(migration !== undefined ? { migration } : {}),
+  };
+}
+
+export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunContext): LiveRunOptions {
+  const { fleet } = scenario;
+  const imageKb = fleet.imageKb ?? liveRunDefaults.imageKbMean;
+  return {
+    ...liveRunDefaults,
+    devices: context.fast ? Math.min(fleet.devices, fastDevicesMax) : fleet.devices,
+    imagesPerDevice: fleet.images,
+    imageKbMean: context.fast ? Math.min(imageKb, fastImageKbMax) : imageKb,
+    chunkBytes: fleet.chunkBytes ?? liveRunDefaults.chunkBytes,
+    wakesMax: fleet.wakesMax ?? liveRunDefaults.wakesMax,
+    qos: fleet.qos ?? liveRunDefaults.qos,
+    dialect: fleet.dialect ?? liveRunDefaults.dialect,
+    ackTimeoutMs: fleet.ackTimeoutMs ?? liveRunDefaults.ackTimeoutMs,
+    seed: context.seed ?? scenario.seed ?? defaultScenarioSeed,
+    brokerUrl: context.brokerUrl,
+    databaseUrl: context.databaseUrl,
+    timeBudgetMs: scenario.timeBudgetS * 1000,
+    pipeline: context.pipeline ?? scenario.pipeline,
+    stage: scenario.stage,
+    faults: buildFaultPlan(scenario.faults.mix, scenarioFaultOverrides(scenario)),
+    historyPath: context.historyPath,
+  };
+}
