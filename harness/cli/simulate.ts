@@ -10,7 +10,13 @@ import { reproduceCommand } from '../run/reproduce.ts';
 import { defaultBundleDir, loadBundle, writeBundle } from '../run/bundle.ts';
 import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
-import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type PipelineChoice, type RunStage } from '../run/run-options.ts';
+import {
+  liveRunDefaults,
+  pipelineChoices,
+  type LiveRunOptions,
+  type PipelineChoice,
+  type RunStage,
+} from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { describeFailure, exitCodes } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
@@ -97,6 +103,32 @@ const argv = await yargs(hideBin(process.argv))
       default: false,
       describe: 'keep the run database on an external server (its URL is printed)',
     },
+    pipeline: {
+      type: 'string',
+      choices: pipelineChoices,
+      default: liveRunDefaults.pipeline,
+      describe:
+        'the system under test: the reference pipeline, one of the original bugs (legacy-*), or external (your own service)',
+    },
+    'external-cmd': {
+      type: 'string',
+      describe: 'with --pipeline external: shell command that starts your service; it gets MQTT_URL and DATABASE_URL',
+    },
+    stage: {
+      type: 'string',
+      choices: ['base', 'cleanup', 'resume'],
+      default: liveRunDefaults.stage,
+      describe: 'schema stage the run database starts at (the legacy profiles ran on base)',
+    },
+    history: { type: 'string', describe: 'write every event of the run as NDJSON to this file' },
+    report: {
+      type: 'string',
+      describe: 'write summary JSON and JUnit XML (one test case per invariant) into this directory',
+    },
+    replay: {
+      type: 'string',
+      describe: 're-run a failure bundle (its seed, workload and fault plan); the other workload options are ignored',
+    },
     json: {
       type: 'boolean',
       default: false,
@@ -108,7 +140,8 @@ const argv = await yargs(hideBin(process.argv))
   .options(faultYargsOptions() as Record<never, never>)
   .check((a) => {
     faultOverridesFrom(a as Record<string, unknown>);
-    if (a['external-cmd'] !== undefined && a.pipeline !== 'external') throw new Error('--external-cmd goes with --pipeline external');
+    if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
+      throw new Error('--external-cmd goes with --pipeline external');
     const positive: [string, number][] = [
       ['devices', a.devices],
       ['images', a.images],
@@ -163,23 +196,29 @@ const typedOptions: LiveRunOptions = {
   keepDatabase: argv['keep-db'],
   pipeline: argv.pipeline as PipelineChoice,
   stage: argv.stage as RunStage,
-  faults: buildFaultPlan((argv as Record<string, unknown>).faults as FaultMix, faultOverridesFrom(argv as Record<string, unknown>)),
-  historyPath: argv.history as string | undefined,
-  externalCommand: argv['external-cmd'] as string | undefined,
+  faults: buildFaultPlan(
+    (argv as Record<string, unknown>).faults as FaultMix,
+    faultOverridesFrom(argv as Record<string, unknown>),
+  ),
+  historyPath: argv.history,
+  externalCommand: argv['external-cmd'],
 };
 
 let options = typedOptions;
-const replayDir = argv.replay as string | undefined;
+const replayDir = argv.replay;
 if (replayDir !== undefined) {
   try {
-    options = { ...(await loadBundle(replayDir, { brokerUrl: typedOptions.brokerUrl, databaseUrl: typedOptions.databaseUrl })), historyPath: typedOptions.historyPath };
+    options = {
+      ...(await loadBundle(replayDir, { brokerUrl: typedOptions.brokerUrl, databaseUrl: typedOptions.databaseUrl })),
+      historyPath: typedOptions.historyPath,
+    };
   } catch (error) {
     const failure = describeFailure(error);
     console.error(failure.message);
     process.exit(failure.exitCode);
   }
 }
-const reportDir = argv.report as string | undefined;
+const reportDir = argv.report;
 
 // With --json, stdout carries only the summary; everything for people goes to stderr.
 const out = argv.json ? process.stderr : process.stdout;
@@ -274,6 +313,14 @@ const summaryRows: [string, string | number][] = [
   ],
   ['wall time', seconds(result.wallMs)],
   ['peak memory (RSS)', `${Math.round(result.peakRssBytes / 1024 / 1024)} MiB`],
+  [
+    'faults injected',
+    Object.keys(result.faultsInjected).length === 0
+      ? 'none'
+      : Object.entries(result.faultsInjected)
+          .map(([fault, n]) => `${fault} ${n}`)
+          .join(', '),
+  ],
   [
     'broker / database',
     `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${result.keptDatabaseUrl})` : ''}`,

@@ -60,6 +60,19 @@ export class ChunkBatcher {
     return p;
   }
 
+  /** A crash: buffered rows are lost (a flush in flight runs to its end). Waiters of drain() are released. */
+  discard(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.due = false;
+    for (const t of this.transfers) t.buffered--;
+    this.transfers = [];
+    this.imageIds = [];
+    this.chunkIds = [];
+    this.payloads = [];
+    if (!this.flushing) this.notifyDrained();
+  }
+
   private armTimer(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;

@@ -8,7 +8,7 @@ import { checkPipelineSchema } from './store/schema-check.ts';
 export type { PipelineOptions, PipelineProfile } from './options.ts';
 export type { PipelineStats } from './stats.ts';
 export type { PipelineRejectCode } from './pipeline.ts';
-export { PipelineUsageError, PIPELINE_DEFAULTS } from './options.ts';
+export { PipelineUsageError, PIPELINE_DEFAULTS, pipelineProfiles, isPipelineProfile } from './options.ts';
 
 export interface Pipeline {
   stats(): PipelineStats;
@@ -16,20 +16,29 @@ export interface Pipeline {
   idle(): Promise<void>;
   /** Unsubscribe, finish in-flight work (drain), flush, close MQTT and pg. */
   stop(): Promise<void>;
+  /**
+   * A crash, for fault injection: stops at once WITHOUT draining or flushing — buffered chunks and every in-memory
+   * state are lost, the MQTT socket is cut (no DISCONNECT) and the database connections are closed under their
+   * queries. A new startPipeline() on the same database recovers what is durable (for `fixed`: the chunk store and
+   * the routes in image_transfers, so transfers resume). stop() after crash() resolves at once.
+   */
+  crash(): Promise<void>;
 }
 
 /**
- * Connects to Postgres (which must be at schema stage 'pipeline') and the broker, subscribes to both dialects'
- * device topics, and serves until stop(). Throws PipelineUsageError (exitCode 2) for bad options or a database at
- * the wrong stage, and an Error naming the broker when it cannot connect.
+ * Connects to Postgres and the broker, subscribes to both dialects' device topics, and serves until stop() or
+ * crash(). Profile `fixed` needs schema stage 'pipeline'; the legacy profiles need only the base tables plus
+ * schema/004_pipeline.sql (they reproduce the service as it ran before the migration). Throws PipelineUsageError
+ * (exitCode 2) for bad options or a database without what the profile needs, and an Error naming the broker when
+ * it cannot connect.
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const o = resolveOptions(options);
-  const pool = createPool(o.databaseUrl, o.poolMax, o.log);
+  const pool = createPool(o.databaseUrl, o.poolMax, o.log, o.clientId);
   let service: PipelineService | undefined;
   try {
-    await checkPipelineSchema(pool);
-    service = new PipelineService(o, pool);
+    const schema = await checkPipelineSchema(pool, o.profile);
+    service = new PipelineService(o, pool, schema);
     await service.connect();
   } catch (error) {
     if (service !== undefined) await service.stop().catch(() => {});
@@ -37,5 +46,5 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   const s = service;
-  return { stats: () => s.stats(), idle: () => s.idle(), stop: () => s.stop() };
+  return { stats: () => s.stats(), idle: () => s.idle(), stop: () => s.stop(), crash: () => s.crash() };
 }

@@ -18,17 +18,27 @@ export interface MqttLink {
   publish(topic: string, payload: string): Promise<void>;
   unsubscribe(): Promise<void>;
   end(): Promise<void>;
+  /** Closes the socket at once: no DISCONNECT, no waiting for in-flight messages (a crash). */
+  destroy(): Promise<void>;
 }
 
 const CONNECT_TIMEOUT_MS = 10_000;
 const PRESSURE_POLL_MS = 5;
+/** Between reconnect attempts after the broker went away (restart, network). */
+const RECONNECT_PERIOD_MS = 500;
 
 export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
   let client: MqttClient;
   try {
     client = await mqtt.connectAsync(
       o.url,
-      { clientId: o.clientId, clean: true, reconnectPeriod: 1000, connectTimeout: CONNECT_TIMEOUT_MS, keepalive: 30 },
+      {
+        clientId: o.clientId,
+        clean: true,
+        reconnectPeriod: RECONNECT_PERIOD_MS,
+        connectTimeout: CONNECT_TIMEOUT_MS,
+        keepalive: 30,
+      },
       false,
     );
   } catch (error) {
@@ -36,6 +46,10 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
   }
   client.on('error', (error) => o.log(`pipeline: MQTT error: ${errorText(error)}`));
   client.on('offline', () => o.log('pipeline: MQTT connection lost, reconnecting'));
+  // mqtt.js re-subscribes by itself after a reconnect with a clean session (`resubscribe`, on by default): the
+  // broker (e.g. restarted) forgot our subscriptions, and its answer to the SUBSCRIBE re-establishes them.
+  // (Registered after the first connect, so every 'connect' seen here is a reconnect.)
+  client.on('connect', () => o.log(`pipeline: MQTT reconnected to ${o.url}, subscriptions renewed`));
   client.on('message', (topic, payload) => {
     try {
       o.onMessage(topic, payload);
@@ -71,6 +85,9 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
       const graceful = client.endAsync().then(() => true);
       const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
       if (!(await Promise.race([graceful, timeout]))) await client.endAsync(true);
+    },
+    async destroy() {
+      await client.endAsync(true);
     },
   };
 }

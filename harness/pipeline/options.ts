@@ -4,11 +4,28 @@ import type { History } from '../history/history.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
 
 /**
- * `fixed` is the reference behaviour. The legacy profiles of ARCHITECTURE.md §5 (legacy-insert,
- * legacy-two-writers, legacy-memory-chunks, legacy-reset-count, legacy-ttl) join this union later; each is a
- * different decision core or store policy behind the same adapters (see profile.ts).
+ * `fixed` is the reference behaviour. Each legacy profile reproduces ONE bug of the original system
+ * (PROTOCOL.md §7) and otherwise behaves like a working service, so that one invariant catches it
+ * (ARCHITECTURE.md §5; the table is in README.md):
+ * - `legacy-insert`: a new device_images row per metadata message, no lookup (§7.1) → I1 on the base stage;
+ * - `legacy-two-writers`: two select-then-insert writers per metadata message (§7.2) → I1 on the base stage;
+ * - `legacy-memory-chunks`: chunks and routes in process memory only, lost by a restart (§7.3) → I4 / I5 / I2;
+ * - `legacy-reset-count`: resume sets received_chunks back to 0 (§7.5) → I4;
+ * - `legacy-ttl`: stored chunks expire `chunkTtlMs` after the transfer's last chunk (§7.6) → I4 (and I5).
  */
-export type PipelineProfile = 'fixed';
+export const pipelineProfiles = [
+  'fixed',
+  'legacy-insert',
+  'legacy-two-writers',
+  'legacy-memory-chunks',
+  'legacy-reset-count',
+  'legacy-ttl',
+] as const;
+export type PipelineProfile = (typeof pipelineProfiles)[number];
+
+export function isPipelineProfile(value: string): value is PipelineProfile {
+  return (pipelineProfiles as readonly string[]).includes(value);
+}
 
 export interface PipelineOptions {
   /** mqtt://127.0.0.1:port */
@@ -19,8 +36,18 @@ export interface PipelineOptions {
   profile?: PipelineProfile;
   /** When given, pipeline_* events are appended to it (harness/history/events.ts). */
   history?: History;
-  /** Default 'camfleet-pipeline-<random>'. */
+  /** Names this instance in its MQTT client id, its Postgres application_name and its log lines, so two instances
+   *  can run at once (the "two pipeline instances" fault). Default: none. */
+  instanceTag?: string;
+  /** Default 'camfleet-pipeline-<instanceTag->-<random>'. */
   clientId?: string;
+  /** legacy-ttl only: stored chunks of an unfinished transfer expire this long after its last chunk (the original's
+   *  30-minute edge_chunk_buffer, PROTOCOL.md §6–§7.6). A run passes it scaled to its compressed time.
+   *  Default 1,800,000 (30 min). */
+  chunkTtlMs?: number;
+  /** legacy-two-writers only: the window between each writer's SELECT and its INSERT (the original's 5 s timeout
+   *  widened it). Default 50. */
+  writerRaceWindowMs?: number;
   /** Wire base of chunk ids and missing_chunks ids, passed to the codec. Default 0. */
   chunkIdBase?: 0 | 1;
   /** No chunk for an incomplete transfer for this long → publish missing_chunks. Default 1500. */
@@ -48,7 +75,10 @@ export interface ResolvedOptions {
   readonly databaseUrl: string;
   readonly profile: PipelineProfile;
   readonly history: History | undefined;
+  readonly instanceTag: string | undefined;
   readonly clientId: string;
+  readonly chunkTtlMs: number;
+  readonly writerRaceWindowMs: number;
   readonly chunkIdBase: 0 | 1;
   readonly missingChunksIdleMs: number;
   readonly missingChunksRequestsMax: number;
@@ -65,6 +95,8 @@ export const PIPELINE_DEFAULTS = {
   missingChunksRequestsMax: 5,
   flushIntervalMs: 15,
   poolMax: 8,
+  chunkTtlMs: 30 * 60 * 1000,
+  writerRaceWindowMs: 50,
 } as const;
 
 export class PipelineUsageError extends Error {
@@ -73,8 +105,16 @@ export class PipelineUsageError extends Error {
 }
 
 export function resolveOptions(o: PipelineOptions): ResolvedOptions {
-  const profile = o.profile ?? 'fixed';
-  if (profile !== 'fixed') throw new PipelineUsageError(`unknown pipeline profile ${JSON.stringify(profile)}`);
+  const profile: string = o.profile ?? 'fixed';
+  if (!isPipelineProfile(profile)) {
+    throw new PipelineUsageError(
+      `unknown pipeline profile ${JSON.stringify(profile)} (known: ${pipelineProfiles.join(', ')})`,
+    );
+  }
+  const tag = o.instanceTag;
+  if (tag !== undefined && !/^[A-Za-z0-9_.-]{1,32}$/.test(tag)) {
+    throw new PipelineUsageError(`instanceTag must be 1–32 of [A-Za-z0-9_.-], got ${JSON.stringify(tag)}`);
+  }
   const positive = (name: string, v: number | undefined, d: number): number => {
     if (v === undefined) return d;
     if (!Number.isFinite(v) || v <= 0) throw new PipelineUsageError(`${name} must be a positive number, got ${v}`);
@@ -85,7 +125,11 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     databaseUrl: o.databaseUrl,
     profile,
     history: o.history,
-    clientId: o.clientId ?? `camfleet-pipeline-${randomBytes(4).toString('hex')}`,
+    instanceTag: tag,
+    clientId: o.clientId ?? `camfleet-pipeline-${tag === undefined ? '' : `${tag}-`}${randomBytes(4).toString('hex')}`,
+    chunkTtlMs: positive('chunkTtlMs', o.chunkTtlMs, PIPELINE_DEFAULTS.chunkTtlMs),
+    writerRaceWindowMs:
+      o.writerRaceWindowMs === undefined ? PIPELINE_DEFAULTS.writerRaceWindowMs : Math.max(0, o.writerRaceWindowMs),
     chunkIdBase: o.chunkIdBase ?? 0,
     missingChunksIdleMs: positive('missingChunksIdleMs', o.missingChunksIdleMs, PIPELINE_DEFAULTS.missingChunksIdleMs),
     missingChunksRequestsMax:
@@ -95,8 +139,14 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     flushIntervalMs: positive('flushIntervalMs', o.flushIntervalMs, PIPELINE_DEFAULTS.flushIntervalMs),
     nextWakeMs: o.nextWakeMs ?? defaultNextWakeMs,
     now: o.now ?? Date.now,
-    log: o.log ?? (() => {}),
+    log: tagged(o.log ?? (() => {}), tag),
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,
   };
+}
+
+/** Log lines of a tagged instance say which one: `pipeline[b]: …`. */
+function tagged(log: (line: string) => void, tag: string | undefined): (line: string) => void {
+  if (tag === undefined) return log;
+  return (line) => log(line.startsWith('pipeline:') ? `pipeline[${tag}]:${line.slice('pipeline:'.length)}` : line);
 }

@@ -1,6 +1,9 @@
-// The reference ingestion service, profile `fixed` (ARCHITECTURE.md §1, §5): MQTT in, decisions from the pure core
-// (core/), durable facts in Postgres (store/), replies out. This file only wires them: per-device lanes for order,
-// the chunk batcher for throughput, the completer for ack-after-commit, the sweeper for missing chunks.
+// The reference ingestion service (ARCHITECTURE.md §1, §5): MQTT in, decisions from the pure core (core/), durable
+// facts in Postgres (store/), replies out. This file only wires them: per-device lanes for order, the chunk batcher
+// for throughput, the completer for ack-after-commit, the sweeper for missing chunks. The legacy profiles swap ONE
+// policy each (see options.ts): how metadata opens a row (legacy-insert, legacy-two-writers, legacy-reset-count:
+// plain SQL of store/legacy.ts), where chunks live (legacy-memory-chunks: memory-chunks.ts) or how long
+// (legacy-ttl: chunk-expiry.ts); `fixed` takes none of those branches.
 import type pg from 'pg';
 import {
   decodeDeviceMessage,
@@ -20,10 +23,12 @@ import {
 } from '../../simulator/protocol/index.ts';
 import { decideChunk } from './core/chunk.ts';
 import { decideHello } from './core/hello.ts';
-import { decideMetadata, metadataRecord } from './core/metadata.ts';
+import { decideMetadata, metadataRecord, type MetadataDecision } from './core/metadata.ts';
 import { storedNameCandidates } from './core/names.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
 import { ChunkBatcher, type ChunkBatch } from './chunk-batcher.ts';
+import { ChunkExpiry } from './chunk-expiry.ts';
+import { MemoryChunkStore } from './memory-chunks.ts';
 import { Completer } from './completer.ts';
 import { DeliveryLag } from './delivery-lag.ts';
 import { DeviceDirectory } from './device-directory.ts';
@@ -49,13 +54,36 @@ import {
 } from './store/images.ts';
 import { GroupCall } from './group-call.ts';
 import type { ImageFacts } from './core/facts.ts';
-import { errorText, withRetry } from './store/pool.ts';
+import {
+  completeFromMemory,
+  expireChunks,
+  insertImageRow,
+  logDuplicatePlain,
+  resumeImageRow,
+  setReceivedChunks,
+} from './store/legacy.ts';
+import { abortPool, errorText, retryOnConnectionLoss, sleep, withRetry } from './store/pool.ts';
+import type { SchemaFeatures } from './store/schema-check.ts';
 import { insertRejections } from './store/rejections.ts';
 import { MissingChunksSweeper } from './sweeper.ts';
 import { RouteCache, routeKey, Transfer, type TransferState } from './transfers.ts';
 
 /** Pipeline-side rejection codes beyond the codec's (RejectCode). */
-export type PipelineRejectCode = RejectCode | 'name_reuse_exhausted' | 'internal_error';
+export type PipelineRejectCode = RejectCode | 'name_reuse_exhausted' | 'internal_error' | 'unique_violation';
+
+/** A handler's refusal of its message with a specific code (guard() records it as such). */
+class MessageRefused extends Error {
+  constructor(
+    readonly code: PipelineRejectCode,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function isUniqueViolation(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === '23505';
+}
 
 const CHUNK_BATCH_ROWS_MAX = 2000;
 /** Completions queued at once (they are written in batches of COMPLETION_BATCH_MAX, one batch at a time). */
@@ -70,6 +98,7 @@ const EXCERPT_CHARS = 200;
 const STOP_IDLE_TIMEOUT_MS = 15_000;
 
 export class PipelineService {
+  private readonly o: ResolvedOptions;
   private readonly counters: PipelineStats = emptyStats();
   private readonly lanes: Lanes;
   private readonly routes = new RouteCache();
@@ -86,13 +115,23 @@ export class PipelineService {
   private readonly publishes = new Set<Promise<void>>();
   private readonly decodeOptions: DecodeOptions;
   private readonly deliveryLag: DeliveryLag;
+  /** legacy-memory-chunks: where chunks live instead of image_chunks. */
+  private readonly memory: MemoryChunkStore | undefined;
+  /** legacy-ttl: the job that expires stored chunks. */
+  private readonly expiry: ChunkExpiry | undefined;
   private link: MqttLink | undefined;
   private stopped: Promise<void> | undefined;
+  /** crash() was called: nothing more is published, recorded or logged by this instance. */
+  private crashed = false;
 
   constructor(
-    private readonly o: ResolvedOptions,
+    options: ResolvedOptions,
     private readonly pool: pg.Pool,
+    private readonly schema: SchemaFeatures = { duplicateLog: true, uniqueKey: true },
   ) {
+    const log = options.log;
+    this.o = { ...options, log: (line) => (this.crashed ? undefined : log(line)) };
+    const o = this.o;
     this.decodeOptions = { chunkIdBase: o.chunkIdBase };
     this.deliveryLag = new DeliveryLag(o.missingChunksIdleMs);
     this.lanes = new Lanes((key, error) =>
@@ -115,22 +154,51 @@ export class PipelineService {
       onFailed: (batch, error) => this.onFlushFailed(batch, error),
     });
     this.completer = new Completer((t) => this.complete(t), COMPLETIONS_CONCURRENT_MAX);
-    this.lookups = new GroupCall((reqs) => findImagesMany(pool, reqs), { maxBatch: 500, concurrency: 2 });
+    // A killed database connection fails the statement on it; the same statement on a fresh one is retried.
+    this.lookups = new GroupCall(
+      (reqs) => retryOnConnectionLoss(() => findImagesMany(pool, reqs), o.log, 'image lookup'),
+      { maxBatch: 500, concurrency: 2 },
+    );
     // A device has one metadata in flight at a time (lanes), so concurrent batches never touch the same rows.
-    this.opens = new GroupCall((reqs) => openTransfers(pool, reqs), { maxBatch: 200, concurrency: 2 });
+    // (A retried handler call whose first attempt did commit finds its row: the handler resumes it.)
+    this.opens = new GroupCall(
+      (reqs) => retryOnConnectionLoss(() => openTransfers(pool, reqs), o.log, 'opening transfers'),
+      { maxBatch: 200, concurrency: 2 },
+    );
     this.touches = new GroupCall(
       async (reqs) => {
-        await touchDevices(pool, reqs);
+        await retryOnConnectionLoss(() => touchDevices(pool, reqs), o.log, 'device update');
         return reqs.map(() => true as const);
       },
       { maxBatch: 500, concurrency: 1 },
     );
+    const memory =
+      o.profile === 'legacy-memory-chunks'
+        ? new MemoryChunkStore({
+            writeCounts: (ids, counts) => setReceivedChunks(pool, ids, counts),
+            flushIntervalMs: Math.max(o.flushIntervalMs, 20),
+            log: o.log,
+          })
+        : undefined;
+    this.memory = memory;
+    this.expiry =
+      o.profile === 'legacy-ttl'
+        ? new ChunkExpiry({
+            ttlMs: o.chunkTtlMs,
+            expire: (ttlMs) => expireChunks(pool, ttlMs),
+            onExpired: (expired) => this.onChunksExpired(expired),
+            log: o.log,
+          })
+        : undefined;
     // One batch at a time: a batch locks its image rows in order, but the devices rows it stamps in any order.
     this.completions = new GroupCall(
       (reqs) =>
         withRetry(
           COMPLETION_ATTEMPTS,
-          () => completeImages(pool, reqs),
+          () =>
+            memory === undefined
+              ? completeImages(pool, reqs)
+              : completeFromMemory(pool, reqs, (id) => memory.chunksOf(id)),
           (error, attempt) =>
             this.o.log(`pipeline: completing ${reqs.length} images failed (attempt ${attempt}): ${errorText(error)}`),
         ),
@@ -138,7 +206,8 @@ export class PipelineService {
     );
     this.sweeper = new MissingChunksSweeper({
       transfers: () => this.routes.values(),
-      storedChunkIds: (ids) => storedChunkIds(pool, ids),
+      storedChunkIds: (ids) =>
+        memory === undefined ? storedChunkIds(pool, ids) : Promise.resolve(memory.storedChunkIds(ids)),
       idleMs: () =>
         o.missingChunksIdleMs + Math.min(2 * this.deliveryLag.currentMs(o.now()), 10 * o.missingChunksIdleMs),
       requestsMax: o.missingChunksRequestsMax,
@@ -169,6 +238,7 @@ export class PipelineService {
       pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
     });
     this.sweeper.start();
+    this.expiry?.start();
     this.o.log(`pipeline: profile ${this.o.profile}, subscribed at ${this.o.brokerUrl} as ${this.o.clientId}`);
   }
 
@@ -183,11 +253,14 @@ export class PipelineService {
       await this.batcher.drain();
       await this.completer.idle();
       await this.sweeper.idle();
+      await this.memory?.drain();
+      await this.expiry?.idle();
       await Promise.allSettled([...this.publishes]);
       await this.recorder.drain();
       const busy =
         this.lanes.busy ||
         this.batcher.busy ||
+        this.memory?.busy === true ||
         this.completer.busy ||
         this.sweeper.busy ||
         this.publishes.size > 0 ||
@@ -201,8 +274,34 @@ export class PipelineService {
     return this.stopped;
   }
 
+  /**
+   * A crash (fault injection): no unsubscribe, no drain, no flush. Buffered chunks, routes and every other in-memory
+   * state are lost; the MQTT socket is cut and the database connections are closed under their queries (a statement
+   * already sent may still commit, as in a real crash). A new pipeline on the same database takes over from what is
+   * durable.
+   */
+  crash(): Promise<void> {
+    if (this.stopped !== undefined) return this.stopped;
+    this.o.log('pipeline: crashing (fault injection): no drain, no flush');
+    this.crashed = true;
+    this.stopped = this.abort();
+    return this.stopped;
+  }
+
+  private async abort(): Promise<void> {
+    this.sweeper.stop();
+    this.expiry?.stop();
+    this.batcher.discard();
+    this.memory?.discard();
+    this.recorder.discard();
+    const link = this.link;
+    if (link !== undefined) await link.destroy().catch(() => {});
+    await abortPool(this.pool);
+  }
+
   private async shutdown(): Promise<void> {
     this.sweeper.stop();
+    this.expiry?.stop();
     const link = this.link;
     if (link !== undefined) {
       await withTimeout(link.unsubscribe(), 2000).catch((error: unknown) =>
@@ -223,6 +322,7 @@ export class PipelineService {
   // ---- messages -------------------------------------------------------------------------------------------------
 
   private onMessage(topic: string, payload: Buffer): void {
+    if (this.crashed) return;
     const decoded = decodeDeviceMessage(topic, payload, this.decodeOptions);
     if (!decoded.ok) {
       // Under a wide subscription (`ESP32CAM/#`) our own replies come back: they are not device input.
@@ -259,7 +359,8 @@ export class PipelineService {
     try {
       await work();
     } catch (error) {
-      this.reject(topic, payload, t.deviceId, 'internal_error', `handler failed: ${errorText(error)}`);
+      if (error instanceof MessageRefused) this.reject(topic, payload, t.deviceId, error.code, error.message);
+      else this.reject(topic, payload, t.deviceId, 'internal_error', `handler failed: ${errorText(error)}`);
     }
   }
 
@@ -287,11 +388,38 @@ export class PipelineService {
       return;
     }
     const deviceId = await this.devices.ensure(mac);
+    // legacy-two-writers: the "edge function" handles the same message at the same time (PROTOCOL.md §7.2).
+    const gate = this.o.profile === 'legacy-two-writers' ? new RaceGate() : undefined;
+    const edge = gate === undefined ? undefined : this.edgeWriter(t, m, deviceId, gate);
+    try {
+      await this.serveMetadata(t, m, topic, payload, deviceId, gate);
+    } finally {
+      gate?.arrive('service');
+      if (edge !== undefined) await edge;
+    }
+  }
+
+  /** Which row this metadata goes to. legacy-insert looks nothing up: every metadata creates a row (§7.1). */
+  private async decide(m: Metadata, deviceId: string): Promise<MetadataDecision> {
+    if (this.o.profile === 'legacy-insert') return decideMetadata(m, new Map());
     const rows = await this.lookups.call({
       deviceId,
       names: storedNameCandidates(m.image_name, m.timestamp, m.image_size),
     });
-    const decision = decideMetadata(m, rows);
+    return decideMetadata(m, rows);
+  }
+
+  private async serveMetadata(
+    t: Topic,
+    m: Metadata,
+    topic: string,
+    payload: Buffer,
+    deviceId: string,
+    gate?: RaceGate,
+  ): Promise<void> {
+    const mac = t.deviceId;
+    const decision = await this.decide(m, deviceId);
+    gate?.arrive('service');
     const key = routeKey(mac, m.image_name);
     this.routes.clearAbsent(key);
     if (decision.kind === 'reject') {
@@ -313,13 +441,14 @@ export class PipelineService {
       await this.acceptDuplicate(t, m, route, decision.image.imageId, storedName, record);
       return;
     }
-    const opened = await this.opens.call({
+    const request: OpenRequest = {
       route,
       storedName,
       capturedAtIso: new Date(captureTime.ms).toISOString(),
       metadata: record,
       existingImageId: decision.kind === 'resume' ? decision.image.imageId : null,
-    });
+    };
+    const opened = this.o.profile === 'fixed' ? await this.opens.call(request) : await this.openLegacy(request, gate);
     if (!opened.ok) {
       throw new Error(`fn_wake_ingestion_handler refused ${storedName}: ${opened.code} ${opened.message}`.trim());
     }
@@ -336,10 +465,99 @@ export class PipelineService {
       this.o.log(
         `pipeline: ${mac} reused the name ${m.image_name} for a new capture (${m.timestamp}); stored as ${storedName}`,
       );
-      await logNameReuse(this.pool, deviceId, decision.reused.imageId, record);
+      if (this.schema.duplicateLog) await logNameReuse(this.pool, deviceId, decision.reused.imageId, record);
+    }
+    // legacy-memory-chunks counts what it holds: a transfer it resumes after a restart holds nothing, so the row's
+    // progress goes back to that count (I4) — written before this device's next chunk is handled.
+    if (this.memory !== undefined && opened.isResume && opened.receivedChunks !== this.memory.count(opened.imageId)) {
+      await setReceivedChunks(this.pool, [opened.imageId], [this.memory.count(opened.imageId)]);
     }
     // Resume with every chunk already stored (e.g. the pipeline stopped between the last chunk and completion).
-    if (opened.receivedChunks >= m.total_chunk_count) this.completer.request(tr);
+    const have = this.memory === undefined ? opened.receivedChunks : this.memory.count(opened.imageId);
+    if (have >= m.total_chunk_count) this.completer.request(tr);
+  }
+
+  /**
+   * The original service's plain SQL (store/legacy.ts), for every legacy profile; runs on the base stage.
+   * legacy-insert: INSERT, and on a stage with the unique key its 23505 is a recorded refusal of the message.
+   * legacy-two-writers: a window between the SELECT (decide) and the INSERT; losing the race to the edge writer on a
+   * stage with the unique key, it resumes the winner's row instead. legacy-reset-count: resume sets
+   * received_chunks to 0.
+   */
+  private async openLegacy(req: OpenRequest, gate: RaceGate | undefined): Promise<OpenResult> {
+    const profile = this.o.profile;
+    let imageId: string;
+    if (req.existingImageId === null) {
+      if (gate !== undefined) {
+        await gate.open;
+        await sleep(this.o.writerRaceWindowMs);
+      }
+      try {
+        imageId = await insertImageRow(this.pool, req);
+      } catch (error) {
+        if (!isUniqueViolation(error)) throw error;
+        if (profile !== 'legacy-two-writers') {
+          throw new MessageRefused(
+            'unique_violation',
+            `INSERT of ${req.storedName} failed: a row of that name exists (${errorText(error)})`,
+          );
+        }
+        this.o.log(`pipeline: service writer lost the INSERT race for ${req.storedName} (23505); resuming that row`);
+        const rows = await findImagesMany(this.pool, [{ deviceId: req.route.deviceId, names: [req.storedName] }]);
+        const winner = rows[0]?.get(req.storedName);
+        if (winner === undefined) throw error;
+        return this.resumeLegacy(winner.imageId, req);
+      }
+    } else {
+      return this.resumeLegacy(req.existingImageId, req);
+    }
+    await upsertRoute(this.pool, req.route, imageId);
+    return { ok: true, imageId, isResume: false, alreadyComplete: false, receivedChunks: 0 };
+  }
+
+  private async resumeLegacy(imageId: string, req: OpenRequest): Promise<OpenResult> {
+    const r = await resumeImageRow(this.pool, imageId, req, this.o.profile === 'legacy-reset-count');
+    if (!r.alreadyComplete) await upsertRoute(this.pool, req.route, imageId);
+    return { ok: true, imageId, isResume: true, alreadyComplete: r.alreadyComplete, receivedChunks: r.receivedChunks };
+  }
+
+  /**
+   * legacy-two-writers: the edge function's handling of a metadata message — the same select-then-insert as the
+   * service, with the same window, and nobody routes chunks to its row. Two writers that both find no row both
+   * insert one (I1 on the base stage). Its errors are its own: logged, never the message's fate.
+   */
+  private async edgeWriter(t: Topic, m: Metadata, deviceId: string, gate: RaceGate): Promise<void> {
+    try {
+      const rows = await findImagesMany(this.pool, [
+        { deviceId, names: storedNameCandidates(m.image_name, m.timestamp, m.image_size) },
+      ]).finally(() => gate.arrive('edge'));
+      const decision = decideMetadata(m, rows[0] ?? new Map());
+      if (decision.kind !== 'create' && decision.kind !== 'resume') return;
+      const storedName = decision.kind === 'create' ? decision.storedName : decision.image.imageName;
+      const captureTime = parseDeviceTimestamp(m.timestamp, this.o.now());
+      const req: OpenRequest = {
+        route: {
+          deviceId,
+          wireName: m.image_name,
+          captureTimestamp: m.timestamp,
+          imageSize: m.image_size,
+          totalChunks: m.total_chunk_count,
+        },
+        storedName,
+        capturedAtIso: new Date(captureTime.ms).toISOString(),
+        metadata: metadataRecord(m, { dialect: t.dialect, captureTime, storedName }),
+        existingImageId: null,
+      };
+      if (decision.kind === 'resume') {
+        await resumeImageRow(this.pool, decision.image.imageId, req, false);
+        return;
+      }
+      await gate.open;
+      await sleep(this.o.writerRaceWindowMs);
+      await insertImageRow(this.pool, req);
+    } catch (error) {
+      this.o.log(`pipeline: edge writer failed for ${t.deviceId} ${m.image_name}: ${errorText(error)}`);
+    }
   }
 
   private async acceptDuplicate(
@@ -350,9 +568,17 @@ export class PipelineService {
     storedName: string,
     record: Record<string, unknown>,
   ): Promise<void> {
-    const logId = await logDuplicate(this.pool, route.deviceId, storedName, record);
-    if (logId === null) this.o.log(`pipeline: fn_log_duplicate_image did not log ${t.deviceId} ${storedName}`);
-    await upsertRoute(this.pool, route, imageId);
+    if (this.o.profile === 'fixed') {
+      const logId = await retryOnConnectionLoss(
+        () => logDuplicate(this.pool, route.deviceId, storedName, record),
+        this.o.log,
+        'logging a duplicate',
+      );
+      if (logId === null) this.o.log(`pipeline: fn_log_duplicate_image did not log ${t.deviceId} ${storedName}`);
+    } else if (this.schema.duplicateLog) {
+      await logDuplicatePlain(this.pool, imageId, record);
+    }
+    await retryOnConnectionLoss(() => upsertRoute(this.pool, route, imageId), this.o.log, 'routing a duplicate');
     this.counters.duplicatesLogged++;
     this.o.history?.append({ type: 'pipeline_duplicate_logged', mac: t.deviceId, imageName: m.image_name });
     const tr = this.bindTransfer(
@@ -420,7 +646,8 @@ export class PipelineService {
       this.acceptChunk(tr, t, c, topic, payload);
       return;
     }
-    if (this.routes.isKnownAbsent(key, this.o.now())) {
+    // legacy-memory-chunks keeps routes in memory only: after a restart a chunk finds "no metadata" (§7.3).
+    if (this.memory !== undefined || this.routes.isKnownAbsent(key, this.o.now())) {
       this.rejectChunkWithoutRoute(t, c, topic, payload);
       return;
     }
@@ -454,7 +681,29 @@ export class PipelineService {
       return;
     }
     tr.known[c.chunk_id] = 1;
-    this.batcher.add(tr, c.chunk_id, c.payload);
+    if (this.memory === undefined) {
+      this.batcher.add(tr, c.chunk_id, c.payload);
+      return;
+    }
+    this.counters.chunksStored++;
+    if (this.memory.add(tr.imageId, tr.totalChunks, c.chunk_id, c.payload) >= tr.totalChunks) {
+      this.completer.request(tr);
+    }
+  }
+
+  /** legacy-ttl: chunks of these images are gone; forget having had them, so re-sent chunks are stored again. */
+  private onChunksExpired(
+    expired: readonly { imageId: string; chunksDeleted: number; receivedChunks: number }[],
+  ): void {
+    const byId = new Map(expired.map((e) => [e.imageId, e]));
+    for (const tr of this.routes.values()) {
+      if (byId.has(tr.imageId) && tr.state !== 'complete') tr.known.fill(0);
+    }
+    for (const e of expired) {
+      this.o.log(
+        `pipeline: chunk buffer expired for image ${e.imageId}: ${e.chunksDeleted} chunks deleted, received_chunks now ${e.receivedChunks}`,
+      );
+    }
   }
 
   private rejectChunkWithoutRoute(t: Topic, c: Chunk, topic: string, payload: Buffer): void {
@@ -469,7 +718,7 @@ export class PipelineService {
 
   /** A route this process has not seen (e.g. after a restart), from image_transfers. */
   private async loadRoute(t: Topic, wireName: string, key: string): Promise<Transfer | undefined> {
-    const r = await findRoute(this.pool, t.deviceId, wireName);
+    const r = await retryOnConnectionLoss(() => findRoute(this.pool, t.deviceId, wireName), this.o.log, 'route lookup');
     if (r === undefined) return undefined;
     const cached = this.routes.get(key); // metadata may have bound it meanwhile
     if (cached !== undefined) return cached;
@@ -541,6 +790,7 @@ export class PipelineService {
     switch (outcome.kind) {
       case 'completed':
         tr.state = 'complete';
+        this.memory?.release(tr.imageId);
         this.counters.imagesCompleted++;
         this.o.history?.append({
           type: 'pipeline_committed',
@@ -552,6 +802,7 @@ export class PipelineService {
         return;
       case 'already_complete':
         tr.state = 'complete';
+        this.memory?.release(tr.imageId);
         this.sendAck(tr, wakeMs);
         return;
       case 'incomplete':
@@ -582,6 +833,7 @@ export class PipelineService {
   }
 
   private requestMissing(tr: Transfer, ids: readonly number[]): void {
+    if (this.crashed) return;
     this.counters.missingRequests++;
     this.o.history?.append({
       type: 'pipeline_missing_requested',
@@ -594,7 +846,7 @@ export class PipelineService {
 
   private send(mac: string, dialect: Topic['dialect'], message: ServerMessage, onSent?: () => void): void {
     const link = this.link;
-    if (link === undefined) return;
+    if (link === undefined || this.crashed) return;
     const wire = encodeServerMessage(mac, message, dialect, { chunkIdBase: this.o.chunkIdBase });
     const p: Promise<void> = link.publish(wire.topic, wire.payload).then(
       () => onSent?.(),
@@ -607,6 +859,7 @@ export class PipelineService {
   // ---- rejections ------------------------------------------------------------------------------------------------
 
   private reject(topic: string, payload: Buffer, mac: string | null, code: PipelineRejectCode, reason: string): void {
+    if (this.crashed) return;
     this.counters.rejected++;
     this.counters.rejections[code] = (this.counters.rejections[code] ?? 0) + 1;
     this.o.history?.append({ type: 'pipeline_rejected', topic, code, reason });
@@ -619,6 +872,34 @@ export class PipelineService {
       payloadBytes: payload.byteLength,
       payloadExcerpt: excerpt(payload),
     });
+  }
+}
+
+/**
+ * legacy-two-writers: the original's window (its 5 s timeout) lay between each writer's SELECT and its INSERT, so both
+ * writers read before either wrote. The gate opens when both have read (or after RACE_GATE_MAX_MS, if one never
+ * gets there), which makes that interleaving happen every time instead of now and then.
+ */
+const RACE_GATE_MAX_MS = 1000;
+
+class RaceGate {
+  readonly open: Promise<void>;
+  private readonly arrived = new Set<'service' | 'edge'>();
+  private release: () => void = () => {};
+
+  constructor() {
+    this.open = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, RACE_GATE_MAX_MS);
+      this.release = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  arrive(writer: 'service' | 'edge'): void {
+    this.arrived.add(writer);
+    if (this.arrived.size === 2) this.release();
   }
 }
 

@@ -41,6 +41,13 @@ export class RejectionRecorder {
     }
   }
 
+  /** A crash: whatever is buffered is lost (a write in flight may still land). */
+  discard(): void {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    this.rows = [];
+  }
+
   /** Writes everything buffered; resolves when done. */
   async drain(): Promise<void> {
     while (this.busy) {

@@ -11,7 +11,8 @@ import {
   type Metadata,
   type ServerMessage,
 } from '../../simulator/protocol/index.ts';
-import { migrateUp } from '../../schema/runner.ts';
+import { applyStep, migrateUp } from '../../schema/runner.ts';
+import { schemaSteps } from '../../schema/steps.ts';
 import { primaryTarget, scratchDatabase } from '../../test/databases.ts';
 import { startEmbeddedBroker, type Broker } from '../world/broker.ts';
 import { History } from '../history/history.ts';
@@ -29,7 +30,14 @@ export interface TestWorld {
   close(): Promise<void>;
 }
 
-export async function openTestWorld(purpose: string): Promise<TestWorld> {
+/**
+ * 'pipeline': schema/001..004 (what `fixed` needs). 'base': the pre-migration schema (001) plus camfleet's pipeline
+ * tables (004 depends on 001 only) — no unique key, no fn_*, no duplicate_images_log: where the legacy profiles show
+ * the original bugs.
+ */
+export type TestStage = 'pipeline' | 'base';
+
+export async function openTestWorld(purpose: string, stage: TestStage = 'pipeline'): Promise<TestWorld> {
   const server = primaryTarget().server;
   if (server === null) throw new Error('no database server for tests');
   const scratch = await scratchDatabase(server, purpose);
@@ -37,7 +45,12 @@ export async function openTestWorld(purpose: string): Promise<TestWorld> {
   await client.connect();
   try {
     await migrateUp(client, 'base');
-    await migrateUp(client, 'pipeline');
+    if (stage === 'pipeline') await migrateUp(client, 'pipeline');
+    else {
+      const step = schemaSteps.find((st) => st.stage === 'pipeline');
+      if (step === undefined) throw new Error('no pipeline schema step');
+      await applyStep(client, step);
+    }
   } finally {
     await client.end();
   }

@@ -1,29 +1,49 @@
-// The pipeline needs schema stage 'pipeline' (schema/001..004): the unique key and fn_wake_ingestion_handler of the
-// resume migration, and the chunk store. Checked once at start, with an error that says which step to run.
+// What each profile needs of the schema, checked once at start with an error that says which step to run.
+// `fixed` needs stage 'pipeline' (schema/001..004): the unique key and fn_* of the resume migration, and the chunk
+// store. The legacy profiles reproduce the ORIGINAL service, which ran before the migration: they need only the base
+// tables (001) and camfleet's pipeline tables (004, which depend on 001 alone), and use duplicate_images_log only
+// where a later stage created it.
 import type pg from 'pg';
-import { PipelineUsageError } from '../options.ts';
+import { PipelineUsageError, type PipelineProfile } from '../options.ts';
 
-export async function checkPipelineSchema(pool: pg.Pool): Promise<void> {
-  const { rows } = await pool.query<{ missing: string[] }>(
+export interface SchemaFeatures {
+  /** duplicate_images_log exists (stage cleanup+resume): re-sends and name reuse are logged there. */
+  readonly duplicateLog: boolean;
+  /** device_images_device_id_image_name_key exists: a duplicate INSERT fails with 23505. */
+  readonly uniqueKey: boolean;
+}
+
+export async function checkPipelineSchema(pool: pg.Pool, profile: PipelineProfile = 'fixed'): Promise<SchemaFeatures> {
+  const { rows } = await pool.query<{ missing: string[]; duplicate_log: boolean; unique_key: boolean }>(
     `SELECT array_remove(ARRAY[
        CASE WHEN to_regclass('device_images') IS NULL THEN 'device_images' END,
-       CASE WHEN to_regclass('duplicate_images_log') IS NULL THEN 'duplicate_images_log' END,
-       CASE WHEN to_regprocedure('fn_wake_ingestion_handler(uuid, timestamptz, text, jsonb, uuid)') IS NULL
+       CASE WHEN $1 AND to_regclass('duplicate_images_log') IS NULL THEN 'duplicate_images_log' END,
+       CASE WHEN $1 AND to_regprocedure('fn_wake_ingestion_handler(uuid, timestamptz, text, jsonb, uuid)') IS NULL
             THEN 'fn_wake_ingestion_handler' END,
-       CASE WHEN to_regprocedure('fn_log_duplicate_image(uuid, text, jsonb)') IS NULL THEN 'fn_log_duplicate_image' END,
-       CASE WHEN NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'device_images_device_id_image_name_key')
+       CASE WHEN $1 AND to_regprocedure('fn_log_duplicate_image(uuid, text, jsonb)') IS NULL
+            THEN 'fn_log_duplicate_image' END,
+       CASE WHEN $1 AND NOT EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'device_images_device_id_image_name_key')
             THEN 'device_images_device_id_image_name_key' END,
        CASE WHEN to_regclass('image_chunks') IS NULL THEN 'image_chunks' END,
        CASE WHEN to_regclass('image_blobs') IS NULL THEN 'image_blobs' END,
        CASE WHEN to_regclass('image_transfers') IS NULL THEN 'image_transfers' END,
        CASE WHEN to_regclass('rejected_messages') IS NULL THEN 'rejected_messages' END
-     ], NULL) AS missing`,
+     ], NULL) AS missing,
+     to_regclass('duplicate_images_log') IS NOT NULL AS duplicate_log,
+     EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'device_images_device_id_image_name_key') AS unique_key`,
+    [profile === 'fixed'],
   );
-  const missing = rows[0]?.missing ?? [];
+  const row = rows[0];
+  const missing = row?.missing ?? [];
   if (missing.length > 0) {
     throw new PipelineUsageError(
-      `the database is not at schema stage 'pipeline' (missing: ${missing.join(', ')}); ` +
-        'run `npm run migrate -- up --to pipeline` first',
+      profile === 'fixed'
+        ? `the database is not at schema stage 'pipeline' (missing: ${missing.join(', ')}); ` +
+            'run `npm run migrate -- up --to pipeline` first'
+        : `profile ${profile} needs the base tables and the pipeline tables of schema/004_pipeline.sql ` +
+            `(missing: ${missing.join(', ')}); create the base schema (\`npm run migrate -- up --to base\`) ` +
+            'and apply schema/004_pipeline.sql',
     );
   }
+  return { duplicateLog: row?.duplicate_log ?? false, uniqueKey: row?.unique_key ?? false };
 }

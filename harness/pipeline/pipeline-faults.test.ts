@@ -1,0 +1,237 @@
+// Server-side faults on the reference pipeline (ARCHITECTURE.md §4): a crash without drain (and a restart that
+// resumes), two instances consuming the same messages, a broker restart, database connections killed.
+import { Aedes } from 'aedes';
+import { createServer, type Server, type Socket } from 'node:net';
+import type pg from 'pg';
+import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
+import { startEmbeddedBroker } from '../world/broker.ts';
+import {
+  imagesOf,
+  makeImage,
+  nextMac,
+  openTestWorld,
+  rejectionsOf,
+  TestDevice,
+  until,
+  type TestImage,
+  type TestWorld,
+} from './test-support.ts';
+
+let world: TestWorld;
+
+beforeAll(async () => {
+  world = await openTestWorld('pipeline_faults');
+});
+afterEach(async () => {
+  await world?.stopPipelines();
+});
+afterAll(async () => {
+  await world?.close();
+});
+
+async function rowsNamed(db: pg.Pool, mac: string, name: string) {
+  return (await imagesOf(db, mac)).filter((r) => r.image_name === name);
+}
+
+/** Answers the pipeline's missing_chunks requests for `img`, as the firmware does, until stopped. */
+function answerMissing(d: TestDevice, img: TestImage): () => void {
+  let seen = 0;
+  const timer = setInterval(() => {
+    for (; seen < d.received.length; seen++) {
+      const m = d.received[seen]?.message;
+      if (m?.kind === 'missing_chunks' && m.image_name === img.name) void d.chunks(img, m.missing_chunks);
+    }
+  }, 20);
+  return () => clearInterval(timer);
+}
+
+test('crash without drain loses only what was in memory: buffered chunks are re-asked for after the restart', async () => {
+  // A long flush interval keeps chunks in the batcher, so the crash takes them with it.
+  const first = await world.pipeline({ flushIntervalMs: 5_000 });
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img = makeImage(61, 10_000, 'image_1.jpg');
+    await d.metadata(img);
+    await until(async () => (await rowsNamed(world.db, d.mac, img.name)).length === 1, 5000, 'the row');
+    await d.chunks(img);
+    await until(() => first.stats().chunksReceived === 10, 5000, 'chunks at the first pipeline');
+    await first.crash();
+    expect(first.stats().chunksStored).toBe(0);
+    expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({ status: 'receiving', received_chunks: 0 });
+    await first.stop(); // resolves at once after a crash
+
+    const second = await world.pipeline();
+    const stop = answerMissing(d, img);
+    try {
+      // The device's next wake: the same metadata (resume) — nothing stored, so everything is asked for.
+      await d.metadata(img);
+      await d.waitForAck(img.name, 8000);
+    } finally {
+      stop();
+    }
+    await second.idle();
+    expect(second.stats().missingRequests).toBeGreaterThan(0);
+    expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({
+      status: 'complete',
+      received_chunks: 10,
+      blob_sha256: img.sha256,
+    });
+  } finally {
+    await d.end();
+  }
+});
+
+test('two fixed instances consuming the same messages: one row per image, every image acknowledged', async () => {
+  const logs: string[] = [];
+  const a = await world.pipeline({ instanceTag: 'a', log: (l) => logs.push(l) });
+  const b = await world.pipeline({ instanceTag: 'b', log: (l) => logs.push(l) });
+  const devices = await Promise.all(Array.from({ length: 6 }, () => TestDevice.connect(world.broker.url, nextMac())));
+  try {
+    const images = [makeImage(71, 9_000, 'image_1.jpg'), makeImage(72, 7_000, 'image_2.jpg')];
+    await Promise.all(
+      devices.map(async (d) => {
+        for (const img of images) {
+          const from = d.received.length;
+          await d.sendImage(img);
+          await d.waitForAck(img.name, 8000, from);
+        }
+        // A re-send after a missed ACK, handled by both instances at once.
+        const from = d.received.length;
+        await d.sendImage(images[0]!);
+        await d.waitForAck(images[0]!.name, 8000, from);
+      }),
+    );
+    await Promise.all([a.idle(), b.idle()]);
+    for (const d of devices) {
+      const rows = await imagesOf(world.db, d.mac);
+      expect(rows.map((r) => [r.image_name, r.status, r.received_chunks, r.blob_sha256])).toEqual([
+        ['image_1.jpg', 'complete', 9, images[0]!.sha256],
+        ['image_2.jpg', 'complete', 7, images[1]!.sha256],
+      ]);
+    }
+    const internal = (await rejectionsOf(world.db)).filter((r) => r.code === 'internal_error');
+    expect(internal).toEqual([]);
+    expect(a.stats().imagesCompleted + b.stats().imagesCompleted).toBeGreaterThanOrEqual(12);
+    expect(logs.some((l) => l.startsWith('pipeline[a]: profile fixed'))).toBe(true);
+    expect(logs.some((l) => l.startsWith('pipeline[b]: profile fixed'))).toBe(true);
+    const backends = await world.db.query<{ application_name: string }>(
+      `SELECT DISTINCT application_name FROM pg_stat_activity WHERE application_name LIKE 'camfleet-pipeline-%'`,
+    );
+    const names = backends.rows.map((r) => r.application_name);
+    expect(names.some((n) => n.startsWith('camfleet-pipeline-a-'))).toBe(true);
+    expect(names.some((n) => n.startsWith('camfleet-pipeline-b-'))).toBe(true);
+  } finally {
+    await Promise.all(devices.map((d) => d.end()));
+  }
+});
+
+test('broker restart: the pipeline reconnects, re-subscribes and keeps serving (a transfer spanning it completes)', async () => {
+  const broker = await startEmbeddedBroker();
+  const port = Number(new URL(broker.url).port);
+  const logs: string[] = [];
+  let restarted: { aedes: Aedes; server: Server; sockets: Set<Socket> } | undefined;
+  const pipeline = await world.pipeline({ brokerUrl: broker.url, log: (l) => logs.push(l) });
+  const mac = nextMac();
+  try {
+    let d = await TestDevice.connect(broker.url, mac);
+    const img1 = makeImage(81, 6_000, 'image_1.jpg');
+    await d.sendImage(img1);
+    await d.waitForAck(img1.name);
+    const img2 = makeImage(82, 10_000, 'image_2.jpg');
+    await d.metadata(img2);
+    await d.chunks(img2, [0, 1, 2, 3, 4]);
+    await until(async () => (await rowsNamed(world.db, mac, img2.name))[0]?.received_chunks === 5, 5000, '5 chunks');
+    await d.end();
+
+    await broker.stop();
+    const aedes = await Aedes.createBroker();
+    const sockets = new Set<Socket>();
+    const server = createServer((socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+      aedes.handle(socket);
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => resolve());
+    });
+    restarted = { aedes, server, sockets };
+    await until(() => logs.some((l) => l.includes('MQTT reconnected')), 8000, 'the pipeline to reconnect');
+
+    d = await TestDevice.connect(broker.url, mac);
+    try {
+      await d.chunks(img2, [5, 6, 7, 8, 9]);
+      await d.waitForAck(img2.name, 5000);
+      const img3 = makeImage(83, 6_000, 'image_3.jpg');
+      await d.sendImage(img3);
+      await d.waitForAck(img3.name);
+    } finally {
+      await d.end();
+    }
+    await pipeline.idle();
+    expect((await imagesOf(world.db, mac)).map((r) => [r.image_name, r.status])).toEqual([
+      ['image_1.jpg', 'complete'],
+      ['image_2.jpg', 'complete'],
+      ['image_3.jpg', 'complete'],
+    ]);
+  } finally {
+    await pipeline.stop();
+    await broker.stop();
+    if (restarted !== undefined) {
+      const r = restarted;
+      for (const s of r.sockets) s.destroy();
+      await new Promise<void>((resolve) => r.server.close(() => resolve()));
+      await new Promise<void>((resolve) => r.aedes.close(() => resolve()));
+    }
+  }
+});
+
+test("database connections killed (pg_terminate_backend of the pipeline's backends): it keeps serving", async () => {
+  const pipeline = await world.pipeline({ instanceTag: 'killme' });
+  const kill = async (): Promise<number> => {
+    const { rows } = await world.db.query<{ killed: boolean }>(
+      `SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity
+       WHERE application_name LIKE 'camfleet-pipeline-killme-%'`,
+    );
+    return rows.filter((r) => r.killed).length;
+  };
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img1 = makeImage(91, 6_000, 'image_1.jpg');
+    await d.sendImage(img1);
+    await d.waitForAck(img1.name);
+    await pipeline.idle();
+    expect(await kill()).toBeGreaterThan(0);
+
+    // Idle connections killed: the next messages get fresh ones.
+    const img2 = makeImage(92, 6_000, 'image_2.jpg');
+    await d.sendImage(img2);
+    await d.waitForAck(img2.name);
+
+    // Killed under a transfer, repeatedly, while chunks are being written.
+    const img3 = makeImage(93, 40_000, 'image_3.jpg'); // 40 chunks
+    const stop = answerMissing(d, img3);
+    try {
+      await d.metadata(img3);
+      for (let i = 0; i < 40; i += 10) {
+        await d.chunks(
+          img3,
+          Array.from({ length: 10 }, (_, k) => i + k),
+        );
+        await kill();
+      }
+      await d.waitForAck(img3.name, 8000);
+    } finally {
+      stop();
+    }
+    await pipeline.idle();
+    expect((await imagesOf(world.db, d.mac)).map((r) => [r.image_name, r.status, r.blob_sha256])).toEqual([
+      ['image_1.jpg', 'complete', img1.sha256],
+      ['image_2.jpg', 'complete', img2.sha256],
+      ['image_3.jpg', 'complete', img3.sha256],
+    ]);
+    expect(pipeline.stats().imagesCompleted).toBe(3);
+  } finally {
+    await d.end();
+  }
+});
