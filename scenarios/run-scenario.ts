@@ -9,7 +9,6 @@ import { scheduleOperator, type FleetStartWorld } from './operator.ts';
 import type { Scenario } from './spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from './to-run-options.ts';
 
-
 export interface ScenarioRun {
   readonly scenario: Scenario;
   readonly options: LiveRunOptions;
@@ -66,7 +65,11 @@ export async function runScenario(
     return {
       scenario,
       options,
-      entry: entryWithoutRun(input, 'the run ended before the fleet started: the operator actions never ran', result.wallMs),
+      entry: entryWithoutRun(
+        input,
+        'the run ended before the fleet started: the operator actions never ran',
+        result.wallMs,
+      ),
       result,
       thrown: undefined,
     };

@@ -20,10 +20,22 @@ export interface CliProcess {
 }
 
 /** `env` values of undefined remove the variable (so a test can run without the caller's DATABASE_URL). */
-export function startCli(script: string, args: readonly string[], env: Record<string, string | undefined> = {}): CliProcess {
+export function startCli(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): CliProcess {
   const started = Date.now();
-  const merged: Record<string, string | undefined> = { ...process.env, DATABASE_URL: undefined, MQTT_URL: undefined, ...env };
-  const child = spawn(tsx, [join(root, 'harness/cli', script), ...args], { cwd: root, env: merged as NodeJS.ProcessEnv });
+  const merged: Record<string, string | undefined> = {
+    ...process.env,
+    DATABASE_URL: undefined,
+    MQTT_URL: undefined,
+    ...env,
+  };
+  const child = spawn(tsx, [join(root, 'harness/cli', script), ...args], {
+    cwd: root,
+    env: merged as NodeJS.ProcessEnv,
+  });
   let stdout = '';
   let stderr = '';
   const watchers: (() => void)[] = [];
@@ -40,7 +52,10 @@ export function startCli(script: string, args: readonly string[], env: Record<st
     done,
     waitForOutput: (pattern, timeoutMs = 20_000) =>
       new Promise((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error(`no output matching ${String(pattern)}; got:\n${stdout}\n${stderr}`)), timeoutMs);
+        const timer = setTimeout(
+          () => reject(new Error(`no output matching ${String(pattern)}; got:\n${stdout}\n${stderr}`)),
+          timeoutMs,
+        );
         const check = () => {
           if (pattern.test(stdout)) {
             clearTimeout(timer);
@@ -53,6 +68,10 @@ export function startCli(script: string, args: readonly string[], env: Record<st
   };
 }
 
-export function runCli(script: string, args: readonly string[], env: Record<string, string | undefined> = {}): Promise<CliRun> {
+export function runCli(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string | undefined> = {},
+): Promise<CliRun> {
   return startCli(script, args, env).done;
 }

@@ -13,28 +13,148 @@ interface FaultFlag {
 }
 
 export const faultFlags: readonly FaultFlag[] = [
-  { flag: 'reboot-rate', group: 'device', key: 'rebootRate', kind: 'rate', describe: 'per transfer: device reboots mid-transfer' },
-  { flag: 'torn-write-rate', group: 'device', key: 'tornWriteRate', kind: 'rate', describe: 'per capture: power loss tears the SD-queue write' },
-  { flag: 'counter-reset-rate', group: 'device', key: 'counterResetRate', kind: 'rate', describe: 'per wake: flash counter resets (name reuse)' },
-  { flag: 'double-send-rate', group: 'device', key: 'doubleSendRate', kind: 'rate', describe: 'per image: sent twice back to back' },
-  { flag: 'interleaved-send-rate', group: 'device', key: 'interleavedSendRate', kind: 'rate', describe: 'per image: two interleaved transfers' },
-  { flag: 'duplicate-metadata-rate', group: 'device', key: 'duplicateMetadataRate', kind: 'rate', describe: 'per image: metadata published twice' },
-  { flag: 'wifi-outage-rate', group: 'device', key: 'wifiOutageRate', kind: 'rate', describe: 'per wake: Wi-Fi down for --wifi-outage-wakes wakes' },
-  { flag: 'wifi-outage-wakes', group: 'device', key: 'wifiOutageWakes', kind: 'count', describe: 'length of a Wi-Fi outage, in wakes' },
-  { flag: 'bad-clock-rate', group: 'device', key: 'badClockRate', kind: 'rate', describe: 'per wake: RTC reads 1970, unpadded timestamps' },
-  { flag: 'dialect-drift-rate', group: 'device', key: 'dialectDriftRate', kind: 'rate', describe: 'per device: speaks the vendor-spec dialect' },
+  {
+    flag: 'reboot-rate',
+    group: 'device',
+    key: 'rebootRate',
+    kind: 'rate',
+    describe: 'per transfer: device reboots mid-transfer',
+  },
+  {
+    flag: 'torn-write-rate',
+    group: 'device',
+    key: 'tornWriteRate',
+    kind: 'rate',
+    describe: 'per capture: power loss tears the SD-queue write',
+  },
+  {
+    flag: 'counter-reset-rate',
+    group: 'device',
+    key: 'counterResetRate',
+    kind: 'rate',
+    describe: 'per wake: flash counter resets (name reuse)',
+  },
+  {
+    flag: 'double-send-rate',
+    group: 'device',
+    key: 'doubleSendRate',
+    kind: 'rate',
+    describe: 'per image: sent twice back to back',
+  },
+  {
+    flag: 'interleaved-send-rate',
+    group: 'device',
+    key: 'interleavedSendRate',
+    kind: 'rate',
+    describe: 'per image: two interleaved transfers',
+  },
+  {
+    flag: 'duplicate-metadata-rate',
+    group: 'device',
+    key: 'duplicateMetadataRate',
+    kind: 'rate',
+    describe: 'per image: metadata published twice',
+  },
+  {
+    flag: 'wifi-outage-rate',
+    group: 'device',
+    key: 'wifiOutageRate',
+    kind: 'rate',
+    describe: 'per wake: Wi-Fi down for --wifi-outage-wakes wakes',
+  },
+  {
+    flag: 'wifi-outage-wakes',
+    group: 'device',
+    key: 'wifiOutageWakes',
+    kind: 'count',
+    describe: 'length of a Wi-Fi outage, in wakes',
+  },
+  {
+    flag: 'bad-clock-rate',
+    group: 'device',
+    key: 'badClockRate',
+    kind: 'rate',
+    describe: 'per wake: RTC reads 1970, unpadded timestamps',
+  },
+  {
+    flag: 'dialect-drift-rate',
+    group: 'device',
+    key: 'dialectDriftRate',
+    kind: 'rate',
+    describe: 'per device: speaks the vendor-spec dialect',
+  },
   { flag: 'drop-rate', group: 'network', key: 'dropRate', kind: 'rate', describe: 'per delivery: message dropped' },
-  { flag: 'duplicate-rate', group: 'network', key: 'duplicateRate', kind: 'rate', describe: 'per delivery: message delivered twice' },
-  { flag: 'reorder-rate', group: 'network', key: 'reorderRate', kind: 'rate', describe: 'per delivery: held behind the next message' },
-  { flag: 'delay-rate', group: 'network', key: 'delayRate', kind: 'rate', describe: 'per delivery: delayed by --delay-ms' },
+  {
+    flag: 'duplicate-rate',
+    group: 'network',
+    key: 'duplicateRate',
+    kind: 'rate',
+    describe: 'per delivery: message delivered twice',
+  },
+  {
+    flag: 'reorder-rate',
+    group: 'network',
+    key: 'reorderRate',
+    kind: 'rate',
+    describe: 'per delivery: held behind the next message',
+  },
+  {
+    flag: 'delay-rate',
+    group: 'network',
+    key: 'delayRate',
+    kind: 'rate',
+    describe: 'per delivery: delayed by --delay-ms',
+  },
   { flag: 'delay-ms', group: 'network', key: 'delayMs', kind: 'ms', describe: 'delay of a delayed message' },
-  { flag: 'disconnect-rate', group: 'network', key: 'disconnectRate', kind: 'rate', describe: 'per device session: broker cuts it' },
-  { flag: 'broker-restart-at-ms', group: 'network', key: 'brokerRestartAtMs', kind: 'times', describe: 'restart the embedded broker at these times' },
-  { flag: 'slow-subscriber', group: 'network', key: 'slowSubscriber', kind: 'switch', describe: 'real broker: a slow extra subscriber overflows' },
-  { flag: 'pipeline-restart-at-ms', group: 'server', key: 'pipelineRestartAtMs', kind: 'times', describe: 'crash and restart the pipeline at these times' },
-  { flag: 'two-instances', group: 'server', key: 'twoInstances', kind: 'switch', describe: 'two pipeline instances consume the same messages' },
-  { flag: 'kill-connections-at-ms', group: 'server', key: 'killConnectionsAtMs', kind: 'times', describe: 'pg_terminate_backend the pipeline at these times' },
-  { flag: 'slow-database-ms', group: 'server', key: 'slowDatabaseMs', kind: 'ms', describe: 'extra latency on every pipeline database round trip' },
+  {
+    flag: 'disconnect-rate',
+    group: 'network',
+    key: 'disconnectRate',
+    kind: 'rate',
+    describe: 'per device session: broker cuts it',
+  },
+  {
+    flag: 'broker-restart-at-ms',
+    group: 'network',
+    key: 'brokerRestartAtMs',
+    kind: 'times',
+    describe: 'restart the embedded broker at these times',
+  },
+  {
+    flag: 'slow-subscriber',
+    group: 'network',
+    key: 'slowSubscriber',
+    kind: 'switch',
+    describe: 'real broker: a slow extra subscriber overflows',
+  },
+  {
+    flag: 'pipeline-restart-at-ms',
+    group: 'server',
+    key: 'pipelineRestartAtMs',
+    kind: 'times',
+    describe: 'crash and restart the pipeline at these times',
+  },
+  {
+    flag: 'two-instances',
+    group: 'server',
+    key: 'twoInstances',
+    kind: 'switch',
+    describe: 'two pipeline instances consume the same messages',
+  },
+  {
+    flag: 'kill-connections-at-ms',
+    group: 'server',
+    key: 'killConnectionsAtMs',
+    kind: 'times',
+    describe: 'pg_terminate_backend the pipeline at these times',
+  },
+  {
+    flag: 'slow-database-ms',
+    group: 'server',
+    key: 'slowDatabaseMs',
+    kind: 'ms',
+    describe: 'extra latency on every pipeline database round trip',
+  },
 ];
 
 export function faultYargsOptions(): Record<string, Options> {
@@ -43,12 +163,14 @@ export function faultYargsOptions(): Record<string, Options> {
       type: 'string',
       choices: ['none', 'default', 'chaos'],
       default: 'none',
-      describe: 'fault mix (default: restarts, double sends, races as real fleets have them); the flags below override it',
+      describe:
+        'fault mix (default: restarts, double sends, races as real fleets have them); the flags below override it',
       group: 'Faults:',
     },
     'migrate-at-ms': {
       type: 'number',
-      describe: 'apply the cleanup + resume migrations this long into the run, then switch the pipeline to fixed (use with --stage base and a legacy --pipeline)',
+      describe:
+        'apply the cleanup + resume migrations this long into the run, then switch the pipeline to fixed (use with --stage base and a legacy --pipeline)',
       group: 'Faults:',
     },
   };
@@ -73,7 +195,10 @@ export function faultOverridesFrom(args: Record<string, unknown>): FaultOverride
     if (f.kind === 'rate' && !(typeof value === 'number' && value >= 0 && value <= 1)) {
       throw new Error(`--${f.flag} must be a probability from 0 to 1, got ${String(value)}`);
     }
-    if ((f.kind === 'ms' || f.kind === 'count') && !(typeof value === 'number' && Number.isInteger(value) && value >= 0)) {
+    if (
+      (f.kind === 'ms' || f.kind === 'count') &&
+      !(typeof value === 'number' && Number.isInteger(value) && value >= 0)
+    ) {
       throw new Error(`--${f.flag} must be a whole number ≥ 0, got ${String(value)}`);
     }
     if (f.kind === 'times') {

@@ -1,4 +1,7 @@
 // `npm run simulate` as a user runs it: a real process, embedded broker and database by default.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
 import { runCli } from '../../test/run-cli.ts';
@@ -58,5 +61,62 @@ describe('npm run simulate', () => {
     const mq = await runCli('simulate.ts', ['--devices', '2', '--quiet'], { MQTT_URL: 'mqtt://127.0.0.1:1' });
     expect(mq.code).toBe(2);
     expect(mq.stderr.trim()).toMatch(/^error: cannot connect to the MQTT broker at 127\.0\.0\.1:1 \(MQTT_URL\)/);
+  });
+
+  test('--pipeline external: starts the given command with MQTT_URL and DATABASE_URL, drives the fleet, checks', async () => {
+    const tsx = join(new URL('../../', import.meta.url).pathname, 'node_modules', '.bin', 'tsx');
+    const service = `${tsx} harness/cli/pipeline.ts --migrate --stats-interval-s 0`;
+    const r = await runCli('simulate.ts', [
+      '--devices',
+      '3',
+      '--image-kb',
+      '8',
+      '--seed',
+      '11',
+      '--pipeline',
+      'external',
+      '--external-cmd',
+      service,
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('[external] pipeline running');
+    expect(r.stdout).toMatch(/images captured \/ complete\s+\| 3 \/ n\/a \(external pipeline\) \(3 acknowledged\)/);
+    expect(r.stdout).toContain('verdict: PASS');
+  });
+
+  test('a failing run writes a bundle, --report writes JUnit, and --replay re-runs the same workload and faults', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camfleet-replay-'));
+    try {
+      const args = [
+        '--devices',
+        '6',
+        '--image-kb',
+        '8',
+        '--seed',
+        '4',
+        '--pipeline',
+        'legacy-insert',
+        '--stage',
+        'base',
+        '--double-send-rate',
+        '1',
+      ];
+      const first = await runCli('simulate.ts', [...args, '--report', dir]);
+      expect(first.code, first.stdout + first.stderr).toBe(1);
+      expect(first.stdout).toMatch(/I1 unique \.+ FAIL/);
+      const bundleDir = join(dir, 'bundles', 'simulate-seed4');
+      expect(first.stdout).toContain(`replay: npm run simulate -- --replay ${bundleDir}`);
+      expect(existsSync(join(bundleDir, 'bundle.json'))).toBe(true);
+      expect(readFileSync(join(bundleDir, 'history.ndjson'), 'utf8')).toContain('"fault":"double_send"');
+      const junit = readFileSync(join(dir, 'junit.xml'), 'utf8');
+      expect(junit).toMatch(/<testcase[^>]*name="I1 unique"[^>]*>\s*<failure/);
+      const replay = await runCli('simulate.ts', ['--replay', bundleDir]);
+      expect(replay.code, replay.stdout + replay.stderr).toBe(1);
+      expect(replay.stdout).toContain(`seed: 4 (replaying ${bundleDir})`);
+      expect(replay.stdout).toContain('faults: device.doubleSendRate=1');
+      expect(replay.stdout).toMatch(/I1 unique \.+ FAIL/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -301,7 +301,8 @@ const summaryRows: [string, string | number][] = [
   ],
   [
     'images captured / complete',
-    `${result.fleet.captured} / ${p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
+    // The pipeline's own counts exist only for camfleet's pipelines; the checker judges an external one.
+    `${result.fleet.captured} / ${options.pipeline === 'external' ? 'n/a (external pipeline)' : p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
   ],
   ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
   ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],

@@ -127,8 +127,10 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     if (external) {
       hooks.onPhase?.(`external pipeline: broker ${brokerUrl}, database ${redactUrl(db.scratch.url)}`);
       if (options.externalCommand) {
-        const service = startExternalCommand(options.externalCommand, { brokerUrl, databaseUrl: db.scratch.url }, (line) =>
-          hooks.onPhase?.(line),
+        const service = startExternalCommand(
+          options.externalCommand,
+          { brokerUrl, databaseUrl: db.scratch.url },
+          (line) => hooks.onPhase?.(line),
         );
         cleanups.push(() => service.stop());
       }
@@ -196,7 +198,8 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     const fleetRef = fleet;
     const pipelineStats = () => pipelineSet?.stats();
     progressTimer = setInterval(
-      () => hooks.onProgress?.({ fleet: fleetRef.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs }),
+      () =>
+        hooks.onProgress?.({ fleet: fleetRef.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs }),
       hooks.progressIntervalMs ?? 250,
     );
 
@@ -264,7 +267,8 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     history.append({ type: 'run_phase', phase: 'end' });
     const verdict = outcome.aborted && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
     const faultsInjected: Record<string, number> = {};
-    for (const e of history.events) if (e.type === 'nemesis') faultsInjected[e.fault] = (faultsInjected[e.fault] ?? 0) + 1;
+    for (const e of history.events)
+      if (e.type === 'nemesis') faultsInjected[e.fault] = (faultsInjected[e.fault] ?? 0) + 1;
     const keep = (options.keepDatabase || external) && db.server.kind === 'external';
     return {
       verdict,

@@ -25,5 +25,17 @@ export function reproduceCommand(options: LiveRunOptions): string {
   }
   if (options.timeBudgetMs !== liveRunDefaults.timeBudgetMs)
     parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
+  if (options.pipeline !== liveRunDefaults.pipeline) parts.push(`--pipeline ${options.pipeline}`);
+  if (options.stage !== liveRunDefaults.stage) parts.push(`--stage ${options.stage}`);
+  // Every fault as its own flag (the mix it came from does not matter once spelled out).
+  const none = faultMixes.none as unknown as Record<string, Record<string, unknown>>;
+  const plan = options.faults as unknown as Record<string, Record<string, unknown>>;
+  for (const f of faultFlags) {
+    const value = plan[f.group]?.[f.key];
+    if (JSON.stringify(value) === JSON.stringify(none[f.group]?.[f.key])) continue;
+    if (f.kind === 'switch') parts.push(value === true ? `--${f.flag}` : `--no-${f.flag}`);
+    else parts.push(`--${f.flag} ${Array.isArray(value) ? value.join(' ') : String(value)}`);
+  }
+  if (options.faults.migration) parts.push(`--migrate-at-ms ${options.faults.migration.atMs}`);
   return parts.join(' ');
 }
