@@ -34,7 +34,7 @@ export function startCli(
   };
   const child = spawn(tsx, [join(root, 'harness/cli', script), ...args], {
     cwd: root,
-    env: merged as NodeJS.ProcessEnv,
+    env: merged,
   });
   let stdout = '';
   let stderr = '';

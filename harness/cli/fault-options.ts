@@ -193,13 +193,13 @@ export function faultOverridesFrom(args: Record<string, unknown>): FaultOverride
     const value = args[f.flag];
     if (value === undefined) continue;
     if (f.kind === 'rate' && !(typeof value === 'number' && value >= 0 && value <= 1)) {
-      throw new Error(`--${f.flag} must be a probability from 0 to 1, got ${String(value)}`);
+      throw new Error(`--${f.flag} must be a probability from 0 to 1, got ${JSON.stringify(value)}`);
     }
     if (
       (f.kind === 'ms' || f.kind === 'count') &&
       !(typeof value === 'number' && Number.isInteger(value) && value >= 0)
     ) {
-      throw new Error(`--${f.flag} must be a whole number ≥ 0, got ${String(value)}`);
+      throw new Error(`--${f.flag} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
     }
     if (f.kind === 'times') {
       const times = value as unknown[];
@@ -211,12 +211,12 @@ export function faultOverridesFrom(args: Record<string, unknown>): FaultOverride
   }
   const migrateAt = args['migrate-at-ms'];
   if (migrateAt !== undefined && !(typeof migrateAt === 'number' && Number.isInteger(migrateAt) && migrateAt >= 0)) {
-    throw new Error(`--migrate-at-ms must be a whole number ≥ 0, got ${String(migrateAt)}`);
+    throw new Error(`--migrate-at-ms must be a whole number ≥ 0, got ${JSON.stringify(migrateAt)}`);
   }
   return {
-    device: groups.device as Partial<DeviceFaults>,
-    network: groups.network as Partial<NetworkFaults>,
-    server: groups.server as Partial<ServerFaults>,
+    device: groups.device,
+    network: groups.network,
+    server: groups.server,
     ...(typeof migrateAt === 'number' ? { migration: { atMs: migrateAt } } : {}),
   };
 }

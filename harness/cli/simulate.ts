@@ -10,13 +10,7 @@ import { reproduceCommand } from '../run/reproduce.ts';
 import { defaultBundleDir, loadBundle, writeBundle } from '../run/bundle.ts';
 import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
-import {
-  liveRunDefaults,
-  pipelineChoices,
-  type LiveRunOptions,
-  type PipelineChoice,
-  type RunStage,
-} from '../run/run-options.ts';
+import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { describeFailure, exitCodes } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
@@ -139,7 +133,7 @@ const argv = await yargs(hideBin(process.argv))
   // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
   .options(faultYargsOptions() as Record<never, never>)
   .check((a) => {
-    faultOverridesFrom(a as Record<string, unknown>);
+    faultOverridesFrom(a);
     if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
       throw new Error('--external-cmd goes with --pipeline external');
     const positive: [string, number][] = [
@@ -194,12 +188,9 @@ const typedOptions: LiveRunOptions = {
   ackTimeoutMs: argv['ack-timeout-ms'],
   timeBudgetMs: argv['time-budget-s'] * 1000,
   keepDatabase: argv['keep-db'],
-  pipeline: argv.pipeline as PipelineChoice,
+  pipeline: argv.pipeline,
   stage: argv.stage as RunStage,
-  faults: buildFaultPlan(
-    (argv as Record<string, unknown>).faults as FaultMix,
-    faultOverridesFrom(argv as Record<string, unknown>),
-  ),
+  faults: buildFaultPlan((argv as Record<string, unknown>).faults as FaultMix, faultOverridesFrom(argv)),
   historyPath: argv.history,
   externalCommand: argv['external-cmd'],
 };

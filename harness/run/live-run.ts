@@ -154,7 +154,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
             instanceTag,
             chunkTtlMs: legacyTtlMs(options.timeScale),
           }),
-        options.pipeline as PipelineProfile,
+        options.pipeline,
         faults.server.twoInstances ? 2 : 1,
       );
       await pipelines.start();
@@ -234,7 +234,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     let outcome = await fleet.run();
     // Heal: faults stop; devices that still hold work get clean wakes until their queues drain.
     await serverNemesis?.stop();
-    brokerRestarts?.stop();
+    await brokerRestarts?.stop();
     network?.uninstall();
     await migration;
     if (!outcome.aborted) {

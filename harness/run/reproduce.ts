@@ -21,7 +21,7 @@ export function reproduceCommand(options: LiveRunOptions): string {
   for (const [key, flag] of flags) {
     const value = options[key];
     if (value !== (liveRunDefaults as Partial<Record<keyof LiveRunOptions, unknown>>)[key])
-      parts.push(`${flag} ${String(value)}`);
+      parts.push(`${flag} ${JSON.stringify(value).replace(/^"|"$/g, '')}`);
   }
   if (options.timeBudgetMs !== liveRunDefaults.timeBudgetMs)
     parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
