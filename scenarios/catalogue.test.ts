@@ -1,14 +1,14 @@
 // The regression suite: every catalogue scenario runs live and must meet its expectation. A legacy profile that
 // stops failing is a test failure, as is a fault scenario that `fixed` does not pass.
 // A live run cannot fix interleavings, so whether a fault lands mid-transfer is partly timing: a scenario that
-// expects a legacy bug to be caught gets up to three seeds (seed, seed+1, seed+2) to catch it; one that expects
+// expects a legacy bug to be caught gets up to three seeds to catch it (runScenarioUntilMet); one that expects
 // `pass` gets exactly one — the reference pipeline must survive every seed.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../test/databases.ts';
-import { runScenario } from './run-scenario.ts';
+import { runScenarioUntilMet, seedsToCatchBug } from './run-scenario.ts';
 import { describeExpectation, loadCatalogue } from './spec.ts';
 
 const catalogue = loadCatalogue();
@@ -19,19 +19,11 @@ describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
     test(
       `${scenario.name}: ${describeExpectation(scenario.expect)}`,
       async () => {
-        const attempts = scenario.expect === 'pass' ? 1 : 3;
-        let run = await runScenario(
+        const run = await runScenarioUntilMet(
           scenario,
           { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url },
           { reportDir },
         );
-        for (let attempt = 1; attempt < attempts && run.entry.outcome !== 'met'; attempt++) {
-          run = await runScenario(
-            scenario,
-            { seed: (scenario.seed ?? 1) + attempt, brokerUrl: undefined, databaseUrl: primaryTarget().server?.url },
-            { reportDir },
-          );
-        }
         const { entry } = run;
         const lines = [
           `${scenario.name}: expected ${describeExpectation(scenario.expect)}, verdict ${entry.verdict}`,
@@ -43,7 +35,7 @@ describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
         ];
         expect(entry.outcome, lines.join('\n')).toBe('met');
       },
-      (scenario.expect === 'pass' ? 1 : 3) * scenario.timeBudgetS * 1000 + 60_000,
+      (scenario.expect === 'pass' ? 1 : seedsToCatchBug) * scenario.timeBudgetS * 1000 + 60_000,
     );
   }
 });

@@ -78,6 +78,8 @@ export type HistoryEvent = EventBase &
         readonly imageName: string;
         readonly chunkIds: readonly number[];
       }
+    /** The embedded broker saw a client connect or go (devices, pipelines, probes). */
+    | { readonly type: 'broker_client'; readonly clientId: string; readonly connected: boolean }
     | { readonly type: 'run_phase'; readonly phase: 'start' | 'heal' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
   );

@@ -54,6 +54,11 @@ describe('live run end to end', () => {
     const captures = result.history.events.filter((e) => e.type === 'device_captured');
     const dequeued = result.history.events.filter((e) => e.type === 'device_dequeued');
     expect(new Set(dequeued.map((e) => (e.type === 'device_dequeued' ? e.sha256 : ''))).size).toBe(captures.length);
+    // The broker's sessions are in the same history: every device connected, the pipeline too.
+    const sessions = result.history.events.filter((e) => e.type === 'broker_client' && e.connected);
+    const clients = new Set(sessions.map((e) => (e.type === 'broker_client' ? e.clientId : '')));
+    for (const e of captures) if (e.type === 'device_captured') expect(clients).toContain(e.capture.mac);
+    expect([...clients].some((id) => id.startsWith('camfleet-pipeline'))).toBe(true);
   });
 
   const broker = externalBrokerTarget();

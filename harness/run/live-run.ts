@@ -111,6 +111,17 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
           pipelineClientIdPrefix: 'camfleet-pipeline',
         })
       : undefined;
+    // The broker's side of the story: every client session, in the same history.
+    if (isEmbeddedBroker(broker)) {
+      const observe = (aedes: NonNullable<Broker['aedes']>) => {
+        aedes.on('client', (client) => history.append({ type: 'broker_client', clientId: client.id, connected: true }));
+        aedes.on('clientDisconnect', (client) =>
+          history.append({ type: 'broker_client', clientId: client.id, connected: false }),
+        );
+      };
+      observe(broker.aedes);
+      broker.onAedes(observe);
+    }
     if (faults.network.slowSubscriber && broker.kind === 'external') {
       const slow = await startSlowSubscriber(brokerUrl, history);
       cleanups.push(() => slow.stop());

@@ -2,29 +2,11 @@
 // and restarted at will, switched to another profile after a mid-run migration. Statistics add up over every
 // instance the run ever started, so a restart does not reset the summary.
 import type { Pipeline, PipelineProfile, PipelineStats } from '../pipeline/index.ts';
+import { emptyStats } from '../pipeline/stats.ts';
 
 export type StartPipeline = (profile: PipelineProfile, instanceTag: string) => Promise<Pipeline>;
 
-export function emptyPipelineStats(): PipelineStats {
-  return {
-    messages: 0,
-    hellos: 0,
-    metadata: 0,
-    chunksReceived: 0,
-    chunksStored: 0,
-    chunksDuplicate: 0,
-    imagesCompleted: 0,
-    acksSent: 0,
-    duplicatesLogged: 0,
-    missingRequests: 0,
-    rejections: {},
-    rejected: 0,
-    devicesProvisioned: 0,
-    namesReused: 0,
-    imagesFailed: 0,
-    flushesFailed: 0,
-  };
-}
+export { emptyStats as emptyPipelineStats };
 
 export function addPipelineStats(a: PipelineStats, b: PipelineStats): PipelineStats {
   const sum = { ...a } as Record<string, unknown>;
@@ -38,7 +20,7 @@ export function addPipelineStats(a: PipelineStats, b: PipelineStats): PipelineSt
 
 export class PipelineSet {
   private instances: { pipeline: Pipeline; tag: string }[] = [];
-  private retired: PipelineStats = emptyPipelineStats();
+  private retired: PipelineStats = emptyStats();
   private generation = 0;
 
   constructor(

@@ -1,28 +1,14 @@
 // Everything that defines a live run. Printed first (with the seed), so a run can be repeated.
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { FaultPlan } from '../nemesis/fault-plan.ts';
+import { pipelineProfiles, type PipelineProfile } from '../pipeline/options.ts';
 import { faultMixes } from '../nemesis/fault-plan.ts';
 
 /** The reference pipeline (`fixed`), one of the original system's bugs (ARCHITECTURE.md §5), or the user's own
  *  service (`external`: camfleet starts no pipeline; the user's service connects to the same broker and database). */
-export type PipelineChoice =
-  | 'fixed'
-  | 'legacy-insert'
-  | 'legacy-two-writers'
-  | 'legacy-memory-chunks'
-  | 'legacy-reset-count'
-  | 'legacy-ttl'
-  | 'external';
+export type PipelineChoice = PipelineProfile | 'external';
 
-export const pipelineChoices: readonly PipelineChoice[] = [
-  'fixed',
-  'legacy-insert',
-  'legacy-two-writers',
-  'legacy-memory-chunks',
-  'legacy-reset-count',
-  'legacy-ttl',
-  'external',
-];
+export const pipelineChoices: readonly PipelineChoice[] = [...pipelineProfiles, 'external'];
 
 /** The seed migration's stage the run's database starts at; camfleet's pipeline tables (004) are always added. */
 export type RunStage = 'base' | 'cleanup' | 'resume';
