@@ -3,16 +3,14 @@
 // A live run cannot fix interleavings, so whether a fault lands mid-transfer is partly timing: a scenario that
 // expects a legacy bug to be caught gets up to three seeds to catch it (runScenarioUntilMet); one that expects
 // `pass` gets exactly one — the reference pipeline must survive every seed.
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../test/databases.ts';
 import { runScenarioUntilMet, seedsToCatchBug } from './run-scenario.ts';
 import { describeExpectation, loadCatalogue } from './spec.ts';
+import { tempDir } from '../test/temp-dir.ts';
 
 const catalogue = loadCatalogue();
-const reportDir = mkdtempSync(join(tmpdir(), 'camfleet-catalogue-'));
+const reportDir = tempDir('camfleet-catalogue-');
 
 describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
   for (const scenario of catalogue) {

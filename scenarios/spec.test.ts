@@ -1,11 +1,11 @@
 // Scenario specs: every catalogue file loads, the catalogue covers what ARCHITECTURE.md §5 asks, and each kind of
 // bad field gives an error that names the file and the field.
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { legacyProfiles } from './sensitivity.ts';
 import { describeExpectation, loadCatalogue, loadScenario, validateScenario } from './spec.ts';
+import { tempDir } from '../test/temp-dir.ts';
 
 const good = {
   name: 'x',
@@ -203,7 +203,7 @@ describe('validateScenario', () => {
 });
 
 describe('loadScenario', () => {
-  const dir = mkdtempSync(join(tmpdir(), 'camfleet-spec-'));
+  const dir = tempDir('camfleet-spec-');
 
   test('invalid JSON names the file', () => {
     const path = join(dir, 'broken.json');

@@ -1,12 +1,12 @@
 // Reports: JUnit XML is well-formed (checked by a small parser here) and escapes what it must; the summary JSON
 // counts outcomes; writeReport writes both files.
-import { mkdtempSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { invariantIds, type InvariantVerdict } from '../checker/index.ts';
 import { liveRunDefaults, type LiveRunOptions } from '../run/run-options.ts';
 import { entryFromRun, entryWithoutRun, escapeXml, junitXml, reportSummary, writeReport } from './index.ts';
+import { tempDir } from '../../test/temp-dir.ts';
 
 const options: LiveRunOptions = { ...liveRunDefaults, seed: 7, brokerUrl: undefined, databaseUrl: undefined };
 const nasty = `a <b> & "c" 'd' \u0001`;
@@ -115,7 +115,7 @@ describe('summary JSON and writeReport', () => {
   });
 
   test('writes junit.xml and summary.json into the directory', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'camfleet-report-')), 'nested');
+    const dir = join(tempDir('camfleet-report-'), 'nested');
     const written = await writeReport(dir, entries);
     assertWellFormed(readFileSync(written.junitPath, 'utf8'));
     const summary = JSON.parse(readFileSync(written.summaryPath, 'utf8')) as { runs: { name: string }[] };

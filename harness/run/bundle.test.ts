@@ -1,6 +1,5 @@
 // Failure bundles: write → load gives the same options (same workload, fault plan and seed), minus the world's URLs.
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { failed, passed } from '../checker/verdict.ts';
@@ -8,6 +7,7 @@ import { History } from '../history/history.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { loadBundle, readBundleFile, replayCommand, writeBundle } from './bundle.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+import { tempDir } from '../../test/temp-dir.ts';
 
 const options: LiveRunOptions = {
   ...liveRunDefaults,
@@ -32,7 +32,7 @@ describe('failure bundles', () => {
   const verdicts = [passed('I1', 'ok'), failed('I5', '2 rows receiving', [{ image_name: 'image_1.jpg' }])];
 
   test('round trip: write → load gives the same options, on the broker and database given to load', async () => {
-    const dir = join(mkdtempSync(join(tmpdir(), 'camfleet-bundle-')), 'b');
+    const dir = join(tempDir('camfleet-bundle-'), 'b');
     const written = await writeBundle(dir, {
       options,
       scenario: 'legacy-memory-chunks-restart',
@@ -68,7 +68,7 @@ describe('failure bundles', () => {
   });
 
   test('a missing or damaged bundle is an error naming the file and field, exit code 2', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'camfleet-bundle-'));
+    const dir = tempDir('camfleet-bundle-');
     await expect(loadBundle(join(dir, 'none'))).rejects.toThrow(
       /none\/bundle\.json: cannot read the bundle \(no such file\)/,
     );
