@@ -22,6 +22,7 @@ import { describeExpectation, loadCatalogue, type Scenario } from '../../scenari
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
 import { describeFailure, exitCodes } from './exit.ts';
 import { formatTable } from './table.ts';
+import { worldOptions } from './world-options.ts';
 
 class UsageError extends Error {
   readonly exitCode = exitCodes.usage;
@@ -98,18 +99,7 @@ function context(args: WorldArgs, extra: Partial<ScenarioRunContext> = {}): Scen
 
 function withWorld<T>(y: Argv<T>) {
   return y.options({
-    'broker-url': {
-      type: 'string',
-      default: process.env.MQTT_URL,
-      defaultDescription: '$MQTT_URL, else aedes in-process',
-      describe: 'MQTT broker to use',
-    },
-    'database-url': {
-      type: 'string',
-      default: process.env.DATABASE_URL,
-      defaultDescription: '$DATABASE_URL, else embedded',
-      describe: 'Postgres server; each run creates and drops its own database there',
-    },
+    ...worldOptions,
     report: { type: 'string', describe: 'write junit.xml and summary.json (and failure bundles) into this directory' },
   });
 }

@@ -12,6 +12,7 @@ import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
+import { worldOptions } from './world-options.ts';
 import { describeFailure, exitCodes } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { formatTable } from './table.ts';
@@ -60,18 +61,7 @@ const argv = await yargs(hideBin(process.argv))
       default: liveRunDefaults.dialect,
       describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
     },
-    'broker-url': {
-      type: 'string',
-      default: process.env.MQTT_URL,
-      defaultDescription: '$MQTT_URL, else aedes in-process',
-      describe: 'MQTT broker to use',
-    },
-    'database-url': {
-      type: 'string',
-      default: process.env.DATABASE_URL,
-      defaultDescription: '$DATABASE_URL, else embedded',
-      describe: 'Postgres server; the run creates and drops its own database there',
-    },
+    ...worldOptions,
     'time-scale': {
       type: 'number',
       default: liveRunDefaults.timeScale,

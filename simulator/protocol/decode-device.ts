@@ -17,7 +17,7 @@ import {
 } from './fields.ts';
 import { parseJsonPayload } from './json.ts';
 import { normaliseDeviceId } from './mac.ts';
-import type { Chunk, Decoded, DeviceMessage, Hello, Metadata, Telemetry, Topic } from './messages.ts';
+import type { Channel, Chunk, Decoded, DeviceMessage, Hello, Metadata, Telemetry, Topic } from './messages.ts';
 import { fail, guard, rejected, show } from './reject.ts';
 import { parseTopic } from './topics.ts';
 
@@ -59,22 +59,38 @@ export function decodeDeviceMessage(
   payload: string | Uint8Array,
   opts: DecodeOptions = {},
 ): Decoded<DecodedDeviceMessage> {
+  const envelope = openEnvelope(topic, payload, ['status', 'data'], 'server → device', opts.maxPayloadBytes);
+  if (!envelope.ok) return envelope;
+  const { topic: t, body } = envelope.value;
+  const channel = t.channel;
+  return guard(() => {
+    const deviceId = bodyDeviceId(body, t);
+    const message = channel === 'status' ? decodeHello(body, deviceId) : decodeData(body, deviceId, opts);
+    return { topic: t, message };
+  });
+}
+
+/**
+ * What both directions check before reading a message: a known topic on one of `channels` (else `unknown_topic`:
+ * that channel carries `otherDirection` messages), a payload within the size limit, and a JSON object.
+ */
+export function openEnvelope(
+  topic: string,
+  payload: string | Uint8Array,
+  channels: readonly Channel[],
+  otherDirection: string,
+  maxPayloadBytes: number | undefined,
+): Decoded<{ topic: Topic; body: JsonObject }> {
   const t = parseTopic(topic);
   if (!t.ok) return t;
-  const channel = t.value.channel;
-  if (channel !== 'status' && channel !== 'data') {
-    return rejected('unknown_topic', `topic ${show(topic)}: /${channel} carries server → device messages`);
+  if (!channels.includes(t.value.channel)) {
+    return rejected('unknown_topic', `topic ${show(topic)}: /${t.value.channel} carries ${otherDirection} messages`);
   }
-  const tooLarge = checkPayloadSize(payload, opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
+  const tooLarge = checkPayloadSize(payload, maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
   if (tooLarge !== undefined) return tooLarge;
   const json = parseJsonPayload(payload);
   if (!json.ok) return json;
-  const body = json.value;
-  return guard(() => {
-    const deviceId = bodyDeviceId(body, t.value);
-    const message = channel === 'status' ? decodeHello(body, deviceId) : decodeData(body, deviceId, opts);
-    return { topic: t.value, message };
-  });
+  return { ok: true, value: { topic: t.value, body: json.value } };
 }
 
 /** `payload_too_large` if the payload is over `max` UTF-8 bytes. */

@@ -1,17 +1,9 @@
 // Server → device messages (PROTOCOL.md §4) on /cmd or /ack, as a device receives them. Pure; never throws.
 
-import {
-  bodyDeviceId,
-  checkPayloadSize,
-  decodeChunkId,
-  DEFAULT_MAX_PAYLOAD_BYTES,
-  withOptional,
-} from './decode-device.ts';
+import { bodyDeviceId, decodeChunkId, openEnvelope, withOptional } from './decode-device.ts';
 import { checkImageName, get, type JsonObject } from './fields.ts';
-import { parseJsonPayload } from './json.ts';
 import type { AckOk, Decoded, ServerMessage, Topic } from './messages.ts';
-import { fail, guard, rejected, show } from './reject.ts';
-import { parseTopic } from './topics.ts';
+import { fail, guard, show } from './reject.ts';
 import { parseWakeTime } from './wake-time.ts';
 
 export interface ServerDecodeOptions {
@@ -39,20 +31,12 @@ export function decodeServerMessage(
   payload: string | Uint8Array,
   opts: ServerDecodeOptions = {},
 ): Decoded<DecodedServerMessage> {
-  const t = parseTopic(topic);
-  if (!t.ok) return t;
-  const channel = t.value.channel;
-  if (channel !== 'cmd' && channel !== 'ack') {
-    return rejected('unknown_topic', `topic ${show(topic)}: /${channel} carries device → server messages`);
-  }
-  const tooLarge = checkPayloadSize(payload, opts.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES);
-  if (tooLarge !== undefined) return tooLarge;
-  const json = parseJsonPayload(payload);
-  if (!json.ok) return json;
-  const body = json.value;
+  const envelope = openEnvelope(topic, payload, ['cmd', 'ack'], 'device → server', opts.maxPayloadBytes);
+  if (!envelope.ok) return envelope;
+  const { topic: t, body } = envelope.value;
   return guard(() => {
-    bodyDeviceId(body, t.value);
-    return { topic: t.value, message: decodeCommand(body, opts) };
+    bodyDeviceId(body, t);
+    return { topic: t, message: decodeCommand(body, opts) };
   });
 }
 
