@@ -36,4 +36,19 @@ describe('judgeExpectation', () => {
     const o = judgeExpectation('pass', verdicts({}).slice(0, 7));
     expect(o.find((x) => x.id === 'I8')).toMatchObject({ actual: 'unknown', outcome: 'unknown' });
   });
+
+  test('a migration verdict (M1), when reported, is held to the expectation too', () => {
+    const m1 = (verdict: Verdict): InvariantVerdict => ({
+      id: 'M1',
+      name: 'migration',
+      description: '',
+      verdict,
+      summary: '',
+      offending: [],
+      offendingCount: 0,
+    });
+    expect(outcome('pass', [...verdicts({}), m1('pass')])).toBe('met');
+    expect(outcome('pass', [...verdicts({}), m1('fail')])).toBe('unmet');
+    expect(outcome({ fail: ['I1'] }, [...verdicts({ I1: 'fail' }), m1('fail')])).toBe('unmet');
+  });
 });
