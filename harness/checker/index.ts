@@ -32,3 +32,4 @@ export {
   migrationSnapshotTaken,
   snapshotBeforeCleanup,
 } from './m1-migration.ts';
+export { unknown as unknownVerdict } from './verdict.ts';

@@ -11,3 +11,13 @@ export function describeFailure(error: unknown): { exitCode: number; message: st
   }
   return { exitCode: exitCodes.usage, message: `error: ${String(error)}` };
 }
+
+/**
+ * yargs' failure handler for every camfleet command: one line saying what is wrong and where to look, exit 2.
+ * Errors thrown by our own handlers are not usage errors and go on to the caller.
+ */
+export function usageFailure(message: string | undefined, error: Error | undefined): never {
+  if (error && !message) throw error;
+  console.error(`error: ${message ?? error?.message ?? 'invalid arguments'}\n(see --help)`);
+  process.exit(exitCodes.usage);
+}

@@ -10,7 +10,7 @@ import { isUuid, restoreBackup } from '../migrate/restore.ts';
 import { seedDuplicates } from '../migrate/seed-duplicates.ts';
 import { defaultDataDir, openMigrationTarget, type MigrationTarget } from '../migrate/target.ts';
 import { runVerification } from '../migrate/verify.ts';
-import { describeFailure, exitCodes } from './exit.ts';
+import { describeFailure, exitCodes, usageFailure } from './exit.ts';
 import { formatTable } from './table.ts';
 
 interface GlobalArgs {
@@ -218,11 +218,6 @@ const cli = yargs(hideBin(process.argv))
   .help()
   .alias('h', 'help')
   .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error, y) => {
-    if (error) throw error;
-    console.error(y.help());
-    console.error(`\nerror: ${message}`);
-    process.exit(exitCodes.usage);
-  });
+  .fail((message, error) => usageFailure(message, error));
 
 await cli.parseAsync();

@@ -10,7 +10,7 @@ import { probeDatabase } from '../db/external-server.ts';
 import { describeAddress } from '../db/database-error.ts';
 import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
-import { describeFailure, exitCodes } from './exit.ts';
+import { describeFailure, usageFailure } from './exit.ts';
 
 const argv = await yargs(hideBin(process.argv))
   .scriptName('npm run pipeline --')
@@ -47,12 +47,7 @@ const argv = await yargs(hideBin(process.argv))
   .strict()
   .help()
   .alias('h', 'help')
-  .fail((message, error, y) => {
-    if (error && !message) throw error;
-    console.error(y.help());
-    console.error(`\nerror: ${message}`);
-    process.exit(exitCodes.usage);
-  })
+  .fail((message, error) => usageFailure(message, error))
   .parseAsync();
 
 const brokerUrl = argv['broker-url'] ?? '';

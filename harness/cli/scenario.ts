@@ -20,7 +20,7 @@ import {
 } from '../../scenarios/sensitivity.ts';
 import { describeExpectation, loadCatalogue, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
-import { describeFailure, exitCodes } from './exit.ts';
+import { describeFailure, exitCodes, usageFailure } from './exit.ts';
 import { formatTable } from './table.ts';
 import { worldOptions } from './world-options.ts';
 
@@ -237,11 +237,6 @@ const cli = yargs(hideBin(process.argv))
   .help()
   .alias('h', 'help')
   .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error, y) => {
-    if (error && !(error.message && message)) throw error;
-    console.error(y.help());
-    console.error(`\nerror: ${message}`);
-    process.exit(exitCodes.usage);
-  });
+  .fail((message, error) => usageFailure(message, error));
 
 await cli.parseAsync();

@@ -13,7 +13,7 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { worldOptions } from './world-options.ts';
-import { describeFailure, exitCodes } from './exit.ts';
+import { describeFailure, exitCodes, usageFailure } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { formatTable } from './table.ts';
 
@@ -153,12 +153,7 @@ const argv = await yargs(hideBin(process.argv))
   .help()
   .alias('h', 'help')
   .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error, y) => {
-    if (error && !(error.message && message)) throw error;
-    console.error(y.help());
-    console.error(`\nerror: ${message}`);
-    process.exit(exitCodes.usage);
-  })
+  .fail((message, error) => usageFailure(message, error))
   .parseAsync();
 
 const typedOptions: LiveRunOptions = {
@@ -226,6 +221,7 @@ const interrupt = new AbortController();
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
+    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143); // the exit hook still stops Postgres
     interrupted = true;
     progress.stop();
     process.stderr.write(`\n${signal}: stopping the run and cleaning up (again to exit at once)…\n`);
@@ -251,23 +247,29 @@ progress.stop();
 
 // A failure leaves a bundle that re-runs the same workload and fault plan; --report writes CI-readable files.
 let bundle: { dir: string; replay: string } | undefined;
-if (result.verdict !== 'pass') {
-  bundle = await writeBundle(defaultBundleDir('simulate', options.seed, reportDir), {
-    options,
-    expected: 'pass',
-    verdict: result.verdict,
-    verdicts: result.verdicts,
-    history: result.history.events,
-  });
-}
-if (reportDir !== undefined) {
-  const written = await writeReport(reportDir, [
-    entryFromRun({ name: 'simulate', purpose: 'npm run simulate', options, expected: 'pass' }, result, {
-      bundleDir: bundle?.dir,
-      replay: bundle?.replay,
-    }),
-  ]);
-  say(`report: ${written.junitPath}, ${written.summaryPath}`);
+try {
+  if (result.verdict !== 'pass') {
+    bundle = await writeBundle(defaultBundleDir('simulate', options.seed, reportDir), {
+      options,
+      expected: 'pass',
+      verdict: result.verdict,
+      verdicts: result.verdicts,
+      history: result.history.events,
+    });
+  }
+  if (reportDir !== undefined) {
+    const written = await writeReport(reportDir, [
+      entryFromRun({ name: 'simulate', purpose: 'npm run simulate', options, expected: 'pass' }, result, {
+        bundleDir: bundle?.dir,
+        replay: bundle?.replay,
+      }),
+    ]);
+    say(`report: ${written.junitPath}, ${written.summaryPath}`);
+  }
+} catch (error) {
+  // The run is done and judged; failing to write its files is an environment error, not a verdict.
+  console.error(describeFailure(error).message.replace(/^error: /, 'error: could not write the bundle or report: '));
+  process.exit(exitCodes.usage);
 }
 
 const p = result.pipeline;

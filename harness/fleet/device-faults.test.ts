@@ -207,7 +207,6 @@ describe('device faults in a live fleet (aedes + scripted server)', () => {
     expect(firstHello?.kind).toBe('hello');
     expect(firstHello?.kind === 'hello' ? firstHello.pending_list : []).toEqual(['image_1.jpg', 'image_2.jpg']);
     const wake3 = o.history.ofType('device_wake').find((e) => e.wake === 3)?.seq ?? 0;
-    expect(captures(o.history).filter((c) => c.captureSeq < 2)).toHaveLength(2);
     expect(o.history.events.filter((e: HistoryEvent) => e.type === 'device_captured' && e.seq < wake3).length).toBe(2);
     expect(captures(o.history)).toHaveLength(3);
     expectAllDelivered(o);
@@ -219,7 +218,9 @@ describe('device faults in a live fleet (aedes + scripted server)', () => {
     const [metadata] = metadataOf(o.server, o.mac);
     expect(metadata?.timestamp).toMatch(/^1970-1-1 0:0:\d{1,2}$/);
     expect(captures(o.history)[0]?.captureTimestamp).toBe(metadata?.timestamp);
-    for (const sleep of o.history.ofType('device_sleep')) expect(sleep.untilMs).toBeGreaterThan(Date.UTC(2026, 0, 1));
+    const sleeps = o.history.ofType('device_sleep');
+    expect(sleeps.length).toBeGreaterThan(0);
+    for (const sleep of sleeps) expect(sleep.untilMs).toBeGreaterThan(Date.UTC(2026, 0, 1));
     expectAllDelivered(o);
   });
 
@@ -299,12 +300,13 @@ describe('device faults in a live fleet (aedes + scripted server)', () => {
       if (!driver) throw new Error('no driver');
       expect(finalQueue(history, driver.mac)).toEqual(['image_1.jpg']);
       server.drainPending = true;
+      const healStartSeq = history.events.at(-1)?.seq ?? 0;
       const healed = await fleet.heal();
       expect(healed.aborted).toBe(false);
       expect(finalQueue(history, driver.mac)).toEqual([]);
       // No fault after faults stopped: the heal wake had Wi-Fi although the outage rate is 1.
-      const healWake = history.ofType('device_wake').at(-1)?.seq ?? 0;
-      expect(history.ofType('nemesis').filter((e) => e.seq > healWake)).toEqual([]);
+      expect(history.ofType('device_wake').some((e) => e.seq > healStartSeq)).toBe(true);
+      expect(history.ofType('nemesis').filter((e) => e.seq > healStartSeq)).toEqual([]);
       expect(new Set(server.stored.map((s) => s.imageName))).toEqual(new Set(['image_1.jpg', 'image_2.jpg']));
     } finally {
       await fleet.shutdown();

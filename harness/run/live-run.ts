@@ -10,6 +10,7 @@ import {
   installProgressAudit,
   overallVerdict,
   snapshotBeforeCleanup,
+  unknownVerdict,
   type InvariantVerdict,
 } from '../checker/index.ts';
 import { Fleet } from '../fleet/fleet.ts';
@@ -228,15 +229,15 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
         ? scheduleBrokerRestarts(broker, faults.network.brokerRestartAtMs, history)
         : undefined;
     let migration: Promise<void> | undefined;
+    let migrationTimer: NodeJS.Timeout | undefined;
+    const startMigration = () => {
+      if (migration || !pipelineSet) return;
+      migration = migrateMidRun(database, pipelineSet, history);
+      migration.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+    };
     if (faults.migration && pipelineSet) {
-      const atMs = faults.migration.atMs;
-      timers.push(
-        setTimeout(() => {
-          migration = migrateMidRun(database, pipelineSet, history).catch((error: unknown) => {
-            history.append({ type: 'nemesis', fault: 'migration', detail: `failed: ${String(error)}` });
-          });
-        }, atMs),
-      );
+      migrationTimer = setTimeout(startMigration, faults.migration.atMs);
+      timers.push(migrationTimer);
     }
 
     const fleetStartMs = Date.now();
@@ -247,6 +248,12 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     await serverNemesis?.stop();
     await brokerRestarts?.stop();
     network?.uninstall();
+    // A migration the fleet outran still happens before the heal phase, so its transfers are checked (I5, M1);
+    // a migration that fails fails the run.
+    if (faults.migration && pipelineSet) {
+      clearTimeout(migrationTimer);
+      startMigration();
+    }
     await migration;
     if (!outcome.aborted) {
       history.append({ type: 'run_phase', phase: 'heal' });
@@ -267,6 +274,12 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     history.append({ type: 'run_phase', phase: 'check' });
     hooks.onPhase?.('checking invariants');
     let verdicts = await checkInvariants(db.pool, history.events);
+    if (faults.migration && !verdicts.some((v) => v.id === 'M1')) {
+      verdicts = [
+        ...verdicts,
+        unknownVerdict('M1', 'the run was to migrate mid-run, but no pre-cleanup snapshot exists'),
+      ];
+    }
     if (outcome.aborted) {
       // A run cut short proves nothing about liveness.
       verdicts = verdicts.map((v) =>

@@ -36,11 +36,11 @@ export async function openRunDatabase(options: {
   try {
     scratch = await createScratchDatabase(server, options.purpose);
     const client = new pg.Client({ connectionString: scratch.url });
-    await client.connect();
     try {
+      await client.connect();
       await applyRunStage(client, options.stage);
     } finally {
-      await client.end();
+      await client.end().catch(() => {});
     }
     const pool = new pg.Pool({ connectionString: scratch.url, max: options.poolMax ?? 4 });
     pool.on('error', () => {});
