@@ -75,6 +75,22 @@ describe('I3 integrity', () => {
     ]);
   });
 
+  test("fails when a row holds another capture's bytes (swapped after a name reuse)", async () => {
+    const { world, history } = await cleanWorld(client(), standardCaptures);
+    const first = imageOf(world, 0); // image_1.jpg
+    const reused = imageOf(world, 3); // image_1.jpg again, after a counter reset: another picture
+    await client().query('UPDATE image_blobs SET bytes = $2 WHERE image_id = $1', [first.imageId, reused.bytes]);
+    await client().query('UPDATE device_images SET image_size = $2 WHERE image_id = $1', [
+      first.imageId,
+      reused.bytes.length,
+    ]);
+    const v = await checkIntegrity(client(), runFacts(history.events));
+    expect(v.verdict).toBe('fail');
+    expect(v.offending).toEqual([
+      expect.objectContaining({ imageId: first.imageId, problems: [expect.stringContaining("is another capture's")] }),
+    ]);
+  });
+
   test('fails when a complete row has no blob', async () => {
     const { world, history } = await cleanWorld(client(), standardCaptures);
     const image = imageOf(world, 3);

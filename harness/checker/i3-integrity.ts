@@ -20,7 +20,25 @@ export interface IntegrityProblem {
   readonly problems: readonly string[];
 }
 
-export function integrityProblems(row: StoredImageRow, captured: ReadonlySet<string>, withBlobs: boolean): string[] {
+/** Which captures a row may hold: any of its device's (`mac|sha256`), and — when the row names its capture by
+ *  wire name and device timestamp — exactly the captures with that identity (`mac|wire name|timestamp` → sha256s). */
+export interface CaptureIndex {
+  readonly byDevice: ReadonlySet<string>;
+  readonly byIdentity: ReadonlyMap<string, ReadonlySet<string>>;
+}
+
+export function captureIndex(facts: RunFacts): CaptureIndex {
+  const byIdentity = new Map<string, Set<string>>();
+  for (const c of facts.captures) {
+    const key = `${c.mac}|${c.imageName}|${c.captureTimestamp}`;
+    let shas = byIdentity.get(key);
+    if (!shas) byIdentity.set(key, (shas = new Set()));
+    shas.add(c.sha256);
+  }
+  return { byDevice: new Set(facts.captures.map((c) => `${c.mac}|${c.sha256}`)), byIdentity };
+}
+
+export function integrityProblems(row: StoredImageRow, captures: CaptureIndex, withBlobs: boolean): string[] {
   const problems: string[] = [];
   if (row.received_chunks === null || row.total_chunks === null || row.received_chunks !== row.total_chunks) {
     problems.push(`received_chunks ${row.received_chunks ?? 'null'} ≠ total_chunks ${row.total_chunks ?? 'null'}`);
@@ -35,8 +53,19 @@ export function integrityProblems(row: StoredImageRow, captured: ReadonlySet<str
   }
   if (row.blob_soi !== true) problems.push('blob does not start FF D8 FF');
   if (row.blob_eoi !== true) problems.push('blob does not end FF D9');
-  if (row.blob_sha256 === null || !captured.has(`${row.mac ?? ''}|${row.blob_sha256}`)) {
-    problems.push(`blob sha256 ${(row.blob_sha256 ?? 'null').slice(0, 12)}… is no capture of device ${row.mac ?? '?'}`);
+  const sha = row.blob_sha256;
+  const ownCapture =
+    row.capture_ts === null
+      ? undefined
+      : captures.byIdentity.get(`${row.mac ?? ''}|${row.wire_name}|${row.capture_ts}`);
+  if (sha === null || !captures.byDevice.has(`${row.mac ?? ''}|${sha}`)) {
+    problems.push(`blob sha256 ${(sha ?? 'null').slice(0, 12)}… is no capture of device ${row.mac ?? '?'}`);
+  } else if (ownCapture !== undefined && !ownCapture.has(sha)) {
+    // The bytes belong to the device, but to another capture than the one this row announces (e.g. swapped after
+    // a name reuse).
+    problems.push(
+      `blob sha256 ${sha.slice(0, 12)}… is another capture's, not ${row.wire_name} taken ${row.capture_ts}`,
+    );
   }
   return problems;
 }
@@ -50,7 +79,7 @@ export function checkIntegrity(db: Db, facts: RunFacts): Promise<InvariantVerdic
       `${storedImagesCte(withBlobs)}
        SELECT ${STORED_IMAGE_COLUMNS} FROM img WHERE status = 'complete' ORDER BY mac, image_name, image_id`,
     );
-    const captured = new Set(facts.captures.map((c) => `${c.mac}|${c.sha256}`));
+    const captured = captureIndex(facts);
     const offending: IntegrityProblem[] = [];
     for (const row of rows) {
       const problems = integrityProblems(row, captured, withBlobs);
