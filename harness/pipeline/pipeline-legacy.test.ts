@@ -116,10 +116,12 @@ describe('legacy-insert (PROTOCOL.md §7.1) → I1', () => {
       await d.sendImage(img);
       await d.waitForAck(img.name);
       await d.metadata(img);
-      await until(() => p.stats().rejections.unique_violation === 1, 5000, 'the unique_violation');
+      await until(() => p.stats().rejections.unique_violation === 1, 15_000, 'the unique_violation');
+      await p.idle();
       const next = makeImage(13, 5_000, 'image_2.jpg');
       await d.sendImage(next);
-      await d.waitForAck(next.name);
+      // Generous: once, under a fully loaded CI run, this ACK took longer than 5 s to arrive.
+      await d.waitForAck(next.name, 15_000);
       await p.idle();
       expect(await rowsNamed(fixedWorld.db, d.mac, img.name)).toHaveLength(1);
       const rejected = (await rejectionsOf(fixedWorld.db)).filter((r) => r.device_mac === d.mac);
