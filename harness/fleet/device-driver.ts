@@ -31,8 +31,10 @@ export interface DriverDeps {
   readonly random: () => number;
   readonly counters: FleetCounters;
   readonly subscriptions: readonly string[];
-  /** Asked the moment an ACK_OK reaches the device, before the firmware acts on it (I7). */
-  readonly observeAck: (mac: string, imageName: string, sha256: string) => Promise<boolean>;
+  /** Asked the moment an ACK_OK reaches the device, before the firmware acts on it (I7): is one of the captures
+   *  the device holds under that name stored complete? (After a counter reset two captures can share a name, and an
+   *  ACK names only the name: a late ACK for the older one is not an ACK before durability.) */
+  readonly observeAck: (mac: string, imageName: string, sha256s: readonly string[]) => Promise<boolean>;
   /** The device went to deep sleep; the fleet decides whether and when it wakes again. */
   readonly onSleep: (driver: DeviceDriver, untilMs: number) => void;
   readonly chunkIdBase: 0 | 1;
@@ -240,7 +242,10 @@ export class DeviceDriver {
       if (image) {
         // The observer reads the database; if that read fails the observation is missing (I7 then rests on the
         // pipeline's own events), but the device still gets its ACK — the harness must not change its behaviour.
-        const storedComplete = await this.deps.observeAck(this.mac, message.image_name, image.sha256).catch(() => null);
+        const sameName = this.state.persistent.sd.queue
+          .filter((q) => q.name === message.image_name)
+          .map((q) => q.sha256);
+        const storedComplete = await this.deps.observeAck(this.mac, message.image_name, sameName).catch(() => null);
         if (storedComplete !== null) {
           this.deps.history.append({
             type: 'ack_observed',

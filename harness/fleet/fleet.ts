@@ -34,7 +34,8 @@ export interface FleetOptions {
   readonly ackTimeoutMs: number;
   /** The device clock at the start (UTC ms). */
   readonly startClockMs: number;
-  readonly observeAck: (mac: string, imageName: string, sha256: string) => Promise<boolean>;
+  /** Is one of these captures (every queued capture carrying the ACK's name) stored complete? */
+  readonly observeAck: (mac: string, imageName: string, sha256s: readonly string[]) => Promise<boolean>;
   /**
    * Device faults (ARCHITECTURE.md §4), drawn per device from `rng.fork('nemesis:device:<mac>')`. Default: none
    * (all rates 0), which leaves every device exactly as without a nemesis.

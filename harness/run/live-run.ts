@@ -197,12 +197,12 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
       signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
-      observeAck: async (mac, _imageName, sha256) => {
+      observeAck: async (mac, _imageName, sha256s) => {
         const { rows } = await database.pool.query<{ ok: boolean }>(
           `SELECT EXISTS (SELECT 1 FROM device_images di JOIN devices d ON d.device_id = di.device_id
                           JOIN image_blobs b ON b.image_id = di.image_id
-                          WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = $2) AS ok`,
-          [mac, sha256],
+                          WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = ANY($2::text[])) AS ok`,
+          [mac, sha256s],
         );
         return rows[0]?.ok ?? false;
       },
