@@ -19,27 +19,33 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const server = await openDatabaseServer({ databaseUrl: process.env.DATABASE_URL });
   project.provide('primaryDatabase', { kind: server.kind, url: server.url });
-  const externalUrl = process.env.CAMFLEET_EXTERNAL_PG_URL ?? defaultExternalPgUrl;
-  const probe = await probeDatabase(externalUrl);
-  project.provide('externalDatabase', {
-    url: externalUrl,
-    reachable: probe.ok,
-    reason: probe.ok ? 'reachable' : probe.reason,
-  });
-  if (!probe.ok)
-    console.warn(
-      `[camfleet tests] external Postgres ${externalUrl} not reachable (${probe.reason}): its suites are skipped`,
-    );
-  const brokerUrl = process.env.CAMFLEET_EXTERNAL_MQTT_URL ?? defaultExternalMqttUrl;
-  const brokerProbe = await probeBroker(brokerUrl);
-  project.provide('externalBroker', {
-    url: brokerUrl,
-    reachable: brokerProbe.ok,
-    reason: brokerProbe.ok ? 'reachable' : brokerProbe.reason,
-  });
-  if (!brokerProbe.ok)
-    console.warn(
-      `[camfleet tests] external MQTT broker ${brokerUrl} not reachable (${brokerProbe.reason}): its suites are skipped`,
-    );
+  await provideProbe(
+    project,
+    'externalDatabase',
+    'external Postgres',
+    process.env.CAMFLEET_EXTERNAL_PG_URL ?? defaultExternalPgUrl,
+    probeDatabase,
+  );
+  await provideProbe(
+    project,
+    'externalBroker',
+    'external MQTT broker',
+    process.env.CAMFLEET_EXTERNAL_MQTT_URL ?? defaultExternalMqttUrl,
+    probeBroker,
+  );
   return () => server.stop();
+}
+
+/** Probes one of the machine's services and tells the suites whether they can use it (and why not). */
+async function provideProbe(
+  project: TestProject,
+  key: 'externalDatabase' | 'externalBroker',
+  what: string,
+  url: string,
+  probe: (url: string) => Promise<{ ok: true } | { ok: false; reason: string }>,
+): Promise<void> {
+  const result = await probe(url);
+  project.provide(key, { url, reachable: result.ok, reason: result.ok ? 'reachable' : result.reason });
+  if (!result.ok)
+    console.warn(`[camfleet tests] ${what} ${url} not reachable (${result.reason}): its suites are skipped`);
 }

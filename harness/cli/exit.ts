@@ -1,3 +1,4 @@
+import type { Argv } from 'yargs';
 // Exit codes every camfleet command shares (ARCHITECTURE.md §6).
 export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
 
@@ -20,4 +21,14 @@ export function usageFailure(message: string | undefined, error: Error | undefin
   if (error && !message) throw error;
   console.error(`error: ${message ?? error?.message ?? 'invalid arguments'}\n(see --help)`);
   process.exit(exitCodes.usage);
+}
+
+/** The options every camfleet command ends with: strict flags, `--help`/`-h`, terminal-wide help, one-line usage errors. */
+export function standardCli<T>(y: Argv<T>): Argv<T> {
+  return y
+    .strict()
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(120, process.stdout.columns || 120))
+    .fail((message, error) => usageFailure(message, error));
 }

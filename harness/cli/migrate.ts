@@ -10,7 +10,7 @@ import { isUuid, restoreBackup } from '../migrate/restore.ts';
 import { seedDuplicates } from '../migrate/seed-duplicates.ts';
 import { defaultDataDir, openMigrationTarget, type MigrationTarget } from '../migrate/target.ts';
 import { runVerification } from '../migrate/verify.ts';
-import { describeFailure, exitCodes, usageFailure } from './exit.ts';
+import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { formatTable } from './table.ts';
 
 interface GlobalArgs {
@@ -213,11 +213,6 @@ const cli = yargs(hideBin(process.argv))
         return exitCodes.pass;
       }),
   )
-  .demandCommand(1, 'name a command: status, up, preview, verify, restore or seed-duplicates')
-  .strict()
-  .help()
-  .alias('h', 'help')
-  .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error) => usageFailure(message, error));
+  .demandCommand(1, 'name a command: status, up, preview, verify, restore or seed-duplicates');
 
-await cli.parseAsync();
+await standardCli(cli).parseAsync();

@@ -10,45 +10,42 @@ import { probeDatabase } from '../db/external-server.ts';
 import { describeAddress } from '../db/database-error.ts';
 import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
-import { describeFailure, usageFailure } from './exit.ts';
+import { describeFailure, standardCli } from './exit.ts';
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('npm run pipeline --')
-  .usage(
-    '$0 --broker-url <url> --database-url <url> [--migrate]\n\nRuns the reference ingestion pipeline (profile "fixed") until SIGINT/SIGTERM: subscribes to both dialects\'\n' +
-      'device topics, provisions devices, stores chunks durably, assembles and verifies images, and acknowledges\n' +
-      'only after commit. The database must be at the pipeline stage (schema/001–004); --migrate takes it there.',
-  )
-  .options({
-    'broker-url': {
-      type: 'string',
-      default: process.env.MQTT_URL,
-      defaultDescription: '$MQTT_URL',
-      describe: 'MQTT broker (mqtt://host:port)',
-    },
-    'database-url': {
-      type: 'string',
-      default: process.env.DATABASE_URL,
-      defaultDescription: '$DATABASE_URL',
-      describe: 'Postgres database to write to',
-    },
-    migrate: {
-      type: 'boolean',
-      default: false,
-      describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
-    },
-    'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
-  })
-  .check((a) => {
-    if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
-    if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
-    return true;
-  })
-  .strict()
-  .help()
-  .alias('h', 'help')
-  .fail((message, error) => usageFailure(message, error))
-  .parseAsync();
+const argv = await standardCli(
+  yargs(hideBin(process.argv))
+    .scriptName('npm run pipeline --')
+    .usage(
+      '$0 --broker-url <url> --database-url <url> [--migrate]\n\nRuns the reference ingestion pipeline (profile "fixed") until SIGINT/SIGTERM: subscribes to both dialects\'\n' +
+        'device topics, provisions devices, stores chunks durably, assembles and verifies images, and acknowledges\n' +
+        'only after commit. The database must be at the pipeline stage (schema/001–004); --migrate takes it there.',
+    )
+    .options({
+      'broker-url': {
+        type: 'string',
+        default: process.env.MQTT_URL,
+        defaultDescription: '$MQTT_URL',
+        describe: 'MQTT broker (mqtt://host:port)',
+      },
+      'database-url': {
+        type: 'string',
+        default: process.env.DATABASE_URL,
+        defaultDescription: '$DATABASE_URL',
+        describe: 'Postgres database to write to',
+      },
+      migrate: {
+        type: 'boolean',
+        default: false,
+        describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
+      },
+      'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
+    })
+    .check((a) => {
+      if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
+      if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
+      return true;
+    }),
+).parseAsync();
 
 const brokerUrl = argv['broker-url'] ?? '';
 const databaseUrl = argv['database-url'] ?? '';

@@ -20,7 +20,7 @@ import {
 } from '../../scenarios/sensitivity.ts';
 import { describeExpectation, loadCatalogue, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
-import { describeFailure, exitCodes, usageFailure } from './exit.ts';
+import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { formatTable } from './table.ts';
 import { worldOptions } from './world-options.ts';
 
@@ -232,11 +232,6 @@ const cli = yargs(hideBin(process.argv))
         return exitFor(sensitivityOutcome(rows), environmentError);
       }),
   )
-  .demandCommand(1, 'name a command: list, run or sensitivity')
-  .strict()
-  .help()
-  .alias('h', 'help')
-  .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error) => usageFailure(message, error));
+  .demandCommand(1, 'name a command: list, run or sensitivity');
 
-await cli.parseAsync();
+await standardCli(cli).parseAsync();

@@ -13,148 +13,145 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { worldOptions } from './world-options.ts';
-import { describeFailure, exitCodes, usageFailure } from './exit.ts';
+import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { formatTable } from './table.ts';
 
-const argv = await yargs(hideBin(process.argv))
-  .scriptName('npm run simulate --')
-  .usage(
-    '$0 [options]\n\nRuns simulated ESP32-CAM devices (firmware v3.5.0) that upload chunked images over MQTT to the reference\n' +
-      'ingestion pipeline writing to Postgres, then proves the invariants (no duplicate rows, no lost image, resume\n' +
-      'keeps progress, …). Embedded by default: aedes in this process and an embedded Postgres; each run works in a\n' +
-      'fresh database that is dropped afterwards.\n\nExit codes: 0 all invariants pass, 1 an invariant is violated, 2 usage or environment error,\n' +
-      '3 unknown (e.g. the time budget ran out).',
-  )
-  .options({
-    devices: { type: 'number', default: liveRunDefaults.devices, describe: 'simulated devices' },
-    images: {
-      type: 'number',
-      default: liveRunDefaults.imagesPerDevice,
-      describe: 'images each device captures (one per wake)',
-    },
-    'image-kb': {
-      type: 'number',
-      default: liveRunDefaults.imageKbMean,
-      describe: 'mean image size in KiB (sizes vary ±30 %)',
-    },
-    'chunk-bytes': {
-      type: 'number',
-      default: liveRunDefaults.chunkBytes,
-      describe: 'chunk payload size (firmware: 1024)',
-    },
-    'wakes-max': {
-      type: 'number',
-      default: liveRunDefaults.wakesMax,
-      describe: 'wakes a device may use before the run gives up on it',
-    },
-    seed: { type: 'number', describe: 'seed for every random choice (printed first; random when absent)' },
-    qos: {
-      type: 'number',
-      choices: [0, 1],
-      default: liveRunDefaults.qos,
-      describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)',
-    },
-    dialect: {
-      type: 'string',
-      choices: ['fw350', 'spec'],
-      default: liveRunDefaults.dialect,
-      describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
-    },
-    ...worldOptions,
-    'time-scale': {
-      type: 'number',
-      default: liveRunDefaults.timeScale,
-      describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)',
-    },
-    concurrency: {
-      type: 'number',
-      default: liveRunDefaults.concurrencyMax,
-      describe: 'devices awake at once, at most',
-    },
-    'ack-timeout-ms': {
-      type: 'number',
-      default: liveRunDefaults.ackTimeoutMs,
-      describe: 'firmware silence timeout before a re-send',
-    },
-    'time-budget-s': {
-      type: 'number',
-      default: liveRunDefaults.timeBudgetMs / 1000,
-      describe: 'stop and report unknown (exit 3) after this long',
-    },
-    'keep-db': {
-      type: 'boolean',
-      default: false,
-      describe: 'keep the run database on an external server (its URL is printed)',
-    },
-    pipeline: {
-      type: 'string',
-      choices: pipelineChoices,
-      default: liveRunDefaults.pipeline,
-      describe:
-        'the system under test: the reference pipeline, one of the original bugs (legacy-*), or external (your own service)',
-    },
-    'external-cmd': {
-      type: 'string',
-      describe: 'with --pipeline external: shell command that starts your service; it gets MQTT_URL and DATABASE_URL',
-    },
-    stage: {
-      type: 'string',
-      choices: ['base', 'cleanup', 'resume'],
-      default: liveRunDefaults.stage,
-      describe: 'schema stage the run database starts at (the legacy profiles ran on base)',
-    },
-    history: { type: 'string', describe: 'write every event of the run as NDJSON to this file' },
-    report: {
-      type: 'string',
-      describe: 'write summary JSON and JUnit XML (one test case per invariant) into this directory',
-    },
-    replay: {
-      type: 'string',
-      describe: 're-run a failure bundle (its seed, workload and fault plan); the other workload options are ignored',
-    },
-    json: {
-      type: 'boolean',
-      default: false,
-      describe: 'print a machine-readable summary on stdout (progress goes to stderr)',
-    },
-    quiet: { type: 'boolean', default: false, describe: 'no progress output' },
-  })
-  // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
-  .options(faultYargsOptions() as Record<never, never>)
-  .check((a) => {
-    faultOverridesFrom(a);
-    if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
-      throw new Error('--external-cmd goes with --pipeline external');
-    const positive: [string, number][] = [
-      ['devices', a.devices],
-      ['images', a.images],
-      ['image-kb', a['image-kb']],
-      ['chunk-bytes', a['chunk-bytes']],
-      ['wakes-max', a['wakes-max']],
-      ['time-scale', a['time-scale']],
-      ['concurrency', a.concurrency],
-      ['ack-timeout-ms', a['ack-timeout-ms']],
-      ['time-budget-s', a['time-budget-s']],
-    ];
-    for (const [name, value] of positive)
-      if (!(Number.isFinite(value) && value > 0)) throw new Error(`--${name} must be a positive number, got ${value}`);
-    for (const name of ['devices', 'images', 'chunk-bytes', 'wakes-max', 'concurrency'] as const)
-      if (!Number.isInteger(a[name])) throw new Error(`--${name} must be a whole number, got ${a[name]}`);
-    if (a.devices > 20_000) throw new Error(`--devices ${a.devices} is more than one process drives (max 20000)`);
-    if (a['chunk-bytes'] > 16_384) throw new Error(`--chunk-bytes must be at most 16384 (firmware uses 1024)`);
-    if (a.seed !== undefined && !Number.isInteger(a.seed))
-      throw new Error(`--seed must be a whole number, got ${a.seed}`);
-    if (a.images > a['wakes-max'])
-      throw new Error(`--images ${a.images} needs at least as many wakes (--wakes-max ${a['wakes-max']})`);
-    return true;
-  })
-  .strict()
-  .help()
-  .alias('h', 'help')
-  .wrap(Math.min(120, process.stdout.columns || 120))
-  .fail((message, error) => usageFailure(message, error))
-  .parseAsync();
+const argv = await standardCli(
+  yargs(hideBin(process.argv))
+    .scriptName('npm run simulate --')
+    .usage(
+      '$0 [options]\n\nRuns simulated ESP32-CAM devices (firmware v3.5.0) that upload chunked images over MQTT to the reference\n' +
+        'ingestion pipeline writing to Postgres, then proves the invariants (no duplicate rows, no lost image, resume\n' +
+        'keeps progress, …). Embedded by default: aedes in this process and an embedded Postgres; each run works in a\n' +
+        'fresh database that is dropped afterwards.\n\nExit codes: 0 all invariants pass, 1 an invariant is violated, 2 usage or environment error,\n' +
+        '3 unknown (e.g. the time budget ran out).',
+    )
+    .options({
+      devices: { type: 'number', default: liveRunDefaults.devices, describe: 'simulated devices' },
+      images: {
+        type: 'number',
+        default: liveRunDefaults.imagesPerDevice,
+        describe: 'images each device captures (one per wake)',
+      },
+      'image-kb': {
+        type: 'number',
+        default: liveRunDefaults.imageKbMean,
+        describe: 'mean image size in KiB (sizes vary ±30 %)',
+      },
+      'chunk-bytes': {
+        type: 'number',
+        default: liveRunDefaults.chunkBytes,
+        describe: 'chunk payload size (firmware: 1024)',
+      },
+      'wakes-max': {
+        type: 'number',
+        default: liveRunDefaults.wakesMax,
+        describe: 'wakes a device may use before the run gives up on it',
+      },
+      seed: { type: 'number', describe: 'seed for every random choice (printed first; random when absent)' },
+      qos: {
+        type: 'number',
+        choices: [0, 1],
+        default: liveRunDefaults.qos,
+        describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)',
+      },
+      dialect: {
+        type: 'string',
+        choices: ['fw350', 'spec'],
+        default: liveRunDefaults.dialect,
+        describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
+      },
+      ...worldOptions,
+      'time-scale': {
+        type: 'number',
+        default: liveRunDefaults.timeScale,
+        describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)',
+      },
+      concurrency: {
+        type: 'number',
+        default: liveRunDefaults.concurrencyMax,
+        describe: 'devices awake at once, at most',
+      },
+      'ack-timeout-ms': {
+        type: 'number',
+        default: liveRunDefaults.ackTimeoutMs,
+        describe: 'firmware silence timeout before a re-send',
+      },
+      'time-budget-s': {
+        type: 'number',
+        default: liveRunDefaults.timeBudgetMs / 1000,
+        describe: 'stop and report unknown (exit 3) after this long',
+      },
+      'keep-db': {
+        type: 'boolean',
+        default: false,
+        describe: 'keep the run database on an external server (its URL is printed)',
+      },
+      pipeline: {
+        type: 'string',
+        choices: pipelineChoices,
+        default: liveRunDefaults.pipeline,
+        describe:
+          'the system under test: the reference pipeline, one of the original bugs (legacy-*), or external (your own service)',
+      },
+      'external-cmd': {
+        type: 'string',
+        describe: 'with --pipeline external: shell command that starts your service; it gets MQTT_URL and DATABASE_URL',
+      },
+      stage: {
+        type: 'string',
+        choices: ['base', 'cleanup', 'resume'],
+        default: liveRunDefaults.stage,
+        describe: 'schema stage the run database starts at (the legacy profiles ran on base)',
+      },
+      history: { type: 'string', describe: 'write every event of the run as NDJSON to this file' },
+      report: {
+        type: 'string',
+        describe: 'write summary JSON and JUnit XML (one test case per invariant) into this directory',
+      },
+      replay: {
+        type: 'string',
+        describe: 're-run a failure bundle (its seed, workload and fault plan); the other workload options are ignored',
+      },
+      json: {
+        type: 'boolean',
+        default: false,
+        describe: 'print a machine-readable summary on stdout (progress goes to stderr)',
+      },
+      quiet: { type: 'boolean', default: false, describe: 'no progress output' },
+    })
+    // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
+    .options(faultYargsOptions() as Record<never, never>)
+    .check((a) => {
+      faultOverridesFrom(a);
+      if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
+        throw new Error('--external-cmd goes with --pipeline external');
+      const positive: [string, number][] = [
+        ['devices', a.devices],
+        ['images', a.images],
+        ['image-kb', a['image-kb']],
+        ['chunk-bytes', a['chunk-bytes']],
+        ['wakes-max', a['wakes-max']],
+        ['time-scale', a['time-scale']],
+        ['concurrency', a.concurrency],
+        ['ack-timeout-ms', a['ack-timeout-ms']],
+        ['time-budget-s', a['time-budget-s']],
+      ];
+      for (const [name, value] of positive)
+        if (!(Number.isFinite(value) && value > 0))
+          throw new Error(`--${name} must be a positive number, got ${value}`);
+      for (const name of ['devices', 'images', 'chunk-bytes', 'wakes-max', 'concurrency'] as const)
+        if (!Number.isInteger(a[name])) throw new Error(`--${name} must be a whole number, got ${a[name]}`);
+      if (a.devices > 20_000) throw new Error(`--devices ${a.devices} is more than one process drives (max 20000)`);
+      if (a['chunk-bytes'] > 16_384) throw new Error(`--chunk-bytes must be at most 16384 (firmware uses 1024)`);
+      if (a.seed !== undefined && !Number.isInteger(a.seed))
+        throw new Error(`--seed must be a whole number, got ${a.seed}`);
+      if (a.images > a['wakes-max'])
+        throw new Error(`--images ${a.images} needs at least as many wakes (--wakes-max ${a['wakes-max']})`);
+      return true;
+    }),
+).parseAsync();
 
 const typedOptions: LiveRunOptions = {
   ...liveRunDefaults,
