@@ -168,7 +168,11 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
         });
         break;
       case 'pipeline_acked':
-        pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
+        // An ack of an image the pipeline found already complete follows someone's commit by construction (it read
+        // the committed row); that commit's event may come from another instance, in any order. The device-side
+        // ack_observed judges those acks.
+        if (event.basis !== 'found_complete')
+          pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
         break;
       default:
         break;

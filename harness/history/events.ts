@@ -62,7 +62,14 @@ export type HistoryEvent = EventBase &
         readonly imageName: string;
         readonly imageId: string;
       }
-    | { readonly type: 'pipeline_acked'; readonly mac: string; readonly imageName: string }
+    /** `found_complete`: the pipeline acknowledged an image it read as already complete (committed by another
+     *  instance, or before a crash); only `own_commit` acks are ordered against the pipeline's own commit events. */
+    | {
+        readonly type: 'pipeline_acked';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly basis?: 'own_commit' | 'found_complete';
+      }
     | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
     /** A new capture under a reused wire name, stored under `storedName` (ARCHITECTURE.md §3, name reuse). */
     | {

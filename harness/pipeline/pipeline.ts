@@ -591,7 +591,7 @@ export class PipelineService {
       'complete',
     );
     // The device dequeues an image only on ACK_OK (PROTOCOL.md §1): a re-send of a stored image is acknowledged.
-    this.sendAck(tr, this.o.nextWakeMs(tr.mac, this.o.now()));
+    this.sendAck(tr, this.o.nextWakeMs(tr.mac, this.o.now()), 'found_complete');
   }
 
   /** The cached transfer of this route, kept when it is the same image row (its known-chunk map stays valid). */
@@ -798,12 +798,12 @@ export class PipelineService {
           imageName: tr.wireName,
           imageId: tr.imageId,
         });
-        this.sendAck(tr, wakeMs);
+        this.sendAck(tr, wakeMs, 'own_commit');
         return;
       case 'already_complete':
         tr.state = 'complete';
         this.memory?.release(tr.imageId);
-        this.sendAck(tr, wakeMs);
+        this.sendAck(tr, wakeMs, 'found_complete');
         return;
       case 'incomplete':
         tr.state = 'receiving';
@@ -823,12 +823,12 @@ export class PipelineService {
   }
 
   /** ACK_OK only ever follows the commit that made the image complete (I7): callers hold that guarantee. */
-  private sendAck(tr: Transfer, wakeMs: number): void {
+  private sendAck(tr: Transfer, wakeMs: number, basis: 'own_commit' | 'found_complete'): void {
     const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(tr.mac, this.o.now());
     const message: ServerMessage = { kind: 'ack_ok', image_name: tr.wireName, next_wake_time: formatWakeTime(at) };
     this.send(tr.mac, tr.dialect, message, () => {
       this.counters.acksSent++;
-      this.o.history?.append({ type: 'pipeline_acked', mac: tr.mac, imageName: tr.wireName });
+      this.o.history?.append({ type: 'pipeline_acked', mac: tr.mac, imageName: tr.wireName, basis });
     });
   }
 
