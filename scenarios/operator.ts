@@ -9,6 +9,8 @@ import type { ScenarioOperator } from './spec.ts';
 export interface FleetStartWorld {
   readonly db: Db;
   readonly history: History;
+  /** Plans an action for when a trigger ("40%") is due, as the run's own faults are (nemesis/fault-scheduler.ts). */
+  plan(fault: string, trigger: string, work: () => Promise<void>): void;
 }
 
 const reinsertSql = `INSERT INTO device_images (device_id, company_id, program_id, site_id, image_name, image_url,
@@ -45,10 +47,8 @@ async function reinsertCompleteRows(world: FleetStartWorld): Promise<void> {
   }
 }
 
-/** Schedules the operator's actions; `stop()` cancels what has not happened yet. */
-export function scheduleOperator(operator: ScenarioOperator, world: FleetStartWorld): { stop(): void } {
-  const timers = operator.reinsertCompleteRowsAtMs.map((atMs) =>
-    setTimeout(() => void reinsertCompleteRows(world), atMs),
-  );
-  return { stop: () => timers.forEach(clearTimeout) };
+/** Plans the operator's actions on the run's fault scheduler (they fire by progress, like faults). */
+export function planOperator(operator: ScenarioOperator, world: FleetStartWorld): void {
+  for (const trigger of operator.reinsertCompleteRowsAt)
+    world.plan('operator_reinsert', trigger, () => reinsertCompleteRows(world));
 }

@@ -5,9 +5,9 @@ import { entryFromRun, entryWithoutRun } from '../harness/report/index.ts';
 import { defaultBundleDir, writeBundle } from '../harness/run/bundle.ts';
 import { runLive, type LiveRunResult, type RunHooks } from '../harness/run/live-run.ts';
 import type { LiveRunOptions } from '../harness/run/run-options.ts';
-import { scheduleOperator, type FleetStartWorld } from './operator.ts';
+import { planOperator, type FleetStartWorld } from './operator.ts';
 import type { Scenario } from './spec.ts';
-import { defaultScenarioSeed, scenarioRunOptions, type ScenarioRunContext } from './to-run-options.ts';
+import { scenarioRunOptions, type ScenarioRunContext } from './to-run-options.ts';
 
 export interface ScenarioRun {
   readonly scenario: Scenario;
@@ -34,14 +34,13 @@ export async function runScenario(
   const options = scenarioRunOptions(scenario, context);
   const input = { name: scenario.name, purpose: scenario.purpose, options, expected: scenario.expect };
   let operatorHookCalled = false;
-  let operator: { stop(): void } | undefined;
   const hooks: RunHooks = {
     ...settings.hooks,
     ...(scenario.operator
       ? {
           onFleetStart: (world: FleetStartWorld) => {
             operatorHookCalled = true;
-            if (scenario.operator) operator = scheduleOperator(scenario.operator, world);
+            if (scenario.operator) planOperator(scenario.operator, world);
           },
         }
       : {}),
@@ -58,8 +57,6 @@ export async function runScenario(
       result: undefined,
       thrown: error,
     };
-  } finally {
-    operator?.stop();
   }
   if (scenario.operator && !operatorHookCalled)
     return {
@@ -86,25 +83,4 @@ export async function runScenario(
     entry = entryFromRun(input, result, { bundleDir: written.dir, replay: written.replay });
   }
   return { scenario, options, entry, result, thrown: undefined };
-}
-
-/** Seeds a scenario gets to meet an expectation of failure: whether a fault lands mid-transfer is partly timing in a
- *  live run, so a legacy bug may slip past one seed. An expectation of `pass` gets exactly one. */
-export const seedsToCatchBug = 3;
-
-/** runScenario with the scenario's seed, then seed+1, seed+2 while a fail expectation is not yet met. */
-export async function runScenarioUntilMet(
-  scenario: Scenario,
-  context: ScenarioRunContext,
-  settings: RunScenarioSettings = {},
-): Promise<ScenarioRun & { readonly attempts: number }> {
-  const attempts = scenario.expect === 'pass' ? 1 : seedsToCatchBug;
-  const first = context.seed ?? scenario.seed ?? defaultScenarioSeed;
-  let run = await runScenario(scenario, { ...context, seed: first }, settings);
-  let used = 1;
-  while (used < attempts && run.entry.outcome !== 'met' && run.thrown === undefined) {
-    run = await runScenario(scenario, { ...context, seed: first + used }, settings);
-    used += 1;
-  }
-  return { ...run, attempts: used };
 }

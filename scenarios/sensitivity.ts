@@ -41,6 +41,7 @@ export function sensitivityCases(catalogue: readonly Scenario[]): SensitivityCas
                 pipeline: 'fixed',
                 stage: 'resume',
                 faults: { ...scenario.faults, migration: null },
+                exercises: scenario.exercises.filter((e) => e !== 'migration_mid_transfer'),
                 expect: 'pass',
               }
             : { ...scenario, pipeline: 'fixed', expect: 'pass' },

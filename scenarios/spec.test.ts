@@ -93,7 +93,7 @@ describe('the catalogue', () => {
 
 describe('validateScenario', () => {
   test('a minimal spec is accepted as given', () => {
-    expect(validateScenario(good, source)).toEqual(good);
+    expect(validateScenario(good, source)).toEqual({ ...good, exercises: [] });
   });
 
   test('fault overrides, migration, seed, operator and a fail expectation are accepted', () => {
@@ -106,17 +106,21 @@ describe('validateScenario', () => {
         faults: {
           mix: 'default',
           device: { rebootRate: 0.5, wifiOutageWakes: 5 },
-          network: { brokerRestartAtMs: [100], slowSubscriber: true },
-          server: { twoInstances: true, slowDatabaseMs: 5 },
-          migration: { atMs: 300 },
+          network: { brokerRestartAt: ['10%'], slowSubscriber: true },
+          server: { twoInstances: true, slowDatabaseMs: 5, pipelineRestartAt: ['2-in-flight', '1500ms'] },
+          migration: { at: '30%' },
         },
-        operator: { reinsertCompleteRowsAtMs: [200] },
+        operator: { reinsertCompleteRowsAt: ['20%'] },
+        exercises: ['pipeline_restart_mid_transfer', 'resume_after_restart'],
         expect: { fail: ['I1'], mayFail: ['I6'] },
       },
       source,
     );
     expect(s.faults.device).toEqual({ rebootRate: 0.5, wifiOutageWakes: 5 });
-    expect(s.faults.migration).toEqual({ atMs: 300 });
+    expect(s.faults.migration).toEqual({ at: '30%' });
+    expect(s.faults.server?.pipelineRestartAt).toEqual(['2-in-flight', '1500ms']);
+    expect(s.operator).toEqual({ reinsertCompleteRowsAt: ['20%'] });
+    expect(s.exercises).toEqual(['pipeline_restart_mid_transfer', 'resume_after_restart']);
     expect(describeExpectation(s.expect)).toBe('fail I1 (I6 may fail)');
   });
 
@@ -159,13 +163,23 @@ describe('validateScenario', () => {
     ['a bad qos', withField('fleet.qos', 2), 'fleet.qos must be one of 0, 1, got 2'],
     [
       'a schedule that is not a list',
-      withField('faults.server.pipelineRestartAtMs', 500),
-      'faults.server.pipelineRestartAtMs must be a list of times in ms',
+      withField('faults.server.pipelineRestartAt', '40%'),
+      'faults.server.pipelineRestartAt must be a list of fault triggers (e.g. ["40%"]), got "40%"',
     ],
     [
-      'a negative time in a schedule',
-      withField('faults.server.killConnectionsAtMs', [10, -1]),
-      'faults.server.killConnectionsAtMs[1] must be a whole number between 0 and 3600000, got -1',
+      'a trigger it cannot read',
+      withField('faults.server.killConnectionsAt', ['40%', 'soon']),
+      'faults.server.killConnectionsAt[1] must be a fault trigger: "40%" (of the expected chunks stored), "3-in-flight" (transfers) or "1500ms", got "soon"',
+    ],
+    [
+      'the old ms field name',
+      withField('faults.server.pipelineRestartAtMs', [500]),
+      'faults.server.pipelineRestartAtMs is not a field here (fields: pipelineRestartAt,',
+    ],
+    [
+      'an unknown exercise',
+      withField('exercises', ['pipeline_restart']),
+      'exercises[0] must be one of "pipeline_restart_mid_transfer"',
     ],
     [
       'a switch that is not boolean',
@@ -174,7 +188,7 @@ describe('validateScenario', () => {
     ],
     [
       'a migration off the base stage',
-      withField('faults.migration', { atMs: 10 }),
+      withField('faults.migration', { at: '10%' }),
       'stage must be "base" when faults.migration is set, got "resume"',
     ],
     [

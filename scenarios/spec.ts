@@ -16,6 +16,8 @@ import type {
   ServerFaults,
 } from '../harness/nemesis/fault-plan.ts';
 import { faultMixes } from '../harness/nemesis/fault-plan.ts';
+import { parseTrigger, triggerSyntax } from '../harness/nemesis/trigger.ts';
+import { exerciseNames, type ExerciseName } from '../harness/checker/exercises.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { liveRunDefaults, pipelineChoices } from '../harness/run/run-options.ts';
 
@@ -45,9 +47,9 @@ export interface ScenarioFaults {
  * manual data fixes). Needs the run to hand the scenario its database once the fleet starts (see run-scenario.ts).
  */
 export interface ScenarioOperator {
-  /** At each time (ms after the fleet starts) re-insert a copy of every complete `device_images` row, one INSERT
+  /** At each trigger ("40%": fault-plan.ts) re-insert a copy of every complete `device_images` row, one INSERT
    *  per row, the way the seed guide's restore statement copies backup rows back. */
-  readonly reinsertCompleteRowsAtMs: readonly number[];
+  readonly reinsertCompleteRowsAt: readonly string[];
 }
 
 /**
@@ -72,6 +74,11 @@ export interface Scenario {
   /** The seed a plain `scenario run` uses (a failing seed turned regression scenario keeps it). Default 1. */
   readonly seed?: number;
   readonly operator?: ScenarioOperator;
+  /**
+   * What the run must have done for its verdict to mean anything (checker/exercises.ts), e.g.
+   * `["pipeline_restart_mid_transfer", "resume_after_restart"]`. Not seen in the history → E1 unknown (exit 3).
+   */
+  readonly exercises: readonly ExerciseName[];
 }
 
 /** A spec that does not validate: exit code 2 (usage), the message names file and field. */
@@ -132,9 +139,21 @@ class Reader {
     return value;
   }
 
-  times(path: string, value: Json): number[] {
-    if (!Array.isArray(value)) this.fail(path, 'a list of times in ms (e.g. [500, 1500])', value);
-    return (value as Json[]).map((v, i) => this.number(`${path}[${i}]`, v, 0, 3_600_000, true));
+  trigger(path: string, value: Json): string {
+    if (typeof value === 'string') {
+      try {
+        parseTrigger(value);
+        return value;
+      } catch {
+        // falls through to the message naming the syntax
+      }
+    }
+    return this.fail(path, `a fault trigger: ${triggerSyntax}`, value);
+  }
+
+  triggers(path: string, value: Json): string[] {
+    if (!Array.isArray(value)) this.fail(path, 'a list of fault triggers (e.g. ["40%"])', value);
+    return (value as Json[]).map((v, i) => this.trigger(`${path}[${i}]`, v));
   }
 }
 
@@ -145,7 +164,7 @@ function show(value: Json): string {
 }
 
 /** How each fault field is checked: a probability, a duration, a count, a schedule or a switch. */
-type FieldKind = 'rate' | 'ms' | 'count' | 'times' | 'flag';
+type FieldKind = 'rate' | 'ms' | 'count' | 'triggers' | 'flag';
 const deviceFields: Readonly<Record<keyof DeviceFaults, FieldKind>> = {
   rebootRate: 'rate',
   tornWriteRate: 'rate',
@@ -165,13 +184,13 @@ const networkFields: Readonly<Record<keyof NetworkFaults, FieldKind>> = {
   delayRate: 'rate',
   delayMs: 'ms',
   disconnectRate: 'rate',
-  brokerRestartAtMs: 'times',
+  brokerRestartAt: 'triggers',
   slowSubscriber: 'flag',
 };
 const serverFields: Readonly<Record<keyof ServerFaults, FieldKind>> = {
-  pipelineRestartAtMs: 'times',
+  pipelineRestartAt: 'triggers',
   twoInstances: 'flag',
-  killConnectionsAtMs: 'times',
+  killConnectionsAt: 'triggers',
   slowDatabaseMs: 'ms',
 };
 
@@ -180,10 +199,10 @@ function faultGroup<K extends string>(
   path: string,
   value: Json,
   kinds: Readonly<Record<K, FieldKind>>,
-): Partial<Record<K, number | boolean | readonly number[]>> {
+): Partial<Record<K, number | boolean | readonly string[]>> {
   const keys = Object.keys(kinds) as K[];
   const record = r.object(path, value, keys, []);
-  const out: Partial<Record<K, number | boolean | readonly number[]>> = {};
+  const out: Partial<Record<K, number | boolean | readonly string[]>> = {};
   for (const key of keys) {
     const v = record[key];
     if (v === undefined) continue;
@@ -196,8 +215,8 @@ function faultGroup<K extends string>(
           ? r.number(at, v, 0, 600_000, true)
           : kind === 'count'
             ? r.number(at, v, 1, 100, true)
-            : kind === 'times'
-              ? r.times(at, v)
+            : kind === 'triggers'
+              ? r.triggers(at, v)
               : r.boolean(at, v);
   }
   return out;
@@ -225,6 +244,7 @@ const topFields = [
   'expect',
   'seed',
   'operator',
+  'exercises',
 ] as const;
 const requiredTop = ['name', 'purpose', 'fleet', 'pipeline', 'stage', 'faults', 'timeBudgetS', 'expect'] as const;
 
@@ -268,8 +288,8 @@ export function validateScenario(data: unknown, source: string): Scenario {
   if (fa.migration !== undefined) {
     if (fa.migration === null) faults.migration = null;
     else {
-      const m = r.object('faults.migration', fa.migration, ['atMs'], ['atMs']);
-      faults.migration = { atMs: r.number('faults.migration.atMs', m.atMs, 0, 3_600_000, true) };
+      const m = r.object('faults.migration', fa.migration, ['at'], ['at']);
+      faults.migration = { at: r.trigger('faults.migration.at', m.at) };
       // fault-plan.ts: the migration is only meaningful on the base stage (it applies cleanup and resume).
       if (stage !== 'base') r.fail('stage', '"base" when faults.migration is set', stage);
     }
@@ -286,15 +306,24 @@ export function validateScenario(data: unknown, source: string): Scenario {
     faults,
     timeBudgetS,
     expect,
+    exercises: exercises(r, top.exercises),
   };
   if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
   if (top.operator !== undefined) {
-    const o = r.object('operator', top.operator, ['reinsertCompleteRowsAtMs'], ['reinsertCompleteRowsAtMs']);
+    const o = r.object('operator', top.operator, ['reinsertCompleteRowsAt'], ['reinsertCompleteRowsAt']);
     scenario.operator = {
-      reinsertCompleteRowsAtMs: r.times('operator.reinsertCompleteRowsAtMs', o.reinsertCompleteRowsAtMs),
+      reinsertCompleteRowsAt: r.triggers('operator.reinsertCompleteRowsAt', o.reinsertCompleteRowsAt),
     };
   }
   return scenario;
+}
+
+function exercises(r: Reader, value: Json): ExerciseName[] {
+  if (value === undefined) return [];
+  if (!Array.isArray(value)) r.fail('exercises', `a list of exercises (${exerciseNames.join(', ')})`, value);
+  const list = (value as Json[]).map((v, i) => r.choice<ExerciseName>(`exercises[${i}]`, v, exerciseNames));
+  if (new Set(list).size !== list.length) r.fail('exercises', 'a list without repeats', value);
+  return list;
 }
 
 function expectation(r: Reader, value: Json): Expectation {

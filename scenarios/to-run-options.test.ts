@@ -32,6 +32,7 @@ describe('scenarioRunOptions', () => {
       databaseUrl: 'postgres://db/x',
       timeBudgetMs: 12_000,
       faults: faultMixes.none,
+      exercises: [],
       historyPath: undefined,
     });
   });
@@ -56,8 +57,8 @@ describe('scenarioRunOptions', () => {
       faults: {
         mix: 'default',
         device: { rebootRate: 0.5 },
-        server: { pipelineRestartAtMs: [100, 200] },
-        migration: { atMs: 700 },
+        server: { pipelineRestartAt: ['20%', '3-in-flight'] },
+        migration: { at: '50%' },
       },
       timeBudgetS: 30,
       expect: { fail: ['I4'] },
@@ -85,8 +86,8 @@ describe('scenarioRunOptions', () => {
     expect(o.faults).toEqual(
       buildFaultPlan('default', {
         device: { rebootRate: 0.5 },
-        server: { pipelineRestartAtMs: [100, 200] },
-        migration: { atMs: 700 },
+        server: { pipelineRestartAt: ['20%', '3-in-flight'] },
+        migration: { at: '50%' },
       }),
     );
     expect(o.faults.device.doubleSendRate).toBe(faultMixes.default.device.doubleSendRate);

@@ -53,6 +53,7 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     pipeline: context.pipeline ?? scenario.pipeline,
     stage: scenario.stage,
     faults: buildFaultPlan(scenario.faults.mix, scenarioFaultOverrides(scenario)),
+    exercises: scenario.exercises,
     historyPath: context.historyPath,
   };
 }

@@ -1,8 +1,9 @@
 // The checker's output (ARCHITECTURE.md §3): one verdict per invariant — pass, fail or unknown, never a thrown
 // exception — with a one-line summary and the first offending items, so a failure names what broke.
 
-/** I1–I8 always; M1 (the migration) only for runs that migrate mid-run. */
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'M1';
+/** I1–I8 always; M1 (the migration) only for runs that migrate mid-run; E1 (exercised) for runs with planned
+ *  faults or named exercises (exercises.ts): never `fail`, `unknown` when the run missed its point. */
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'M1' | 'E1';
 
 export type Verdict = 'pass' | 'fail' | 'unknown';
 
@@ -52,6 +53,10 @@ export const invariantInfo: Readonly<Record<InvariantId, { readonly name: string
   M1: {
     name: 'migration',
     description: 'the cleanup kept exactly the best row of each group and the backup holds exactly the deleted rows',
+  },
+  E1: {
+    name: 'exercised',
+    description: 'every planned fault fired and the run did what its scenario names (else unknown, never pass)',
   },
 };
 

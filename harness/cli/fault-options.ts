@@ -2,14 +2,17 @@
 // overriding the mix. Generated from the fault plan's fields so a new fault gets its flag by being named here.
 import type { Options } from 'yargs';
 import type { DeviceFaults, FaultOverrides, NetworkFaults, ServerFaults } from '../nemesis/fault-plan.ts';
+import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
 
 type Group = 'device' | 'network' | 'server';
 interface FaultFlag {
   readonly flag: string;
   readonly group: Group;
   readonly key: keyof DeviceFaults | keyof NetworkFaults | keyof ServerFaults;
-  readonly kind: 'rate' | 'count' | 'ms' | 'times' | 'switch';
+  readonly kind: 'rate' | 'count' | 'ms' | 'triggers' | 'switch';
   readonly describe: string;
+  /** The flag's older name (ms only), still accepted. */
+  readonly alias?: string;
 }
 
 export const faultFlags: readonly FaultFlag[] = [
@@ -114,11 +117,12 @@ export const faultFlags: readonly FaultFlag[] = [
     describe: 'per device session: broker cuts it',
   },
   {
-    flag: 'broker-restart-at-ms',
+    flag: 'broker-restart-at',
+    alias: 'broker-restart-at-ms',
     group: 'network',
-    key: 'brokerRestartAtMs',
-    kind: 'times',
-    describe: 'restart the embedded broker at these times',
+    key: 'brokerRestartAt',
+    kind: 'triggers',
+    describe: 'restart the embedded broker at these points',
   },
   {
     flag: 'slow-subscriber',
@@ -128,11 +132,12 @@ export const faultFlags: readonly FaultFlag[] = [
     describe: 'real broker: a slow extra subscriber overflows',
   },
   {
-    flag: 'pipeline-restart-at-ms',
+    flag: 'pipeline-restart-at',
+    alias: 'pipeline-restart-at-ms',
     group: 'server',
-    key: 'pipelineRestartAtMs',
-    kind: 'times',
-    describe: 'crash and restart the pipeline at these times',
+    key: 'pipelineRestartAt',
+    kind: 'triggers',
+    describe: 'crash and restart the pipeline at these points',
   },
   {
     flag: 'two-instances',
@@ -142,11 +147,12 @@ export const faultFlags: readonly FaultFlag[] = [
     describe: 'two pipeline instances consume the same messages',
   },
   {
-    flag: 'kill-connections-at-ms',
+    flag: 'kill-connections-at',
+    alias: 'kill-connections-at-ms',
     group: 'server',
-    key: 'killConnectionsAtMs',
-    kind: 'times',
-    describe: 'pg_terminate_backend the pipeline at these times',
+    key: 'killConnectionsAt',
+    kind: 'triggers',
+    describe: 'pg_terminate_backend the pipeline at these points',
   },
   {
     flag: 'slow-database-ms',
@@ -162,23 +168,24 @@ export function faultYargsOptions(): Record<string, Options> {
     faults: {
       type: 'string',
       choices: ['none', 'default', 'chaos'],
-      default: 'none',
+      default: 'default',
       describe:
-        'fault mix (default: restarts, double sends, races as real fleets have them); the flags below override it',
+        'fault mix: default = device restarts, double sends, name reuse, a few repeated and reordered messages and a pipeline restart at 40% of the chunks; chaos = all faults; none = a clean run. The flags below override it',
       group: 'Faults:',
     },
-    'migrate-at-ms': {
-      type: 'number',
-      describe:
-        'apply the cleanup + resume migrations this long into the run, then switch the pipeline to fixed (use with --stage base and a legacy --pipeline)',
+    'migrate-at': {
+      type: 'string',
+      alias: 'migrate-at-ms',
+      describe: `apply the cleanup + resume migrations at this point (${triggerSyntax}), then switch the pipeline to fixed (use with --stage base and a legacy --pipeline)`,
       group: 'Faults:',
     },
   };
   for (const f of faultFlags) {
-    const suffix = f.kind === 'times' ? ' (ms after the fleet starts; repeatable)' : f.kind === 'rate' ? ' (0–1)' : '';
+    const suffix = f.kind === 'triggers' ? ` (${triggerSyntax}; repeatable)` : f.kind === 'rate' ? ' (0–1)' : '';
     options[f.flag] = {
-      type: f.kind === 'switch' ? 'boolean' : 'number',
-      ...(f.kind === 'times' ? { array: true } : {}),
+      type: f.kind === 'switch' ? 'boolean' : f.kind === 'triggers' ? 'string' : 'number',
+      ...(f.kind === 'triggers' ? { array: true } : {}),
+      ...(f.alias ? { alias: f.alias } : {}),
       describe: f.describe + suffix,
       group: 'Faults:',
     };
@@ -201,22 +208,29 @@ export function faultOverridesFrom(args: Record<string, unknown>): FaultOverride
     ) {
       throw new Error(`--${f.flag} must be a whole number ≥ 0, got ${JSON.stringify(value)}`);
     }
-    if (f.kind === 'times') {
-      const times = value as unknown[];
-      if (!times.every((t) => typeof t === 'number' && Number.isInteger(t) && t >= 0)) {
-        throw new Error(`--${f.flag} takes whole numbers of ms ≥ 0, got ${times.map(String).join(' ')}`);
-      }
+    if (f.kind === 'triggers') {
+      const triggers = (value as unknown[]).map(String);
+      for (const t of triggers) checkTrigger(`--${f.flag}`, t);
+      groups[f.group][f.key] = triggers;
+      continue;
     }
     groups[f.group][f.key] = value;
   }
-  const migrateAt = args['migrate-at-ms'];
-  if (migrateAt !== undefined && !(typeof migrateAt === 'number' && Number.isInteger(migrateAt) && migrateAt >= 0)) {
-    throw new Error(`--migrate-at-ms must be a whole number ≥ 0, got ${JSON.stringify(migrateAt)}`);
-  }
+  const given = args['migrate-at'];
+  const migrateAt = given === undefined ? undefined : typeof given === 'number' ? String(given) : (given as string);
+  if (migrateAt !== undefined) checkTrigger('--migrate-at', migrateAt);
   return {
     device: groups.device,
     network: groups.network,
     server: groups.server,
-    ...(typeof migrateAt === 'number' ? { migration: { atMs: migrateAt } } : {}),
+    ...(migrateAt !== undefined ? { migration: { at: migrateAt } } : {}),
   };
+}
+
+function checkTrigger(flag: string, text: string): void {
+  try {
+    parseTrigger(text);
+  } catch (error) {
+    throw new Error(`${flag}: ${(error as Error).message}`);
+  }
 }

@@ -12,12 +12,14 @@ describe('npm run simulate', () => {
     const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
     const r = await runCli(
       'simulate.ts',
-      ['--devices', '4', '--images', '2', '--image-kb', '10', '--seed', '77', '--json'],
+      ['--devices', '4', '--images', '2', '--image-kb', '10', '--seed', '77', '--faults', 'none', '--json'],
       env,
     );
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr.split('\n')[0]).toBe('seed: 77');
-    expect(r.stderr).toContain('replay: npm run simulate -- --seed 77 --devices 4 --images 2 --image-kb 10');
+    expect(r.stderr).toContain(
+      'replay: npm run simulate -- --seed 77 --devices 4 --images 2 --image-kb 10 --faults none',
+    );
     const summary = JSON.parse(r.stdout) as {
       seed: number;
       verdict: string;
@@ -27,6 +29,7 @@ describe('npm run simulate', () => {
     };
     expect(summary.seed).toBe(77);
     expect(summary.verdict).toBe('pass');
+    // No planned fault and no named exercise: nothing for E1 to judge, so it is not reported.
     expect(summary.invariants.map((i) => `${i.id}:${i.verdict}`)).toEqual(
       ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8'].map((id) => `${id}:pass`),
     );
@@ -98,6 +101,8 @@ describe('npm run simulate', () => {
         'legacy-insert',
         '--stage',
         'base',
+        '--faults',
+        'none',
         '--double-send-rate',
         '1',
       ];

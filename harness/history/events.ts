@@ -89,6 +89,24 @@ export type HistoryEvent = EventBase &
     | { readonly type: 'broker_client'; readonly clientId: string; readonly connected: boolean }
     | { readonly type: 'run_phase'; readonly phase: 'start' | 'heal' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
+    /** A fault the plan schedules by a trigger (nemesis/trigger.ts), recorded as the fleet starts. */
+    | { readonly type: 'fault_planned'; readonly planId: number; readonly fault: string; readonly trigger: string }
+    /** Its trigger was due: the fault's own `nemesis` event follows. `detail` is the progress it saw. */
+    | {
+        readonly type: 'fault_fired';
+        readonly planId: number;
+        readonly fault: string;
+        readonly trigger: string;
+        readonly detail: string;
+      }
+    /** The safety phase ended before its trigger was due: the run did not exercise it (E1 unknown). */
+    | {
+        readonly type: 'fault_missed';
+        readonly planId: number;
+        readonly fault: string;
+        readonly trigger: string;
+        readonly detail: string;
+      }
   );
 
 export type HistoryEventType = HistoryEvent['type'];

@@ -7,6 +7,7 @@ export class History {
   readonly events: HistoryEvent[] = [];
   private seq = 0;
   private sink: WriteStream | undefined;
+  private readonly listeners: ((event: HistoryEvent) => void)[] = [];
 
   constructor(private readonly now: () => number = Date.now) {}
 
@@ -19,7 +20,13 @@ export class History {
     const full = { ...event, seq: ++this.seq, atMs: this.now() } as HistoryEvent;
     this.events.push(full);
     this.sink?.write(JSON.stringify(full) + '\n');
+    for (const listener of this.listeners) listener(full);
     return full;
+  }
+
+  /** Calls `listener` with every event appended from now on, synchronously (the run's progress trackers). */
+  subscribe(listener: (event: HistoryEvent) => void): void {
+    this.listeners.push(listener);
   }
 
   ofType<T extends HistoryEvent['type']>(type: T): Extract<HistoryEvent, { type: T }>[] {

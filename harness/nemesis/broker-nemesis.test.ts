@@ -1,12 +1,13 @@
-// Broker restarts on a schedule: recorded as `broker_restart`, and the broker really went down and came back.
+// Broker restarts by trigger: recorded as `broker_restart`, and the broker really went down and came back.
 import mqtt from 'mqtt';
 import { describe, expect, it } from 'vitest';
 import { History } from '../history/history.ts';
 import { startEmbeddedBroker } from '../world/broker.ts';
-import { scheduleBrokerRestarts } from './broker-nemesis.ts';
+import { planBrokerRestarts } from './broker-nemesis.ts';
+import { FaultScheduler } from './fault-scheduler.ts';
 
 describe('broker restart schedule', () => {
-  it('restarts the embedded broker at the planned times and records each restart', async () => {
+  it('restarts the embedded broker when each trigger is due and records each restart', async () => {
     const broker = await startEmbeddedBroker();
     const history = new History();
     try {
@@ -14,9 +15,18 @@ describe('broker restart schedule', () => {
       client.on('error', () => {});
       let closes = 0;
       client.on('close', () => closes++);
-      const nemesis = scheduleBrokerRestarts(broker, [50, 400], history, { downMs: 100 });
+      const progress = { chunksStored: 0, chunksExpected: 10, transfersInFlight: 0 };
+      const scheduler = new FaultScheduler(history, () => progress, 1_000_000);
+      const nemesis = planBrokerRestarts(broker, ['10%', '50%'], history, scheduler, { downMs: 100 });
       const first = broker.aedes;
-      await new Promise((r) => setTimeout(r, 900));
+      scheduler.start();
+      progress.chunksStored = 1;
+      scheduler.checkNow();
+      await scheduler.settled();
+      await nemesis.stop(); // the broker is back
+      await new Promise<void>((resolve) => (client.connected ? resolve() : client.once('connect', () => resolve())));
+      progress.chunksStored = 5;
+      await scheduler.stop();
       await nemesis.stop();
       const restarts = history.ofType('nemesis').filter((e) => e.fault === 'broker_restart');
       expect(restarts).toHaveLength(2);
@@ -31,13 +41,20 @@ describe('broker restart schedule', () => {
     }
   });
 
-  it('stop before the time: no restart', async () => {
+  it('faults stop before the trigger is due: no restart, recorded as missed', async () => {
     const broker = await startEmbeddedBroker();
     const history = new History();
-    const nemesis = scheduleBrokerRestarts(broker, [100], history);
+    const scheduler = new FaultScheduler(history, () => ({
+      chunksStored: 0,
+      chunksExpected: 10,
+      transfersInFlight: 0,
+    }));
+    const nemesis = planBrokerRestarts(broker, ['50%'], history, scheduler);
+    scheduler.start();
+    await scheduler.stop();
     await nemesis.stop();
-    await new Promise((r) => setTimeout(r, 200));
     expect(history.ofType('nemesis')).toEqual([]);
+    expect(history.ofType('fault_missed')).toHaveLength(1);
     await broker.stop();
   });
 });

@@ -1,6 +1,8 @@
 // What the nemesis does to a run (ARCHITECTURE.md §4): every fault drawn from the seed guide, each with a rate or
 // a schedule, each recorded in the history as a `nemesis` event when injected, each with its healing step.
-// Rates are probabilities per opportunity (per device wake, per message, …); times are ms after the fleet starts.
+// Rates are probabilities per opportunity (per device wake, per message, …). Scheduled faults (restarts, killed
+// connections, the mid-run migration) fire by trigger (trigger.ts): a share of the expected chunks stored ("40%"),
+// transfers in flight ("3-in-flight"), or — machine-dependent, kept for old reports — ms after the fleet starts.
 
 export interface DeviceFaults {
   /** Per wake with a transfer: reboot at a random point of it (RAM lost; SD queue and flash counter kept). */
@@ -33,27 +35,27 @@ export interface NetworkFaults {
   readonly delayMs: number;
   /** Per device wake: the broker cuts the device's connection mid-session. */
   readonly disconnectRate: number;
-  /** Broker restarts (embedded broker only), ms after the fleet starts. */
-  readonly brokerRestartAtMs: readonly number[];
+  /** Broker restarts (embedded broker only), one per trigger. */
+  readonly brokerRestartAt: readonly string[];
   /** Against a real broker: subscribe a deliberately slow extra consumer so its queue overflows. */
   readonly slowSubscriber: boolean;
 }
 
 export interface ServerFaults {
-  /** Pipeline crash (in-memory state lost, no drain) and restart, ms after the fleet starts. */
-  readonly pipelineRestartAtMs: readonly number[];
+  /** Pipeline crash (in-memory state lost, no drain) and restart, one per trigger. */
+  readonly pipelineRestartAt: readonly string[];
   /** Two pipeline instances consuming the same messages at once. */
   readonly twoInstances: boolean;
-  /** `pg_terminate_backend` of every pipeline connection, ms after the fleet starts. */
-  readonly killConnectionsAtMs: readonly number[];
+  /** `pg_terminate_backend` of every pipeline connection, one round per trigger. */
+  readonly killConnectionsAt: readonly string[];
   /** Extra latency on every database round trip of the pipeline (a slow link), ms; 0 = none. */
   readonly slowDatabaseMs: number;
 }
 
 export interface MigrationFault {
-  /** Apply the cleanup and resume migrations this long after the fleet starts, transfers in flight, then switch
-   *  the pipeline to `fixed`. Only meaningful on the base stage with a legacy profile. */
-  readonly atMs: number;
+  /** Apply the cleanup and resume migrations when this trigger is due, transfers in flight, then switch the
+   *  pipeline to `fixed`. Only meaningful on the base stage with a legacy profile. */
+  readonly at: string;
 }
 
 export interface FaultPlan {
@@ -84,13 +86,13 @@ const noNetworkFaults: NetworkFaults = {
   delayRate: 0,
   delayMs: 200,
   disconnectRate: 0,
-  brokerRestartAtMs: [],
+  brokerRestartAt: [],
   slowSubscriber: false,
 };
 const noServerFaults: ServerFaults = {
-  pipelineRestartAtMs: [],
+  pipelineRestartAt: [],
   twoInstances: false,
-  killConnectionsAtMs: [],
+  killConnectionsAt: [],
   slowDatabaseMs: 0,
 };
 
@@ -106,7 +108,8 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
       counterResetRate: 0.01,
     },
     network: { ...noNetworkFaults, duplicateRate: 0.002, reorderRate: 0.002 },
-    server: { ...noServerFaults, pipelineRestartAtMs: [1_500] },
+    // By progress, not time: the restart lands mid-transfer however fast or loaded the machine is.
+    server: { ...noServerFaults, pipelineRestartAt: ['40%'] },
     migration: null,
   },
   chaos: {
@@ -129,12 +132,12 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
       reorderRate: 0.01,
       delayRate: 0.01,
       disconnectRate: 0.02,
-      brokerRestartAtMs: [2_000],
+      brokerRestartAt: ['45%'],
     },
     server: {
-      pipelineRestartAtMs: [1_000, 3_000],
+      pipelineRestartAt: ['25%', '65%'],
       twoInstances: true,
-      killConnectionsAtMs: [2_500],
+      killConnectionsAt: ['55%'],
       slowDatabaseMs: 0,
     },
     migration: null,
@@ -172,6 +175,6 @@ export function describeFaultPlan(plan: FaultPlan): string {
   add('device', plan.device);
   add('network', plan.network);
   add('server', plan.server);
-  if (plan.migration) on.push(`migration.atMs=${plan.migration.atMs}`);
+  if (plan.migration) on.push(`migration.at=${plan.migration.at}`);
   return on.length === 0 ? 'none' : on.join(' ');
 }

@@ -90,7 +90,7 @@ function nemesisEvents(history: History, fault: string) {
 function install(broker: EmbeddedBroker, f: NetworkFaults, seed = 7, history = new History()) {
   const nemesis = installNetworkNemesis(broker.aedes, f, createRng(seed).fork('network'), history, {
     pipelineClientIdPrefix: PIPELINE_PREFIX,
-    disconnectDelayMsMax: 100,
+    disconnectAfterPublishesMax: 3,
   });
   cleanups.unshift(() => nemesis.uninstall());
   return { nemesis, history };
@@ -105,9 +105,11 @@ describe('decisions (pure)', () => {
     expect(decideDelivery(0.35, rates)).toBe('delay');
     expect(decideDelivery(0.45, rates)).toBe('deliver');
     expect(decideDelivery(0, { dropRate: 0, duplicateRate: 0, reorderRate: 0, delayRate: 0 })).toBe('deliver');
-    expect(decideDisconnect(0.5, 0.25, 1000)).toBeNull();
-    expect(decideDisconnect(0.125, 0.25, 1000)).toBe(500);
-    expect(decideDisconnect(0, 0, 1000)).toBeNull();
+    expect(decideDisconnect(0.5, 0.25, 12)).toBeNull();
+    expect(decideDisconnect(0.125, 0.25, 12)).toBe(7);
+    expect(decideDisconnect(0, 0.25, 12)).toBe(1);
+    expect(decideDisconnect(0.2499, 0.25, 12)).toBe(12);
+    expect(decideDisconnect(0, 0, 12)).toBeNull();
   });
 
   it('same seed → same decisions; another seed → others', () => {
@@ -219,14 +221,18 @@ describe('network nemesis on an embedded aedes broker', () => {
     expect(nemesisEvents(history, 'drop').map((e) => e.target)).toEqual(Array(5).fill(mac));
   });
 
-  it('disconnect: the broker cuts a device session shortly after it connects, and records it', async () => {
+  it('disconnect: the broker cuts a device session after one of its first publishes, and records it', async () => {
     const broker = await world();
     const mac = '0123456789AB';
     const { nemesis, history } = install(broker, faults({ disconnectRate: 1 }));
     const observer = await connect(broker.url, `${PIPELINE_PREFIX}-test`); // never cut: not a device
     const device = await connect(broker.url, mac);
+    device.on('error', () => {});
     const closed = new Promise<void>((resolve) => device.once('close', () => resolve()));
-    await Promise.race([closed, new Promise((_, reject) => setTimeout(() => reject(new Error('not cut')), 2_000))]);
+    // At most disconnectAfterPublishesMax (3) publishes get through before the cut, however long they take.
+    for (let i = 0; i < 3; i++) device.publish(`ESP32CAM/${mac}/status`, '{}', { qos: 0 });
+    for (let i = 0; i < 3; i++) await observer.publishAsync('x/y', '{}', { qos: 1 }); // the observer is never cut
+    await closed;
     const cuts = nemesisEvents(history, 'disconnect');
     expect(cuts.map((e) => e.target)).toEqual([mac]);
     expect(nemesis.stats().disconnect).toBe(1);

@@ -3,7 +3,8 @@
 // is dropped, delivered twice, held back behind the next delivery to the same subscriber (reorder) or delayed.
 // Deliveries to the pipeline's client(s) (device → server: status, data) and to device clients (server → device:
 // cmd, ack) are faulted; any other subscriber (an observer, a probe) and `$SYS` traffic are left alone. Separately,
-// a device's session may be cut by the broker a short while after it connects (`disconnect`).
+// a device's session may be cut by the broker after one of its publishes (`disconnect`): counted in messages, not
+// ms, so the cut lands inside the session however fast the machine is.
 //
 // Healing needs nothing here: devices recover lost chunks through the pipeline's missing_chunks requests and their
 // own retries (PROTOCOL.md §4); the run calls `uninstall()` before its heal phase, which stops injecting and
@@ -37,12 +38,12 @@ export function decideDelivery(u: number, rates: DeliveryRates): DeliveryDecisio
 }
 
 /**
- * Whether a device session is cut, and when, from one uniform draw: below `disconnectRate` it is, and `u / rate`
- * (uniform again) places the cut within [0, delayMsMax). Null: the session is left alone.
+ * Whether a device session is cut, and after which of its publishes, from one uniform draw: below `disconnectRate`
+ * it is, and `u / rate` (uniform again) places the cut after publish 1..publishesMax. Null: left alone.
  */
-export function decideDisconnect(u: number, disconnectRate: number, delayMsMax: number): number | null {
+export function decideDisconnect(u: number, disconnectRate: number, publishesMax: number): number | null {
   if (disconnectRate <= 0 || u >= disconnectRate) return null;
-  return Math.floor((u / disconnectRate) * delayMsMax);
+  return 1 + Math.floor((u / disconnectRate) * publishesMax);
 }
 
 export interface NetworkNemesisOptions {
@@ -50,8 +51,8 @@ export interface NetworkNemesisOptions {
   readonly pipelineClientIdPrefix: string;
   /** Also fault server → device deliveries (to clients whose id is a device id, PROTOCOL.md §1). Default true. */
   readonly deviceDeliveries?: boolean;
-  /** A cut device session lives at most this long after its CONNECT. Default 1000. */
-  readonly disconnectDelayMsMax?: number;
+  /** A cut device session is cut after at most this many of its publishes (HELLO, metadata, chunks). Default 12. */
+  readonly disconnectAfterPublishesMax?: number;
   /** A reordered message waits for the next delivery to its subscriber at most this long. Default 250. */
   readonly reorderHoldMsMax?: number;
 }
@@ -101,10 +102,11 @@ class NetworkNemesisCore implements NetworkNemesis {
   /** At most one message held back per subscriber (reorder). */
   private readonly held = new Map<Client, Held>();
   private readonly delayed = new Set<Held>();
-  private readonly disconnectTimers = new Set<NodeJS.Timeout>();
+  /** Device sessions to cut: publishes left before the cut. */
+  private readonly cutAfter = new Map<Client, number>();
   private redeliveryCounter = 0;
   private readonly deviceDeliveries: boolean;
-  private readonly disconnectDelayMsMax: number;
+  private readonly disconnectAfterPublishesMax: number;
   private readonly reorderHoldMsMax: number;
 
   constructor(
@@ -114,7 +116,7 @@ class NetworkNemesisCore implements NetworkNemesis {
     private readonly opts: NetworkNemesisOptions,
   ) {
     this.deviceDeliveries = opts.deviceDeliveries ?? true;
-    this.disconnectDelayMsMax = opts.disconnectDelayMsMax ?? 1_000;
+    this.disconnectAfterPublishesMax = opts.disconnectAfterPublishesMax ?? 12;
     this.reorderHoldMsMax = opts.reorderHoldMsMax ?? 250;
   }
 
@@ -136,9 +138,14 @@ class NetworkNemesisCore implements NetworkNemesis {
     aedes.authorizeForward = hook;
     const onClient = (client: Client) => this.onConnect(client);
     aedes.on('client', onClient);
+    const onPublish = (_packet: AedesPublishPacket, client: Client | null) => {
+      if (client) this.onPublish(client);
+    };
+    aedes.on('publish', onPublish);
     this.detachHooks = () => {
       if (aedes.authorizeForward === hook) aedes.authorizeForward = previous;
       aedes.removeListener('client', onClient);
+      aedes.removeListener('publish', onPublish);
     };
   }
 
@@ -152,8 +159,7 @@ class NetworkNemesisCore implements NetworkNemesis {
     if (!this.active) return;
     this.active = false;
     this.detach();
-    for (const timer of this.disconnectTimers) clearTimeout(timer);
-    this.disconnectTimers.clear();
+    this.cutAfter.clear();
     for (const h of this.held.values()) {
       clearTimeout(h.timer);
       this.record('delay', h.client, h.packet);
@@ -260,22 +266,27 @@ class NetworkNemesisCore implements NetworkNemesis {
     if (!this.active || typeof client.id !== 'string') return;
     if (client.id.startsWith(this.opts.pipelineClientIdPrefix) || normaliseDeviceId(client.id) !== client.id) return;
     if (this.faults.disconnectRate <= 0) return;
-    const delayMs = decideDisconnect(this.rng.next(), this.faults.disconnectRate, this.disconnectDelayMsMax);
-    if (delayMs === null) return;
-    const timer = setTimeout(() => {
-      this.disconnectTimers.delete(timer);
-      // The session may have ended on its own (the device went to sleep): nothing to cut then.
-      if (!this.active || client.closed) return;
-      this.counts.disconnect++;
-      this.history.append({
-        type: 'nemesis',
-        fault: 'disconnect',
-        target: client.id,
-        detail: `${delayMs} ms after connect`,
-      });
-      client.close();
-    }, delayMs);
-    this.disconnectTimers.add(timer);
+    const afterPublishes = decideDisconnect(
+      this.rng.next(),
+      this.faults.disconnectRate,
+      this.disconnectAfterPublishesMax,
+    );
+    if (afterPublishes !== null) this.cutAfter.set(client, afterPublishes);
+  }
+
+  private onPublish(client: Client): void {
+    const left = this.cutAfter.get(client);
+    if (left === undefined) return;
+    if (left > 1) {
+      this.cutAfter.set(client, left - 1);
+      return;
+    }
+    this.cutAfter.delete(client);
+    // The session may have ended on its own (the device went to sleep): nothing to cut then.
+    if (!this.active || client.closed) return;
+    this.counts.disconnect++;
+    this.history.append({ type: 'nemesis', fault: 'disconnect', target: client.id, detail: 'after a publish' });
+    client.close();
   }
 }
 

@@ -1,4 +1,4 @@
-// Server faults: the pipeline-restart schedule (a fake control: a unit test of the timing) and pg_terminate_backend
+// Server faults: pipeline restarts planned on the scheduler (a fake control) and pg_terminate_backend
 // of the pipeline's connections on a real Postgres.
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -6,7 +6,8 @@ import { newPool, primaryTarget, scratchDatabase } from '../../test/databases.ts
 import type { ScratchDatabase } from '../db/scratch-database.ts';
 import { History } from '../history/history.ts';
 import { faultMixes, type ServerFaults } from './fault-plan.ts';
-import { killBackends, PIPELINE_APPLICATION_NAME, startServerNemesis, type PipelineControl } from './server-nemesis.ts';
+import { FaultScheduler } from './fault-scheduler.ts';
+import { killBackends, PIPELINE_APPLICATION_NAME, planServerFaults, type PipelineControl } from './server-nemesis.ts';
 
 const none = faultMixes.none.server;
 const target = primaryTarget();
@@ -25,61 +26,39 @@ describe(`server nemesis (${target.label})`, () => {
     await scratch?.drop();
   });
 
-  function fakeControl(restartMs = 0) {
-    const calls: number[] = [];
-    let t0 = 0;
+  function fakeControl() {
+    let calls = 0;
     const control: PipelineControl = {
-      async crashAndRestart() {
-        calls.push(performance.now() - t0);
-        await new Promise((r) => setTimeout(r, restartMs));
+      crashAndRestart() {
+        calls += 1;
+        return Promise.resolve();
       },
     };
-    return { control, calls, begin: () => (t0 = performance.now()) };
+    return { control, calls: () => calls };
   }
 
-  it('calls crashAndRestart at each planned time and records pipeline_restart', async () => {
+  /** A scheduler whose progress the test sets by hand. */
+  function schedulerAt(history: History) {
+    const progress = { chunksStored: 0, chunksExpected: 100, transfersInFlight: 0 };
+    return { progress, scheduler: new FaultScheduler(history, () => progress, 1_000_000) };
+  }
+
+  it('crashes and restarts the pipeline when each trigger is due, and records pipeline_restart', async () => {
     const history = new History();
     const fake = fakeControl();
-    const faults: ServerFaults = { ...none, pipelineRestartAtMs: [50, 200] };
-    fake.begin();
-    const nemesis = startServerNemesis({ faults, history, adminPool, control: fake.control });
-    await new Promise((r) => setTimeout(r, 350));
-    await nemesis.stop();
-    expect(fake.calls).toHaveLength(2);
-    expect(fake.calls[0]).toBeGreaterThanOrEqual(49);
-    expect(fake.calls[0]).toBeLessThan(150);
-    expect(fake.calls[1]).toBeGreaterThanOrEqual(199);
-    expect(fake.calls[1]).toBeLessThan(300);
+    const faults: ServerFaults = { ...none, pipelineRestartAt: ['20%', '60%'] };
+    const { progress, scheduler } = schedulerAt(history);
+    const nemesis = planServerFaults({ faults, history, scheduler, adminPool, control: fake.control });
+    scheduler.start();
+    progress.chunksStored = 30;
+    scheduler.checkNow();
+    await scheduler.settled();
+    expect(fake.calls()).toBe(1);
+    progress.chunksStored = 60;
+    await scheduler.stop();
+    expect(fake.calls()).toBe(2);
     expect(history.ofType('nemesis').map((e) => e.fault)).toEqual(['pipeline_restart', 'pipeline_restart']);
-    expect(nemesis.stats()).toMatchObject({ pipelineRestarts: 2, errors: [] });
-  });
-
-  it('never overlaps two restarts, and stop() clears what has not fired', async () => {
-    const history = new History();
-    const fake = fakeControl(150);
-    const faults: ServerFaults = { ...none, pipelineRestartAtMs: [10, 20, 5_000] };
-    fake.begin();
-    const nemesis = startServerNemesis({ faults, history, adminPool, control: fake.control });
-    await new Promise((r) => setTimeout(r, 400));
-    await nemesis.stop();
-    expect(fake.calls).toHaveLength(2);
-    expect((fake.calls[1] ?? 0) - (fake.calls[0] ?? 0)).toBeGreaterThanOrEqual(149); // waited for the first
-    await new Promise((r) => setTimeout(r, 50));
-    expect(fake.calls).toHaveLength(2);
-  });
-
-  it('a control that fails is reported in stats, not thrown', async () => {
-    const history = new History();
-    const control: PipelineControl = { crashAndRestart: () => Promise.reject(new Error('no pipeline')) };
-    const nemesis = startServerNemesis({
-      faults: { ...none, pipelineRestartAtMs: [0] },
-      history,
-      adminPool,
-      control,
-    });
-    await new Promise((r) => setTimeout(r, 50));
-    await nemesis.stop();
-    expect(nemesis.stats().errors).toEqual(['no pipeline']);
+    expect(nemesis.stats()).toMatchObject({ pipelineRestarts: 2 });
   });
 
   it("kills every backend of the pipeline's pool (by application_name), and only those", async () => {
@@ -100,19 +79,23 @@ describe(`server nemesis (${target.label})`, () => {
       );
       for (const c of held) c.on('error', () => {});
       const fake = fakeControl();
-      const nemesis = startServerNemesis({
-        faults: { ...none, killConnectionsAtMs: [30] },
+      const { progress, scheduler } = schedulerAt(history);
+      const nemesis = planServerFaults({
+        faults: { ...none, killConnectionsAt: ['2-in-flight'] },
         history,
+        scheduler,
         adminPool,
         control: fake.control,
       });
-      await new Promise((r) => setTimeout(r, 200));
-      await nemesis.stop();
+      scheduler.start();
+      progress.transfersInFlight = 2;
+      await scheduler.stop();
 
       const kills = history.ofType('nemesis').filter((e) => e.fault === 'kill_db_connections');
       expect(kills).toHaveLength(1);
       expect(kills[0]?.detail).toBe('3');
-      expect(nemesis.stats()).toMatchObject({ killRounds: 1, backendsKilled: 3, errors: [] });
+      expect(nemesis.stats()).toMatchObject({ killRounds: 1, backendsKilled: 3 });
+      expect(scheduler.stats().errors).toEqual([]);
       for (const c of held) await expect(c.query('SELECT 1')).rejects.toThrow();
       const { rows } = await adminPool.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM pg_stat_activity WHERE pid = ANY($1::int[])',

@@ -1,10 +1,11 @@
-// Server faults on a schedule (ARCHITECTURE.md §4): the pipeline crashes and restarts mid-transfer, and every
+// Server faults by trigger (ARCHITECTURE.md §4): the pipeline crashes and restarts mid-transfer, and every
 // database connection of the pipeline is killed (`pg_terminate_backend`). Each is recorded when injected. Healing:
 // the restarted pipeline resumes from its durable chunk store; the pipeline's pool replaces killed connections and
 // its writes are retried. Two instances and a slow database are set up by the run (a second pipeline,
 // `slow-db-proxy.ts`), not scheduled here.
 import type pg from 'pg';
 import type { History } from '../history/history.ts';
+import type { FaultScheduler } from './fault-scheduler.ts';
 import type { ServerFaults } from './fault-plan.ts';
 
 /** What the run gives the nemesis to act on the pipeline with. */
@@ -22,6 +23,8 @@ export const PIPELINE_APPLICATION_NAME = 'camfleet-pipeline';
 export interface ServerNemesisOptions {
   readonly faults: ServerFaults;
   readonly history: History;
+  /** Fires each fault when its trigger is due (fault-scheduler.ts). */
+  readonly scheduler: FaultScheduler;
   /** A pool on the same database as the pipeline; its own backend is never terminated. */
   readonly adminPool: pg.Pool;
   readonly control: PipelineControl;
@@ -33,14 +36,10 @@ export interface ServerNemesisStats {
   readonly pipelineRestarts: number;
   readonly killRounds: number;
   readonly backendsKilled: number;
-  /** Faults that could not be injected (the run reports them; a fault that silently did nothing is a defect). */
-  readonly errors: readonly string[];
 }
 
 export interface ServerNemesis {
   stats(): ServerNemesisStats;
-  /** Clears every pending timer and waits for an injection in progress to finish. */
-  stop(): Promise<void>;
 }
 
 /**
@@ -59,40 +58,13 @@ export async function killBackends(adminPool: pg.Pool, prefix: string): Promise<
   return rows[0]?.killed ?? 0;
 }
 
-/** Schedules the plan's server faults; every time in it is ms after this call. */
-export function startServerNemesis(options: ServerNemesisOptions): ServerNemesis {
-  const { faults, history, adminPool, control } = options;
+/** Plans the plan's server faults on the scheduler; they fire when their triggers are due. */
+export function planServerFaults(options: ServerNemesisOptions): ServerNemesis {
+  const { faults, history, adminPool, control, scheduler } = options;
   const prefix = options.applicationNamePrefix ?? PIPELINE_APPLICATION_NAME;
-  const timers = new Set<NodeJS.Timeout>();
-  const errors: string[] = [];
   let pipelineRestarts = 0;
   let killRounds = 0;
   let backendsKilled = 0;
-  let stopped = false;
-  // Injections run one after another: a restart still in progress delays the next fault rather than overlapping it.
-  let chain: Promise<void> = Promise.resolve();
-
-  const enqueue = (work: () => Promise<void>): void => {
-    chain = chain.then(async () => {
-      if (stopped) return;
-      try {
-        await work();
-      } catch (error) {
-        errors.push(error instanceof Error ? error.message : String(error));
-      }
-    });
-  };
-
-  const at = (ms: number, work: () => Promise<void>): void => {
-    const timer = setTimeout(
-      () => {
-        timers.delete(timer);
-        enqueue(work);
-      },
-      Math.max(0, ms),
-    );
-    timers.add(timer);
-  };
 
   const restartPipeline = async (): Promise<void> => {
     pipelineRestarts++;
@@ -112,15 +84,7 @@ export function startServerNemesis(options: ServerNemesisOptions): ServerNemesis
     });
   };
 
-  for (const ms of faults.pipelineRestartAtMs) at(ms, restartPipeline);
-  for (const ms of faults.killConnectionsAtMs) at(ms, killConnections);
-  return {
-    stats: () => ({ pipelineRestarts, killRounds, backendsKilled, errors: [...errors] }),
-    async stop() {
-      stopped = true;
-      for (const timer of timers) clearTimeout(timer);
-      timers.clear();
-      await chain;
-    },
-  };
+  for (const trigger of faults.pipelineRestartAt) scheduler.plan('pipeline_restart', trigger, restartPipeline);
+  for (const trigger of faults.killConnectionsAt) scheduler.plan('kill_db_connections', trigger, killConnections);
+  return { stats: () => ({ pipelineRestarts, killRounds, backendsKilled }) };
 }

@@ -466,6 +466,7 @@ export class PipelineService {
         `pipeline: ${mac} reused the name ${m.image_name} for a new capture (${m.timestamp}); stored as ${storedName}`,
       );
       if (this.schema.duplicateLog) await logNameReuse(this.pool, deviceId, decision.reused.imageId, record);
+      this.o.history?.append({ type: 'pipeline_name_reused', mac, imageName: m.image_name, storedName });
     }
     // legacy-memory-chunks counts what it holds: a transfer it resumes after a restart holds nothing, so the row's
     // progress goes back to that count (I4) — written before this device's next chunk is handled.

@@ -19,7 +19,7 @@ const options: LiveRunOptions = {
   dialect: 'spec',
   pipeline: 'legacy-memory-chunks',
   stage: 'base',
-  faults: buildFaultPlan('chaos', { server: { pipelineRestartAtMs: [400, 900] }, migration: { atMs: 700 } }),
+  faults: buildFaultPlan('chaos', { server: { pipelineRestartAt: ['20%', '3-in-flight'] }, migration: { at: '50%' } }),
   brokerUrl: 'mqtt://secret-broker:1883',
   databaseUrl: 'postgres://user:pw@db/x',
   historyPath: '/tmp/some-history.ndjson',
@@ -60,7 +60,7 @@ describe('failure bundles', () => {
       verdict: 'fail',
       faultPlan: { plan: options.faults },
     });
-    expect(file.faultPlan.summary).toContain('server.pipelineRestartAtMs=400+900');
+    expect(file.faultPlan.summary).toContain('server.pipelineRestartAt=20%+3-in-flight');
     expect(file.verdicts[1]?.offending).toEqual([{ image_name: 'image_1.jpg' }]);
 
     const lines = readFileSync(join(dir, 'history.ndjson'), 'utf8').trim().split('\n');
@@ -81,5 +81,17 @@ describe('failure bundles', () => {
       exitCode: 2,
       message: expect.stringContaining('options.faults.device.rebootRate must be a number, got "high"') as unknown,
     });
+    // A bundle of an older camfleet (times in ms under the old field names) says which field it lacks.
+    const older = JSON.parse(readFileSync(path, 'utf8')) as {
+      options: { faults: { device: unknown; server: Record<string, unknown> } };
+    };
+    older.options.faults.device = { ...options.faults.device };
+    delete older.options.faults.server.pipelineRestartAt;
+    older.options.faults.server.pipelineRestartAtMs = [400];
+    writeFileSync(path, JSON.stringify(older));
+    await expect(loadBundle(dir)).rejects.toThrow(/options\.faults\.server\.pipelineRestartAt must be a list/);
+    older.options.faults.server.pipelineRestartAt = ['soon'];
+    writeFileSync(path, JSON.stringify(older));
+    await expect(loadBundle(dir)).rejects.toThrow(/pipelineRestartAt must be a list of triggers/);
   });
 });

@@ -10,6 +10,18 @@ import type { HistoryEvent } from '../history/events.ts';
 import { describeFaultPlan, faultMixes, type FaultPlan } from '../nemesis/fault-plan.ts';
 import type { Expectation } from '../../scenarios/spec.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions } from './run-options.ts';
+import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
+import { exerciseNames } from '../checker/exercises.ts';
+
+function isTrigger(value: unknown): boolean {
+  if (typeof value !== 'string') return false;
+  try {
+    parseTrigger(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const bundleFormat = 'camfleet-bundle/1';
 
@@ -134,6 +146,19 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
     for (const [key, value] of Object.entries(faultMixes.none[group]))
       if (Array.isArray(value) ? !Array.isArray(got?.[key]) : typeof got?.[key] !== typeof value)
         bad(`options.faults.${group}.${key}`, Array.isArray(value) ? 'a list' : `a ${typeof value}`, got?.[key]);
+      else if (Array.isArray(value))
+        for (const trigger of got?.[key] as unknown[])
+          if (!isTrigger(trigger))
+            bad(`options.faults.${group}.${key}`, `a list of triggers (${triggerSyntax})`, got?.[key]);
   }
+  const migration = faults.migration as { at?: unknown } | null | undefined;
+  if (migration !== null && !(typeof migration === 'object' && isTrigger(migration.at)))
+    bad('options.faults.migration', `null or { "at": trigger } (${triggerSyntax})`, migration);
+  const exercises = options.exercises;
+  if (
+    exercises !== undefined &&
+    !(Array.isArray(exercises) && exercises.every((e) => (exerciseNames as readonly unknown[]).includes(e)))
+  )
+    bad('options.exercises', `a list of ${exerciseNames.join(', ')}`, exercises);
   return data as BundleFile;
 }

@@ -16,9 +16,12 @@ import {
 import { Fleet } from '../fleet/fleet.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import { History } from '../history/history.ts';
-import { scheduleBrokerRestarts } from '../nemesis/broker-nemesis.ts';
+import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
+import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { installNetworkNemesisOnBroker } from '../nemesis/network-nemesis.ts';
-import { startServerNemesis } from '../nemesis/server-nemesis.ts';
+import { planServerFaults } from '../nemesis/server-nemesis.ts';
+import { InFlightTransfers } from '../checker/in-flight.ts';
+import { checkExercised, hasExercises } from '../checker/exercises.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile, type PipelineStats } from '../pipeline/index.ts';
@@ -62,8 +65,13 @@ export interface RunHooks {
   progressIntervalMs?: number;
   /** Stops the run early (Ctrl-C): like an exhausted time budget, the verdict is then at best unknown. */
   signal?: AbortSignal;
-  /** Called as the fleet starts, for scripted interventions (a scenario's operator re-inserting rows). */
-  onFleetStart?(world: { db: pg.Pool; history: History }): void;
+  /** Called as the fleet starts, for scripted interventions (a scenario's operator re-inserting rows), planned on
+   *  the run's fault scheduler like its faults. */
+  onFleetStart?(world: {
+    db: pg.Pool;
+    history: History;
+    plan(fault: string, trigger: string, work: () => Promise<void>): void;
+  }): void;
 }
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
@@ -215,45 +223,54 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       hooks.progressIntervalMs ?? 250,
     );
 
-    // Server faults and the mid-run migration are scheduled from the fleet's start.
-    const serverNemesis = pipelineSet
-      ? startServerNemesis({
-          faults: faults.server,
-          history,
-          adminPool: database.pool,
-          control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
-        })
-      : undefined;
+    // Server, broker and migration faults fire by the fleet's progress (nemesis/trigger.ts): the share of the
+    // expected chunks stored (the pipeline's count; an external pipeline's is unknown, so the devices' first sends
+    // stand in) and the transfers in flight, read off the history.
+    const inFlight = new InFlightTransfers();
+    history.subscribe((event) => inFlight.apply(event));
+    const chunksExpected =
+      options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
+    const scheduler = new FaultScheduler(history, () => ({
+      chunksStored: pipelineSet?.stats().chunksStored ?? fleetRef.counters.chunksSent - fleetRef.counters.chunksResent,
+      chunksExpected,
+      transfersInFlight: inFlight.count,
+    }));
+    if (pipelineSet)
+      planServerFaults({
+        faults: faults.server,
+        history,
+        scheduler,
+        adminPool: database.pool,
+        control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
+      });
     const brokerRestarts =
-      isEmbeddedBroker(broker) && faults.network.brokerRestartAtMs.length > 0
-        ? scheduleBrokerRestarts(broker, faults.network.brokerRestartAtMs, history)
+      isEmbeddedBroker(broker) && faults.network.brokerRestartAt.length > 0
+        ? planBrokerRestarts(broker, faults.network.brokerRestartAt, history, scheduler)
         : undefined;
     let migration: Promise<void> | undefined;
-    let migrationTimer: NodeJS.Timeout | undefined;
     const startMigration = () => {
-      if (migration || !pipelineSet) return;
+      if (migration || !pipelineSet) return migration;
       migration = migrateMidRun(database, pipelineSet, history);
       migration.catch(() => {}); // awaited below; this only keeps an early failure from being unhandled
+      return migration;
     };
-    if (faults.migration && pipelineSet) {
-      migrationTimer = setTimeout(startMigration, faults.migration.atMs);
-      timers.push(migrationTimer);
-    }
+    // The scheduler waits for the migration: no other fault lands on a pipeline being switched.
+    if (faults.migration && pipelineSet)
+      scheduler.plan('migration', faults.migration.at, () => startMigration() ?? Promise.resolve());
 
     const fleetStartMs = Date.now();
     history.append({ type: 'run_phase', phase: 'start' });
-    hooks.onFleetStart?.({ db: database.pool, history });
+    hooks.onFleetStart?.({ db: database.pool, history, plan: (f, t, work) => scheduler.plan(f, t, work) });
+    scheduler.start();
     let outcome = await fleet.run();
-    // Heal: faults stop; devices that still hold work get clean wakes until their queues drain.
-    await serverNemesis?.stop();
+    // Heal: faults stop (a fault whose trigger never came is recorded as missed: E1 unknown); devices that still
+    // hold work get clean wakes until their queues drain.
+    await scheduler.stop();
     await brokerRestarts?.stop();
     network?.uninstall();
     // A migration the fleet outran still happens before the heal phase, so its transfers are checked (I5, M1);
     // a migration that fails fails the run.
-    if (faults.migration && pipelineSet) {
-      clearTimeout(migrationTimer);
-      startMigration();
-    }
+    if (faults.migration && pipelineSet) await startMigration();
     await migration;
     if (!outcome.aborted) {
       history.append({ type: 'run_phase', phase: 'heal' });
@@ -274,6 +291,9 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     history.append({ type: 'run_phase', phase: 'check' });
     hooks.onPhase?.('checking invariants');
     let verdicts = await checkInvariants(db.pool, history.events);
+    if (hasExercises(history.events, options.exercises ?? []))
+      verdicts = [...verdicts, checkExercised(history.events, options.exercises ?? [])];
+    for (const error of scheduler.stats().errors) hooks.onPhase?.(`a fault could not be injected: ${error}`);
     if (faults.migration && !verdicts.some((v) => v.id === 'M1')) {
       verdicts = [
         ...verdicts,

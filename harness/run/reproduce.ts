@@ -1,6 +1,6 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
 import { faultFlags } from '../cli/fault-options.ts';
-import { faultMixes } from '../nemesis/fault-plan.ts';
+import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 
 const flags: [keyof LiveRunOptions, string][] = [
@@ -27,15 +27,23 @@ export function reproduceCommand(options: LiveRunOptions): string {
     parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
   if (options.pipeline !== liveRunDefaults.pipeline) parts.push(`--pipeline ${options.pipeline}`);
   if (options.stage !== liveRunDefaults.stage) parts.push(`--stage ${options.stage}`);
-  // Every fault as its own flag (the mix it came from does not matter once spelled out).
-  const none = faultMixes.none as unknown as Record<string, Record<string, unknown>>;
-  const plan = options.faults as unknown as Record<string, Record<string, unknown>>;
-  for (const f of faultFlags) {
-    const value = plan[f.group]?.[f.key];
-    if (JSON.stringify(value) === JSON.stringify(none[f.group]?.[f.key])) continue;
-    if (f.kind === 'switch') parts.push(value === true ? `--${f.flag}` : `--no-${f.flag}`);
-    else parts.push(`--${f.flag} ${Array.isArray(value) ? value.join(' ') : String(value)}`);
+  // The CLI's default mix needs no flag, another mix its name; any other plan every fault as its own flag, on
+  // top of `--faults none`.
+  const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
+  const mix = (Object.keys(faultMixes) as FaultMix[]).find((m) => same(faultMixes[m], options.faults));
+  if (mix !== undefined) {
+    if (mix !== 'default') parts.push(`--faults ${mix}`);
+  } else {
+    parts.push('--faults none');
+    const none = faultMixes.none as unknown as Record<string, Record<string, unknown>>;
+    const plan = options.faults as unknown as Record<string, Record<string, unknown>>;
+    for (const f of faultFlags) {
+      const value = plan[f.group]?.[f.key];
+      if (same(value, none[f.group]?.[f.key])) continue;
+      if (f.kind === 'switch') parts.push(value === true ? `--${f.flag}` : `--no-${f.flag}`);
+      else parts.push(`--${f.flag} ${Array.isArray(value) ? value.join(' ') : String(value)}`);
+    }
+    if (options.faults.migration) parts.push(`--migrate-at ${options.faults.migration.at}`);
   }
-  if (options.faults.migration) parts.push(`--migrate-at-ms ${options.faults.migration.atMs}`);
   return parts.join(' ');
 }

@@ -1,5 +1,6 @@
 // Everything that defines a live run. Printed first (with the seed), so a run can be repeated.
 import type { Dialect } from '../../simulator/protocol/index.ts';
+import type { ExerciseName } from '../checker/exercises.ts';
 import type { FaultPlan } from '../nemesis/fault-plan.ts';
 import { pipelineProfiles, type PipelineProfile } from '../pipeline/options.ts';
 import { faultMixes } from '../nemesis/fault-plan.ts';
@@ -37,6 +38,8 @@ export interface LiveRunOptions {
   readonly pipeline: PipelineChoice;
   readonly stage: RunStage;
   readonly faults: FaultPlan;
+  /** What the run must exercise (a scenario's `exercises`); not seen in the history → E1 unknown. */
+  readonly exercises?: readonly ExerciseName[];
   /** Write the history as NDJSON here, when set. */
   readonly historyPath: string | undefined;
   /** `pipeline: 'external'`: a shell command that starts the user's service (given MQTT_URL and DATABASE_URL). */

@@ -1,0 +1,128 @@
+// Fires the plan's scheduled faults when their triggers are due (trigger.ts), during the safety phase only. The run
+// samples its progress (chunks stored, transfers in flight, elapsed time) every `pollMs`; a due fault is recorded
+// (`fault_fired`, with what the trigger saw) and injected, one injection after another so a restart in progress
+// delays the next fault rather than overlapping it. At `stop()` (the fleet is done, faults stop before the heal
+// phase) every fault that never fired is recorded as `fault_missed`: the checker's E1 then says `unknown`.
+import type { History } from '../history/history.ts';
+import { describeSample, parseTrigger, triggerDue, type FaultTrigger, type RunProgressSample } from './trigger.ts';
+
+interface Planned {
+  readonly planId: number;
+  readonly fault: string;
+  readonly trigger: FaultTrigger;
+  readonly triggerText: string;
+  readonly work: () => Promise<void>;
+}
+
+export interface FaultSchedulerStats {
+  readonly fired: number;
+  readonly missed: number;
+  /** Injections that threw (the run reports them; a fault that silently did nothing is a defect). */
+  readonly errors: readonly string[];
+}
+
+export class FaultScheduler {
+  private readonly pending: Planned[] = [];
+  private nextPlanId = 1;
+  private timer: NodeJS.Timeout | undefined;
+  private startedMs = 0;
+  private chain: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private fired = 0;
+  private missed = 0;
+  private readonly errors: string[] = [];
+
+  constructor(
+    private readonly history: History,
+    /** The run's progress; `elapsedMs` is filled in by the scheduler (ms since `start()`). */
+    private readonly sample: () => Omit<RunProgressSample, 'elapsedMs'>,
+    private readonly pollMs = 5,
+  ) {}
+
+  /** Plans `work` for when `trigger` (e.g. "40%") is due; recorded in the history at once. */
+  plan(fault: string, trigger: string, work: () => Promise<void>): void {
+    const planned: Planned = {
+      planId: this.nextPlanId++,
+      fault,
+      trigger: parseTrigger(trigger),
+      triggerText: trigger,
+      work,
+    };
+    this.pending.push(planned);
+    this.history.append({ type: 'fault_planned', planId: planned.planId, fault, trigger });
+  }
+
+  get planned(): number {
+    return this.nextPlanId - 1;
+  }
+
+  /** The fleet starts: time triggers count from now. */
+  start(now: () => number = Date.now): void {
+    this.startedMs = now();
+    const tick = () => {
+      if (this.stopped) return;
+      this.checkNow(now);
+      if (this.pending.length > 0) this.timer = setTimeout(tick, this.pollMs);
+    };
+    tick();
+  }
+
+  private current(now: () => number): RunProgressSample {
+    return { ...this.sample(), elapsedMs: now() - this.startedMs };
+  }
+
+  /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
+  checkNow(now: () => number = Date.now): void {
+    if (this.pending.length === 0) return;
+    const sample = this.current(now);
+    for (const p of [...this.pending]) {
+      if (!triggerDue(p.trigger, sample)) continue;
+      this.pending.splice(this.pending.indexOf(p), 1);
+      this.chain = this.chain.then(async () => {
+        if (this.stopped) return;
+        // Recorded as the injection starts (not when it was due), with the progress then.
+        this.history.append({
+          type: 'fault_fired',
+          planId: p.planId,
+          fault: p.fault,
+          trigger: p.triggerText,
+          detail: describeSample(this.current(now)),
+        });
+        this.fired += 1;
+        try {
+          await p.work();
+        } catch (error) {
+          this.errors.push(`${p.fault}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      });
+    }
+  }
+
+  stats(): FaultSchedulerStats {
+    return { fired: this.fired, missed: this.missed, errors: [...this.errors] };
+  }
+
+  /** Resolves when every injection started so far has finished. */
+  settled(): Promise<void> {
+    return this.chain;
+  }
+
+  /** Faults stop: nothing more fires; waits for an injection in progress; records every fault that never fired. */
+  async stop(now: () => number = Date.now): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.checkNow(now); // a trigger due right now still fires
+    await this.chain;
+    this.stopped = true;
+    const sample = this.current(now);
+    for (const p of this.pending.splice(0)) {
+      this.missed += 1;
+      this.history.append({
+        type: 'fault_missed',
+        planId: p.planId,
+        fault: p.fault,
+        trigger: p.triggerText,
+        detail: `the fleet finished first: ${describeSample(sample)}`,
+      });
+    }
+  }
+}
