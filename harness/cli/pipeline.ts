@@ -11,6 +11,7 @@ import { describeAddress } from '../db/database-error.ts';
 import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
 import { describeFailure, standardCli } from './exit.ts';
+import { onStopRequest } from './stop-signals.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -94,23 +95,22 @@ const printStats = () => {
 };
 const ticker = statsEveryMs > 0 ? setInterval(printStats, statsEveryMs) : undefined;
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  if (ticker) clearInterval(ticker);
-  console.log(`${signal}: draining…`);
-  pipeline.stop().then(
-    () => {
-      printStats();
-      console.log('stopped cleanly');
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+// SIGINT, SIGTERM or the parent going away (`kill <npm pid>` with a layer in between that dies of it): drain and
+// exit 0. One Ctrl-C that several layers deliver counts once; a genuinely second one exits at once (stop-signals.ts).
+onStopRequest({
+  stop(reason) {
+    if (ticker) clearInterval(ticker);
+    console.log(`${reason}: draining…`);
+    pipeline.stop().then(
+      () => {
+        printStats();
+        console.log('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  },
+});

@@ -11,6 +11,12 @@ export interface MigrationTarget {
   readonly client: pg.Client;
   /** For messages: "embedded Postgres (.camfleet/pgdata)" or "Postgres at host:port (DATABASE_URL)". */
   readonly description: string;
+  /**
+   * Cancels the statement `client` is running (Ctrl-C). Closing the connection would not do: a step file is one
+   * simple query holding BEGIN … COMMIT, which the server runs to its COMMIT even after the client has gone; a
+   * cancel fails the statement in progress, so the step's transaction is rolled back.
+   */
+  cancelRunningStatement(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,8 +40,20 @@ export async function openMigrationTarget(options: {
     const client = new pg.Client({ connectionString: url });
     client.on('error', () => {});
     await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const backendPid = rows[0]?.pid;
     return {
       client,
+      async cancelRunningStatement() {
+        const canceller = new pg.Client({ connectionString: url });
+        canceller.on('error', () => {});
+        try {
+          await canceller.connect();
+          await canceller.query('SELECT pg_cancel_backend($1)', [backendPid]);
+        } finally {
+          await canceller.end().catch(() => {});
+        }
+      },
       description:
         server.kind === 'embedded'
           ? `embedded Postgres (data in ${options.dataDir})`
