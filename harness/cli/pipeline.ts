@@ -85,7 +85,6 @@ try {
 }
 
 const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log: (line) => console.log(line) });
-console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);
 const statsEveryMs = argv['stats-interval-s'] * 1000;
 const printStats = () => {
   const s = pipeline.stats();
@@ -114,3 +113,5 @@ onStopRequest({
     );
   },
 });
+// Only now: a test (or a user's script) that signals on this line must find the handlers installed.
+console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);

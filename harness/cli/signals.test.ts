@@ -1,0 +1,236 @@
+// Ctrl-C and kill through `npm run`, exactly as the README writes the commands (issue 7 §1–2). A terminal's Ctrl-C
+// is SIGINT to the whole foreground process group (npm, node, and anything in that group); the test starts npm in
+// a group of its own and signals the group the same way. Each signal is sent after a line of output that says the
+// work has started, never after a sleep.
+import { existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { externalTarget, primaryTarget, scratchDatabase } from '../../test/databases.ts';
+import {
+  childPids,
+  commandNameOf,
+  descendantPids,
+  isRunning,
+  processGroupOf,
+  waitUntilGone,
+} from '../../test/process-tree.ts';
+import { startNpmScript, type CliProcess } from '../../test/run-cli.ts';
+import { tempDir } from '../../test/temp-dir.ts';
+import { startEmbeddedBroker, type Broker } from '../world/broker.ts';
+
+/** The node process npm runs (the script `exec`s it; without exec it would be sh's child). */
+function nodeUnder(npm: CliProcess): number {
+  const npmPid = npm.child.pid ?? 0;
+  const node = [npmPid, ...descendantPids(npmPid)].find((pid) => commandNameOf(pid) === 'node' && pid !== npmPid);
+  if (node === undefined) throw new Error(`no node process under npm (pid ${npmPid})`);
+  return node;
+}
+
+const postgresUnder = (pid: number) => descendantPids(pid).filter((p) => commandNameOf(p) === 'postgres');
+const tempServerDirsOf = (pid: number) => readdirSync(tmpdir()).filter((n) => n.startsWith(`camfleet-pg-${pid}-`));
+
+async function adminQuery<T extends pg.QueryResultRow>(url: string, sql: string, params: unknown[] = []) {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+function killGroup(npm: CliProcess, signal: NodeJS.Signals): void {
+  process.kill(-(npm.child.pid ?? 0), signal);
+}
+
+/** After a failed assertion: nothing of the tree may outlive the test (ESRCH: the group is already gone). */
+function killLeftovers(npm: CliProcess): void {
+  try {
+    killGroup(npm, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+const external = externalTarget();
+
+describe('npm run simulate, interrupted like Ctrl-C in a terminal (signal to the whole process group)', () => {
+  const cases: { signal: NodeJS.Signals; database: 'embedded' | 'external' }[] = [
+    { signal: 'SIGINT', database: 'embedded' },
+    { signal: 'SIGTERM', database: 'embedded' },
+    { signal: 'SIGINT', database: 'external' },
+    { signal: 'SIGTERM', database: 'external' },
+  ];
+  test.each(cases)(
+    '$signal, $database database: exit 3, summary and UNKNOWN (interrupted), bundle, nothing left behind',
+    async ({ signal, database }) => {
+      if (database === 'external' && !external.server) return; // reported by the external suites' names
+      const reportDir = tempDir('camfleet-signals-');
+      // Names the run's connections, so the test finds the run's own database among others on the server.
+      const appName = `camfleet-signals-${process.pid}-${Date.now()}`;
+      const args = ['--devices', '200', '--images', '4', '--faults', 'default', '--seed', '7', '--report', reportDir];
+      if (database === 'external') args.push('--database-url', external.server?.url ?? '');
+      const npm = startNpmScript('simulate', args, { PGAPPNAME: appName });
+      try {
+        // The non-terminal progress line appears only once the fleet is uploading.
+        await npm.waitForOutput(/devices awake/, 40_000);
+        const node = nodeUnder(npm);
+        const servers = postgresUnder(node);
+        let runDatabase: string | undefined;
+        if (database === 'embedded') {
+          expect(servers.length).toBeGreaterThan(0);
+          // The embedded server is in a process group of its own: the terminal's signal does not reach it.
+          for (const pid of servers) expect(processGroupOf(pid)).not.toBe(processGroupOf(npm.child.pid ?? 0));
+          expect(tempServerDirsOf(node)).toHaveLength(1);
+        } else {
+          const rows = await adminQuery<{ datname: string }>(
+            external.server?.url ?? '',
+            'SELECT DISTINCT datname FROM pg_stat_activity WHERE application_name = $1',
+            [appName],
+          );
+          expect(rows).toHaveLength(1);
+          runDatabase = rows[0]?.datname;
+          expect(runDatabase).toMatch(/^camfleet_simulate_/);
+        }
+
+        killGroup(npm, signal);
+        const run = await npm.done;
+
+        expect(run.stderr).toContain(`${signal}: stopping the run and cleaning up`);
+        expect(run.code).toBe(3);
+        expect(run.stdout).toMatch(/^summary\s+\|/m);
+        expect(run.stdout).toContain('verdict: UNKNOWN (interrupted)');
+        const bundle = /^failure bundle: (.+)$/m.exec(run.stdout)?.[1];
+        expect(bundle).toBeDefined();
+        expect(existsSync(join(bundle ?? '', 'bundle.json'))).toBe(true);
+        expect(bundle?.startsWith(reportDir)).toBe(true);
+        expect(tempServerDirsOf(node)).toEqual([]);
+        expect(await waitUntilGone([node, ...servers])).toEqual([]);
+        if (runDatabase !== undefined) {
+          const left = await adminQuery(external.server?.url ?? '', 'SELECT 1 FROM pg_database WHERE datname = $1', [
+            runDatabase,
+          ]);
+          expect(left).toEqual([]);
+        }
+      } finally {
+        killLeftovers(npm);
+      }
+    },
+  );
+});
+
+describe('npm run scenario -- run, interrupted like Ctrl-C', () => {
+  test('SIGINT to the group: the scenario stops, is judged unknown (interrupted), exit 3, nothing left', async () => {
+    const reportDir = tempDir('camfleet-signals-');
+    const npm = startNpmScript('scenario', ['run', 'chaos', '--report', reportDir]);
+    try {
+      // Printed just before the fleet starts: the signal lands while the fleet starts or runs.
+      await npm.waitForOutput(/starting the ingestion pipeline…/, 40_000);
+      const node = nodeUnder(npm);
+      const servers = postgresUnder(node);
+      killGroup(npm, 'SIGINT');
+      const run = await npm.done;
+      expect(run.code).toBe(3);
+      expect(run.stdout).toContain('(interrupted)');
+      expect(run.stdout).toContain('interrupted: 1 of 1 scenarios run');
+      expect(tempServerDirsOf(node)).toEqual([]);
+      expect(await waitUntilGone([node, ...servers])).toEqual([]);
+    } finally {
+      killLeftovers(npm);
+    }
+  });
+});
+
+describe('npm run migrate, interrupted like Ctrl-C', () => {
+  test('embedded: SIGINT while it works stops the server it started and exits 3', async () => {
+    const dataDir = tempDir('camfleet-signals-migrate-');
+    const npm = startNpmScript('migrate', ['--data-dir', dataDir, 'up', '--to', 'base']);
+    try {
+      await npm.waitForOutput(/^database: /m, 40_000, 'stderr');
+      const node = nodeUnder(npm);
+      const servers = postgresUnder(node);
+      expect(servers.length).toBeGreaterThan(0);
+      for (const pid of servers) expect(processGroupOf(pid)).not.toBe(processGroupOf(npm.child.pid ?? 0));
+      killGroup(npm, 'SIGINT');
+      const run = await npm.done;
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('SIGINT: cancelling the statement in progress');
+      expect(run.stderr).toContain('interrupted: run `npm run migrate -- status`');
+      expect(await waitUntilGone([node, ...servers])).toEqual([]);
+      expect(existsSync(join(dataDir, 'camfleet-owner.pid'))).toBe(false);
+    } finally {
+      killLeftovers(npm);
+    }
+  });
+});
+
+describe('npm run pipeline: stopped through npm, nothing outlives it', () => {
+  let broker: Broker;
+  let url: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    broker = await startEmbeddedBroker();
+    const db = await scratchDatabase(primaryTarget().server!, 'pipeline_signals');
+    url = db.url;
+    drop = () => db.drop();
+  });
+  afterAll(async () => {
+    await broker?.stop();
+    await drop?.();
+  });
+
+  const start = () => startNpmScript('pipeline', ['--broker-url', broker.url, '--database-url', url, '--migrate']);
+
+  test('`kill <npm pid>` (SIGTERM to npm alone) reaches the service: it drains, exits 0, no process is left', async () => {
+    const npm = start();
+    try {
+      await npm.waitForOutput(/pipeline running/);
+      const node = nodeUnder(npm);
+      process.kill(npm.child.pid ?? 0, 'SIGTERM');
+      const run = await npm.done;
+      expect(await waitUntilGone([npm.child.pid ?? 0, node, ...childPids(node)])).toEqual([]);
+      expect(run.stdout).toContain('SIGTERM: draining…');
+      expect(run.stdout).toContain('stopped cleanly');
+      // npm relays SIGTERM to its child and exits with the child's code.
+      expect(run.code).toBe(0);
+    } finally {
+      killLeftovers(npm);
+    }
+  });
+
+  test('SIGINT to the group (Ctrl-C): one drain, although npm relays the same signal again; exit 0', async () => {
+    const npm = start();
+    try {
+      await npm.waitForOutput(/pipeline running/);
+      const node = nodeUnder(npm);
+      killGroup(npm, 'SIGINT');
+      const run = await npm.done;
+      expect(run.code).toBe(0);
+      expect(run.stdout.match(/draining…/g)).toEqual(['draining…']);
+      expect(run.stdout).toContain('SIGINT: draining…');
+      expect(run.stdout).toContain('stopped cleanly');
+      expect(await waitUntilGone([node])).toEqual([]);
+    } finally {
+      killLeftovers(npm);
+    }
+  });
+
+  test('npm killed outright (SIGKILL, no relay): the orphaned service notices, drains and exits', async () => {
+    const npm = start();
+    try {
+      await npm.waitForOutput(/pipeline running/);
+      const node = nodeUnder(npm);
+      process.kill(npm.child.pid ?? 0, 'SIGKILL');
+      // The service still holds the output pipes npm handed it, so `done` waits for the service itself.
+      const run = await npm.done;
+      expect(isRunning(npm.child.pid ?? 0)).toBe(false);
+      expect(await waitUntilGone([node])).toEqual([]);
+      expect(run.stdout).toContain('parent exited: draining…');
+      expect(run.stdout).toContain('stopped cleanly');
+    } finally {
+      killLeftovers(npm);
+    }
+  });
+});
