@@ -16,8 +16,9 @@ import {
   processGroupOf,
   waitUntilGone,
 } from '../../test/process-tree.ts';
-import { startNpmScript, type CliProcess } from '../../test/run-cli.ts';
+import { startNpmScript, type CliProcess, type CliRun } from '../../test/run-cli.ts';
 import { tempDir } from '../../test/temp-dir.ts';
+import { migrateUp, readStageStatus } from '../../schema/runner.ts';
 import { startEmbeddedBroker, type Broker } from '../world/broker.ts';
 
 /** The node process npm runs (the script `exec`s it; without exec it would be sh's child). */
@@ -43,6 +44,22 @@ async function adminQuery<T extends pg.QueryResultRow>(url: string, sql: string,
 
 function killGroup(npm: CliProcess, signal: NodeJS.Signals): void {
   process.kill(-(npm.child.pid ?? 0), signal);
+}
+
+/** The run's end, within a bound: a process that never ends fails the test (and `finally` still kills its group). */
+async function exited(npm: CliProcess, timeoutMs = 40_000): Promise<CliRun> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new Error(`npm (pid ${npm.child.pid}) still running after ${timeoutMs} ms`)),
+      timeoutMs,
+    );
+  });
+  try {
+    return await Promise.race([npm.done, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** After a failed assertion: nothing of the tree may outlive the test (ESRCH: the group is already gone). */
@@ -96,7 +113,7 @@ describe('npm run simulate, interrupted like Ctrl-C in a terminal (signal to the
         }
 
         killGroup(npm, signal);
-        const run = await npm.done;
+        const run = await exited(npm);
 
         expect(run.stderr).toContain(`${signal}: stopping the run and cleaning up`);
         expect(run.code).toBe(3);
@@ -131,7 +148,7 @@ describe('npm run scenario -- run, interrupted like Ctrl-C', () => {
       const node = nodeUnder(npm);
       const servers = postgresUnder(node);
       killGroup(npm, 'SIGINT');
-      const run = await npm.done;
+      const run = await exited(npm);
       expect(run.code).toBe(3);
       expect(run.stdout).toContain('(interrupted)');
       expect(run.stdout).toContain('interrupted: 1 of 1 scenarios run');
@@ -154,7 +171,7 @@ describe('npm run migrate, interrupted like Ctrl-C', () => {
       expect(servers.length).toBeGreaterThan(0);
       for (const pid of servers) expect(processGroupOf(pid)).not.toBe(processGroupOf(npm.child.pid ?? 0));
       killGroup(npm, 'SIGINT');
-      const run = await npm.done;
+      const run = await exited(npm);
       expect(run.code).toBe(3);
       expect(run.stderr).toContain('SIGINT: cancelling the statement in progress');
       expect(run.stderr).toContain('interrupted: run `npm run migrate -- status`');
@@ -162,6 +179,65 @@ describe('npm run migrate, interrupted like Ctrl-C', () => {
       expect(existsSync(join(dataDir, 'camfleet-owner.pid'))).toBe(false);
     } finally {
       killLeftovers(npm);
+    }
+  });
+});
+
+describe('npm run migrate, interrupted during a step (DATABASE_URL)', () => {
+  let url: string;
+  let drop: () => Promise<void>;
+  beforeAll(async () => {
+    const db = await scratchDatabase(primaryTarget().server!, 'migrate_signals');
+    url = db.url;
+    drop = () => db.drop();
+    const client = new pg.Client({ connectionString: url });
+    await client.connect();
+    await migrateUp(client, 'base');
+    await client.end();
+  });
+  afterAll(async () => {
+    await drop?.();
+  });
+
+  test('SIGINT while the cleanup step runs: the statement is cancelled, the step rolled back, exit 3', async () => {
+    // A lock the test holds makes the step deterministically long: it waits until the test lets go.
+    const blocker = new pg.Client({ connectionString: url });
+    await blocker.connect();
+    await blocker.query('BEGIN');
+    await blocker.query('LOCK TABLE device_images IN ACCESS EXCLUSIVE MODE');
+    const appName = `camfleet-signals-migrate-${process.pid}-${Date.now()}`;
+    const npm = startNpmScript('migrate', ['up', '--to', 'cleanup'], { DATABASE_URL: url, PGAPPNAME: appName });
+    try {
+      // Wait for the state, not a duration: the step's statement is blocked on the test's lock.
+      for (;;) {
+        const waiting = await adminQuery(
+          url,
+          "SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'",
+          [appName],
+        );
+        if (waiting.length > 0) break;
+        if (npm.child.exitCode !== null) throw new Error('migrate ended before its step blocked');
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      killGroup(npm, 'SIGINT');
+      const run = await exited(npm);
+      expect(run.code).toBe(3);
+      expect(run.stderr).toContain('SIGINT: cancelling the statement in progress');
+      expect(run.stderr).not.toContain('canceling statement'); // the interruption is not reported as an error
+      await blocker.query('ROLLBACK');
+      // Had the step gone on after the client left, it would now take the lock and commit: it must not.
+      const left = await adminQuery(url, 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [appName]);
+      expect(left).toEqual([]);
+      const client = new pg.Client({ connectionString: url });
+      await client.connect();
+      try {
+        expect((await readStageStatus(client)).cleanup).toBe(false);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      killLeftovers(npm);
+      await blocker.end().catch(() => {});
     }
   });
 });
@@ -189,7 +265,7 @@ describe('npm run pipeline: stopped through npm, nothing outlives it', () => {
       await npm.waitForOutput(/pipeline running/);
       const node = nodeUnder(npm);
       process.kill(npm.child.pid ?? 0, 'SIGTERM');
-      const run = await npm.done;
+      const run = await exited(npm);
       expect(await waitUntilGone([npm.child.pid ?? 0, node, ...childPids(node)])).toEqual([]);
       expect(run.stdout).toContain('SIGTERM: draining…');
       expect(run.stdout).toContain('stopped cleanly');
@@ -206,7 +282,7 @@ describe('npm run pipeline: stopped through npm, nothing outlives it', () => {
       await npm.waitForOutput(/pipeline running/);
       const node = nodeUnder(npm);
       killGroup(npm, 'SIGINT');
-      const run = await npm.done;
+      const run = await exited(npm);
       expect(run.code).toBe(0);
       expect(run.stdout.match(/draining…/g)).toEqual(['draining…']);
       expect(run.stdout).toContain('SIGINT: draining…');
@@ -224,7 +300,7 @@ describe('npm run pipeline: stopped through npm, nothing outlives it', () => {
       const node = nodeUnder(npm);
       process.kill(npm.child.pid ?? 0, 'SIGKILL');
       // The service still holds the output pipes npm handed it, so `done` waits for the service itself.
-      const run = await npm.done;
+      const run = await exited(npm);
       expect(isRunning(npm.child.pid ?? 0)).toBe(false);
       expect(await waitUntilGone([node])).toEqual([]);
       expect(run.stdout).toContain('parent exited: draining…');
