@@ -8,14 +8,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { externalTarget, primaryTarget, scratchDatabase } from '../../test/databases.ts';
-import {
-  childPids,
-  commandNameOf,
-  descendantPids,
-  isRunning,
-  processGroupOf,
-  waitUntilGone,
-} from '../../test/process-tree.ts';
+import { commandNameOf, descendantPids, isRunning, processGroupOf, waitUntilGone } from '../../test/process-tree.ts';
 import { startNpmScript, type CliProcess, type CliRun } from '../../test/run-cli.ts';
 import { tempDir } from '../../test/temp-dir.ts';
 import { migrateUp, readStageStatus } from '../../schema/runner.ts';
@@ -264,9 +257,11 @@ describe('npm run pipeline: stopped through npm, nothing outlives it', () => {
     try {
       await npm.waitForOutput(/pipeline running/);
       const node = nodeUnder(npm);
+      const tree = [npm.child.pid ?? 0, ...descendantPids(npm.child.pid ?? 0)];
+      expect(tree).toContain(node);
       process.kill(npm.child.pid ?? 0, 'SIGTERM');
       const run = await exited(npm);
-      expect(await waitUntilGone([npm.child.pid ?? 0, node, ...childPids(node)])).toEqual([]);
+      expect(await waitUntilGone(tree)).toEqual([]);
       expect(run.stdout).toContain('SIGTERM: draining…');
       expect(run.stdout).toContain('stopped cleanly');
       // npm relays SIGTERM to its child and exits with the child's code.
