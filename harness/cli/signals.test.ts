@@ -218,7 +218,7 @@ describe('npm run migrate, interrupted during a step (DATABASE_URL)', () => {
       expect(run.stderr).toContain('SIGINT: cancelling the statement in progress');
       expect(run.stderr).not.toContain('canceling statement'); // the interruption is not reported as an error
       await blocker.query('ROLLBACK');
-      // Had the step gone on after the client left, it would now take the lock and commit: it must not.
+      // With the lock free, nothing of the step may go on: no session of the command, the stage unchanged.
       const left = await adminQuery(url, 'SELECT 1 FROM pg_stat_activity WHERE application_name = $1', [appName]);
       expect(left).toEqual([]);
       const client = new pg.Client({ connectionString: url });

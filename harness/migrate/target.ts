@@ -12,9 +12,9 @@ export interface MigrationTarget {
   /** For messages: "embedded Postgres (.camfleet/pgdata)" or "Postgres at host:port (DATABASE_URL)". */
   readonly description: string;
   /**
-   * Cancels the statement `client` is running (Ctrl-C). Closing the connection would not do: a step file is one
-   * simple query holding BEGIN … COMMIT, which the server runs to its COMMIT even after the client has gone; a
-   * cancel fails the statement in progress, so the step's transaction is rolled back.
+   * Cancels the statement `client` is running (Ctrl-C), from a second connection: the step fails at once and its
+   * transaction (the file's own BEGIN … COMMIT) is rolled back, instead of the command waiting for a long step — or
+   * a lock — before it can stop and close cleanly.
    */
   cancelRunningStatement(): Promise<void>;
   close(): Promise<void>;
