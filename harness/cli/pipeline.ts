@@ -11,6 +11,7 @@ import { describeAddress } from '../db/database-error.ts';
 import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
 import { describeFailure, standardCli } from './exit.ts';
+import { onStopRequest } from './stop-signals.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -84,7 +85,6 @@ try {
 }
 
 const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log: (line) => console.log(line) });
-console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);
 const statsEveryMs = argv['stats-interval-s'] * 1000;
 const printStats = () => {
   const s = pipeline.stats();
@@ -94,23 +94,24 @@ const printStats = () => {
 };
 const ticker = statsEveryMs > 0 ? setInterval(printStats, statsEveryMs) : undefined;
 
-let stopping = false;
-const stop = (signal: string) => {
-  if (stopping) return;
-  stopping = true;
-  if (ticker) clearInterval(ticker);
-  console.log(`${signal}: draining…`);
-  pipeline.stop().then(
-    () => {
-      printStats();
-      console.log('stopped cleanly');
-      process.exit(0);
-    },
-    (error: unknown) => {
-      console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
-      process.exit(1);
-    },
-  );
-};
-process.on('SIGINT', () => stop('SIGINT'));
-process.on('SIGTERM', () => stop('SIGTERM'));
+// SIGINT, SIGTERM or the parent going away (`kill <npm pid>` with a layer in between that dies of it): drain and
+// exit 0. One Ctrl-C that several layers deliver counts once; a genuinely second one exits at once (stop-signals.ts).
+onStopRequest({
+  stop(reason) {
+    if (ticker) clearInterval(ticker);
+    console.log(`${reason}: draining…`);
+    pipeline.stop().then(
+      () => {
+        printStats();
+        console.log('stopped cleanly');
+        process.exit(0);
+      },
+      (error: unknown) => {
+        console.error(`error while stopping: ${error instanceof Error ? error.message : String(error)}`);
+        process.exit(1);
+      },
+    );
+  },
+});
+// Only now: a test (or a user's script) that signals on this line must find the handlers installed.
+console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);

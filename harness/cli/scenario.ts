@@ -21,6 +21,7 @@ import {
 import { describeExpectation, loadCatalogue, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
+import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 import { worldOptions } from './world-options.ts';
 
@@ -72,7 +73,7 @@ const expectedText = (o: InvariantOutcome) =>
   o.expected === 'not-fail' ? 'pass/unknown' : o.expected === 'any' ? 'any' : o.expected;
 
 /** What was expected and what happened, per invariant. */
-function printEntry(entry: ReportEntry): void {
+function printEntry(entry: ReportEntry, interrupted = false): void {
   if (entry.error !== undefined) {
     console.log(`not run: ${entry.error}`);
   } else {
@@ -88,7 +89,7 @@ function printEntry(entry: ReportEntry): void {
   }
   const what = entry.outcome === 'met' ? 'MET' : entry.outcome === 'unmet' ? 'NOT MET' : 'UNKNOWN';
   console.log(
-    `${entry.name}: expected ${describeExpectation(entry.expected)}, verdict ${entry.verdict.toUpperCase()}${entry.aborted ? ' (time budget exceeded)' : ''} → ${what} in ${(entry.wallMs / 1000).toFixed(1)} s`,
+    `${entry.name}: expected ${describeExpectation(entry.expected)}, verdict ${entry.verdict.toUpperCase()}${entry.aborted ? (interrupted ? ' (interrupted)' : ' (time budget exceeded)') : ''} → ${what} in ${(entry.wallMs / 1000).toFixed(1)} s`,
   );
   if (entry.bundleDir) console.log(`bundle: ${entry.bundleDir}\nreplay: ${entry.replay ?? ''}`);
 }
@@ -155,7 +156,16 @@ const cli = yargs(hideBin(process.argv))
         const scenarios = args.all ? loadCatalogue() : catalogueByName(args.names ?? []);
         const entries: ReportEntry[] = [];
         let environmentError = false;
+        // Ctrl-C / SIGTERM: the running scenario stops, is judged (unknown) and cleaned up; the rest are skipped.
+        const interrupt = new AbortController();
+        onStopRequest({
+          stop(reason) {
+            process.stderr.write(`\n${reason}: stopping the run and cleaning up (Ctrl-C again to exit at once)…\n`);
+            interrupt.abort();
+          },
+        });
         for (const scenario of scenarios) {
+          if (interrupt.signal.aborted) break;
           const ctx = context(args, { seed: args.seed, historyPath: args.history, fast: args.fast });
           const options = scenarioRunOptions(scenario, ctx);
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
@@ -164,9 +174,12 @@ const cli = yargs(hideBin(process.argv))
               `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}`,
           );
           console.log(`expected: ${describeExpectation(scenario.expect)}`);
-          const run = await runScenario(scenario, ctx, { reportDir: args.report });
+          const run = await runScenario(scenario, ctx, {
+            reportDir: args.report,
+            hooks: { signal: interrupt.signal, onPhase: (phase) => console.log(`${phase}…`) },
+          });
           if (run.thrown !== undefined) environmentError = true;
-          printEntry(run.entry);
+          printEntry(run.entry, interrupt.signal.aborted);
           entries.push(run.entry);
         }
         const outcome = overallOutcome(entries);
@@ -184,6 +197,11 @@ const cli = yargs(hideBin(process.argv))
         if (args.report) {
           const written = await writeReport(args.report, entries);
           console.log(`report: ${written.junitPath}, ${written.summaryPath}`);
+        }
+        if (interrupt.signal.aborted) {
+          // A broken expectation seen before the interruption still counts; otherwise the answer is unknown.
+          console.log(`interrupted: ${entries.length} of ${scenarios.length} scenarios run`);
+          return outcome === 'unmet' ? exitCodes.violated : exitCodes.unknown;
         }
         return exitFor(outcome, environmentError);
       }),

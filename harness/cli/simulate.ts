@@ -15,6 +15,7 @@ import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { worldOptions } from './world-options.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
+import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 
 const argv = await standardCli(
@@ -213,18 +214,18 @@ const progress = createProgressDisplay({
   quiet: argv.quiet,
   stream: argv.json ? process.stderr : process.stdout,
 });
-// Ctrl-C stops the fleet and still tears everything down (database dropped, servers stopped); a second one exits.
+// Ctrl-C (or SIGTERM, or the parent going away) stops the fleet and still reports, writes the bundle and tears
+// everything down (database dropped, servers stopped); a genuinely second Ctrl-C exits at once (stop-signals.ts).
 const interrupt = new AbortController();
 let interrupted = false;
-for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(signal, () => {
-    if (interrupted) process.exit(signal === 'SIGINT' ? 130 : 143); // the exit hook still stops Postgres
+onStopRequest({
+  stop(reason) {
     interrupted = true;
     progress.stop();
-    process.stderr.write(`\n${signal}: stopping the run and cleaning up (again to exit at once)…\n`);
+    process.stderr.write(`\n${reason}: stopping the run and cleaning up (Ctrl-C again to exit at once)…\n`);
     interrupt.abort();
-  });
-}
+  },
+});
 let result: LiveRunResult;
 try {
   result = await runLive(options, {

