@@ -11,6 +11,9 @@ import { describeAddress } from '../db/database-error.ts';
 import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
 import { describeFailure, standardCli } from './exit.ts';
+import { numberOption } from './number-option.ts';
+import { checkWorldUrls } from './world-options.ts';
+import { redactText, redactUrl } from '../world/redact.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -38,11 +41,17 @@ const argv = await standardCli(
         default: false,
         describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
       },
-      'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
+      'stats-interval-s': numberOption('stats-interval-s', {
+        default: 10,
+        describe: 'print a statistics line this often (0: never)',
+      }),
     })
     .check((a) => {
       if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
       if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
+      checkWorldUrls(a);
+      const every = a['stats-interval-s'];
+      if (every < 0) throw new Error(`--stats-interval-s must be 0 (never) or more seconds, got ${every}`);
       return true;
     }),
 ).parseAsync();
@@ -58,7 +67,9 @@ try {
     });
   const mq = await probeBroker(brokerUrl);
   if (!mq.ok)
-    throw Object.assign(new Error(`cannot connect to the MQTT broker at ${brokerUrl}: ${mq.reason}`), { exitCode: 2 });
+    throw Object.assign(new Error(`cannot connect to the MQTT broker at ${redactUrl(brokerUrl)}: ${mq.reason}`), {
+      exitCode: 2,
+    });
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -83,8 +94,12 @@ try {
   process.exit(failure.exitCode);
 }
 
-const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log: (line) => console.log(line) });
-console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);
+// Every pipeline line may quote a driver's error; none may show a password of ours.
+const log = (line: string) => console.log(redactText(line, [brokerUrl, databaseUrl]));
+const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log });
+console.log(
+  `pipeline running: broker ${redactUrl(brokerUrl)}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`,
+);
 const statsEveryMs = argv['stats-interval-s'] * 1000;
 const printStats = () => {
   const s = pipeline.stats();
