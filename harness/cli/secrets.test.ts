@@ -88,6 +88,18 @@ live(`URLs with passwords (${database.label}, ${broker.label})`, () => {
     }
   });
 
+  test('--pipeline external: what the service prints of the URLs it is given is relayed with passwords masked', async () => {
+    const tsx = join(new URL('../../', import.meta.url).pathname, 'node_modules', '.bin', 'tsx');
+    const service = `echo "given $DATABASE_URL and $MQTT_URL"; exec ${tsx} harness/cli/pipeline.ts --migrate --stats-interval-s 0`;
+    const r = await runCli('simulate.ts', [
+      ...['--devices', '2', '--image-kb', '8', '--seed', '11', '--pipeline', 'external', '--external-cmd', service],
+      ...world,
+    ]);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\[external\] given postgres:\/\/postgres:\*\*\*@\S+ and mqtt:\/\/user:\*\*\*@/);
+    expectNoSecret(r);
+  });
+
   test('connection errors name host and port, never the password', async () => {
     const db = await runCli('simulate.ts', [
       '--quiet',
