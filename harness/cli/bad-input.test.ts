@@ -95,6 +95,12 @@ describe('numbers are reported as typed', () => {
   test.each([
     ['simulate.ts', ['--devices', 'abc'], 'error: --devices must be a number, got abc'],
     ['simulate.ts', ['--time-budget-s', '10s'], 'error: --time-budget-s must be a number, got 10s'],
+    ['simulate.ts', ['--reboot-rate', 'abc'], 'error: --reboot-rate must be a number, got abc'],
+    [
+      'simulate.ts',
+      ['--pipeline-restart-at-ms', '5', 'later'],
+      'error: --pipeline-restart-at-ms must be a number, got later',
+    ],
     ['scenario.ts', ['run', 'chaos', '--seed', 'x1'], 'error: --seed must be a number, got x1'],
     ['migrate.ts', ['seed-duplicates', '--devices', 'many'], 'error: --devices must be a number, got many'],
     [

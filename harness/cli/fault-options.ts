@@ -2,6 +2,7 @@
 // overriding the mix. Generated from the fault plan's fields so a new fault gets its flag by being named here.
 import type { Options } from 'yargs';
 import type { DeviceFaults, FaultOverrides, NetworkFaults, ServerFaults } from '../nemesis/fault-plan.ts';
+import { numberOption, parseNumberArgument } from './number-option.ts';
 
 type Group = 'device' | 'network' | 'server';
 interface FaultFlag {
@@ -168,7 +169,7 @@ export function faultYargsOptions(): Record<string, Options> {
       group: 'Faults:',
     },
     'migrate-at-ms': {
-      type: 'number',
+      ...numberOption('migrate-at-ms', { describe: '' }),
       describe:
         'apply the cleanup + resume migrations this long into the run, then switch the pipeline to fixed (use with --stage base and a legacy --pipeline)',
       group: 'Faults:',
@@ -176,9 +177,14 @@ export function faultYargsOptions(): Record<string, Options> {
   };
   for (const f of faultFlags) {
     const suffix = f.kind === 'times' ? ' (ms after the fleet starts; repeatable)' : f.kind === 'rate' ? ' (0–1)' : '';
+    // Numbers are converted by numberOption's parser, so `abc` is reported as typed (yargs' own would say NaN).
+    const parse = parseNumberArgument(f.flag);
     options[f.flag] = {
-      type: f.kind === 'switch' ? 'boolean' : 'number',
-      ...(f.kind === 'times' ? { array: true } : {}),
+      ...(f.kind === 'switch'
+        ? { type: 'boolean' }
+        : f.kind === 'times'
+          ? { array: true, requiresArg: true, coerce: (raw: unknown) => [raw].flat().map((t) => parse(t)) }
+          : { requiresArg: true, coerce: parse }),
       describe: f.describe + suffix,
       group: 'Faults:',
     };
