@@ -347,7 +347,11 @@ function expectation(r: Reader, value: Json): Expectation {
 }
 
 /** Reads and validates one spec file; its `name` must match the file name. */
-export function loadScenario(path: string): Scenario {
+/**
+ * One spec file. In the catalogue a scenario's name is its file name; a file given by path (`run --file`) may be
+ * a renamed copy, so `requireFileName: false` lets its name differ.
+ */
+export function loadScenario(path: string, { requireFileName = true }: { requireFileName?: boolean } = {}): Scenario {
   const source = relative(repoRoot, path) || path;
   let text: string;
   try {
@@ -365,17 +369,48 @@ export function loadScenario(path: string): Scenario {
   }
   const scenario = validateScenario(data, source);
   const fileName = basename(path, '.json');
-  if (scenario.name !== fileName)
+  if (requireFileName && scenario.name !== fileName)
     throw new ScenarioSpecError(`${source}: name must match the file name "${fileName}", got ${show(scenario.name)}`);
   return scenario;
 }
 
-/** Every spec in scenarios/catalogue/ (or `dir`), sorted by name. */
+/** Every spec in scenarios/catalogue/ (or `dir`), sorted by name; throws on the first invalid one. */
 export function loadCatalogue(dir: string = catalogueDir): Scenario[] {
   return readdirSync(dir)
     .filter((file) => file.endsWith('.json'))
     .sort()
     .map((file) => loadScenario(join(dir, file)));
+}
+
+/** A catalogue file that did not load: its would-be scenario name (the file name) and the one-line reason. */
+export interface InvalidSpec {
+  readonly name: string;
+  readonly error: string;
+}
+
+/**
+ * The catalogue as the CLI reads it: one invalid file is reported with its reason and does not hide the others
+ * (the test suite uses loadCatalogue, which refuses it outright).
+ */
+export function readCatalogue(dir: string = catalogueDir): { scenarios: Scenario[]; invalid: InvalidSpec[] } {
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((file) => file.endsWith('.json'));
+  } catch (error) {
+    const why = (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such directory' : String(error);
+    throw new ScenarioSpecError(`${dir}: cannot read the catalogue (${why})`);
+  }
+  const scenarios: Scenario[] = [];
+  const invalid: InvalidSpec[] = [];
+  for (const file of files.sort()) {
+    try {
+      scenarios.push(loadScenario(join(dir, file)));
+    } catch (error) {
+      if (!(error instanceof ScenarioSpecError)) throw error;
+      invalid.push({ name: basename(file, '.json'), error: error.message });
+    }
+  }
+  return { scenarios, invalid };
 }
 
 /** Pretty one-word form of an expectation: `pass`, `fail I1`, `fail I5 (I2 may fail)`. */

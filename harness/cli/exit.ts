@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import { redactText } from '../world/redact.ts';
 // Exit codes every camfleet command shares (ARCHITECTURE.md §6).
 export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
 
@@ -7,10 +8,11 @@ export function describeFailure(error: unknown): { exitCode: number; message: st
   if (error instanceof Error) {
     const own = (error as { exitCode?: unknown }).exitCode;
     const hint = (error as { hint?: unknown }).hint;
-    const message = `error: ${error.message}${typeof hint === 'string' && hint ? `\nhint: ${hint}` : ''}`;
+    // pg and mqtt.js errors, and ours, may quote a URL with its password: never print one.
+    const message = redactText(`error: ${error.message}${typeof hint === 'string' && hint ? `\nhint: ${hint}` : ''}`);
     return { exitCode: typeof own === 'number' ? own : exitCodes.usage, message };
   }
-  return { exitCode: exitCodes.usage, message: `error: ${String(error)}` };
+  return { exitCode: exitCodes.usage, message: redactText(`error: ${String(error)}`) };
 }
 
 /**
@@ -19,7 +21,7 @@ export function describeFailure(error: unknown): { exitCode: number; message: st
  */
 export function usageFailure(message: string | undefined, error: Error | undefined): never {
   if (error && !message) throw error;
-  console.error(`error: ${message ?? error?.message ?? 'invalid arguments'}\n(see --help)`);
+  console.error(redactText(`error: ${message ?? error?.message ?? 'invalid arguments'}\n(see --help)`));
   process.exit(exitCodes.usage);
 }
 

@@ -3,6 +3,7 @@
 import type { Options } from 'yargs';
 import type { DeviceFaults, FaultOverrides, NetworkFaults, ServerFaults } from '../nemesis/fault-plan.ts';
 import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
+import { parseNumberArgument } from './number-option.ts';
 
 type Group = 'device' | 'network' | 'server';
 interface FaultFlag {
@@ -182,9 +183,15 @@ export function faultYargsOptions(): Record<string, Options> {
   };
   for (const f of faultFlags) {
     const suffix = f.kind === 'triggers' ? ` (${triggerSyntax}; repeatable)` : f.kind === 'rate' ? ' (0–1)' : '';
+    // Numbers are converted by numberOption's parser, so `abc` is reported as typed (yargs' own would say NaN);
+    // triggers stay text, read by faultOverridesFrom.
+    const parse = parseNumberArgument(f.flag);
     options[f.flag] = {
-      type: f.kind === 'switch' ? 'boolean' : f.kind === 'triggers' ? 'string' : 'number',
-      ...(f.kind === 'triggers' ? { array: true } : {}),
+      ...(f.kind === 'switch'
+        ? { type: 'boolean' }
+        : f.kind === 'triggers'
+          ? { type: 'string', array: true, requiresArg: true }
+          : { requiresArg: true, coerce: parse }),
       ...(f.alias ? { alias: f.alias } : {}),
       describe: f.describe + suffix,
       group: 'Faults:',

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { primaryTarget, scratchDatabase } from '../../test/databases.ts';
-import { runCli } from '../../test/run-cli.ts';
+import { runCli, startCli } from '../../test/run-cli.ts';
 
 const migrate = (args: string[], env: Record<string, string | undefined>) => runCli('migrate.ts', args, env);
 
@@ -23,9 +23,10 @@ describe('npm run migrate', () => {
   test('--help names every command; an unknown --to is a usage error', async () => {
     const help = await migrate(['--help'], {});
     expect(help.code).toBe(0);
-    for (const command of ['status', 'up', 'preview', 'verify', 'restore', 'seed-duplicates'])
+    for (const command of ['status', 'up', 'preview', 'verify', 'backups', 'restore', 'seed-duplicates', 'serve'])
       expect(help.stdout).toContain(command);
     expect(help.stdout).toContain('.camfleet/pgdata');
+    expect(help.stdout).toContain('1 a check failed (verify) or a restore was blocked by the UNIQUE constraint');
     const bad = await run('up', '--to', 'sideways');
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/Invalid values:[\s\S]*sideways[\s\S]*base/);
@@ -37,6 +38,9 @@ describe('npm run migrate', () => {
     expect(empty.stderr).toContain('the base step is missing');
 
     expect((await run('up', '--to', 'base')).code).toBe(0);
+    const noBackups = await run('backups');
+    expect(noBackups.code).toBe(0);
+    expect(noBackups.stdout).toContain('no backups: the cleanup step has not run');
     const seeded = await run('seed-duplicates', '--devices', '5', '--seed', '7');
     expect(seeded.stdout).toContain('13 duplicate groups (78 rows; 65 to remove)');
 
@@ -73,12 +77,28 @@ describe('npm run migrate', () => {
     expect(verify.stdout.match(/^PASS/gm)).toHaveLength(4);
     expect(verify.stdout).toContain('65 row(s) backed up');
 
+    // Already past cleanup: nothing runs (no NOTICE from 002_cleanup.sql), the stage stays.
+    const back = await run('up', '--to', 'cleanup');
+    expect(back.code).toBe(0);
+    expect(back.stdout.trim()).toBe('database is already at stage resume (past cleanup): nothing to do');
+    expect((await run('status')).stdout).toContain('stage: resume');
+
+    // `backups` lists what the README's restore step needs: a backup_id per backed-up row.
+    const backups = await run('backups');
+    expect(backups.code).toBe(0);
+    expect(backups.stdout.split('\n')[0]).toMatch(
+      /^backup_id\s+\| device_code\s+\| image_name\s+\| status\s+\| chunks\s+\| backed_up_at$/,
+    );
+    const ids = backups.stdout.match(/^[0-9a-f]{8}-[0-9a-f-]{27}/gm) ?? [];
+    expect(ids).toHaveLength(65);
     const client = new pg.Client({ connectionString: url });
     await client.connect();
-    const backupId = (
-      await client.query(`SELECT backup_id FROM device_images_duplicates_backup ORDER BY backup_id LIMIT 1`)
-    ).rows[0]?.backup_id as string;
+    const stored = (await client.query(`SELECT backup_id FROM device_images_duplicates_backup`)).rows.map(
+      (r: { backup_id: string }) => r.backup_id,
+    );
     await client.end();
+    expect([...ids].sort()).toEqual([...stored].sort());
+    const backupId = ids[0] ?? '';
     const blocked = await run('restore', backupId);
     expect(blocked.code).toBe(1);
     expect(blocked.stdout).toContain('not restored');
@@ -102,8 +122,36 @@ describe('npm run migrate', () => {
       const status = await migrate(['status', '--data-dir', dir], {});
       expect(status.stderr).toContain(`embedded Postgres (data in ${dir})`);
       expect(status.stdout).toContain('stage: base');
+      expect(status.stdout).toContain('psql: `npm run migrate -- serve`');
+      // A database already at base: going up to base again still runs (every step is idempotent).
+      expect((await migrate(['up', '--to', 'base', '--data-dir', dir], {})).stdout).toContain(
+        '-- applying 001_base.sql',
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('serve keeps the embedded database up and prints the psql command that reaches it, until Ctrl-C', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'camfleet-cli-'));
+    const service = startCli('migrate.ts', ['serve', '--data-dir', dir]);
+    let out = '';
+    service.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      await service.waitForOutput(/until Ctrl-C/, 30_000);
+      const m = /psql -h (\S+) -p (\d+) -U (\S+) (\S+) +\(password: (\S+)\)/.exec(out);
+      expect(m, out).not.toBeNull();
+      const [, host, port, user, database, password] = m ?? [];
+      const client = new pg.Client({ host, port: Number(port), user, database, password });
+      await client.connect();
+      const row = (await client.query<{ db: string }>('SELECT current_database() AS db')).rows[0];
+      await client.end();
+      expect(row?.db).toBe('camfleet');
+    } finally {
+      service.child.kill('SIGINT');
+    }
+    const run = await service.done;
+    rmSync(dir, { recursive: true, force: true });
+    expect(run.code, run.stderr).toBe(0);
   });
 });

@@ -4,6 +4,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { currentStage, migrateUp, readStageStatus } from '../../schema/runner.ts';
 import { isStage, schemaSteps, stages } from '../../schema/steps.ts';
+import { embeddedCredentials } from '../db/embedded-server.ts';
+import { listBackups } from '../migrate/backups.ts';
 import { readDuplicateStats } from '../migrate/duplicate-stats.ts';
 import { previewDuplicates } from '../migrate/preview.ts';
 import { isUuid, restoreBackup } from '../migrate/restore.ts';
@@ -13,6 +15,8 @@ import { runVerification } from '../migrate/verify.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
+import { numberOption } from './number-option.ts';
+import { checkWorldUrls } from './world-options.ts';
 
 interface GlobalArgs {
   'database-url': string | undefined;
@@ -63,7 +67,9 @@ const cli = yargs(hideBin(process.argv))
       'duplicate (device_id, image_name) rows (backed up first) → resume migration (UNIQUE constraint, helper\n' +
       `functions). The SQL files in schema/ are the same ones you can paste into the Supabase SQL editor.\n\n` +
       `Works on DATABASE_URL (or --database-url) when set; otherwise on an embedded Postgres whose data persists in\n` +
-      `--data-dir (default ${defaultDataDir}) between commands.`,
+      `--data-dir (default ${defaultDataDir}) between commands.\n\n` +
+      `Exit codes: 0 done, 1 a check failed (verify) or a restore was blocked by the UNIQUE constraint, 2 usage or\n` +
+      `environment error (also: no such backup row).`,
   )
   .option('database-url', {
     type: 'string',
@@ -76,12 +82,17 @@ const cli = yargs(hideBin(process.argv))
     describe: 'where the embedded database keeps its data between commands (ignored with a database URL)',
     default: defaultDataDir,
   })
+  .check((a) => {
+    checkWorldUrls(a);
+    return true;
+  })
   .command(
     'status',
     'which steps are applied, how many duplicate groups and rows exist, whether the UNIQUE constraint is live',
     (y) => y,
     (args) =>
-      withTarget(args, async ({ client }) => {
+      withTarget(args, async (target) => {
+        const { client } = target;
         const status = await readStageStatus(client);
         for (const step of schemaSteps) {
           const applied = status[step.stage];
@@ -98,6 +109,7 @@ const cli = yargs(hideBin(process.argv))
           );
         }
         console.log(`UNIQUE (device_id, image_name) constraint: ${status.resume ? 'live' : 'absent'}`);
+        if (target.psql) console.log('psql: `npm run migrate -- serve` keeps this database up and prints the command');
         return exitCodes.pass;
       }),
   )
@@ -114,6 +126,13 @@ const cli = yargs(hideBin(process.argv))
       withTarget(args, async ({ client }) => {
         const to: string = args.to;
         if (!isStage(to)) throw new Error(`unknown stage ${to}`);
+        // Going "up" to an earlier stage would re-run earlier files over later ones; the same stage re-runs (each
+        // step is idempotent, and a second cleanup catches duplicates that crept in since).
+        const now = currentStage(await readStageStatus(client));
+        if (now !== 'empty' && stages.indexOf(now) > stages.indexOf(to)) {
+          console.log(`database is already at stage ${now} (past ${to}): nothing to do`);
+          return exitCodes.pass;
+        }
         await migrateUp(client, to, {
           onStep: (step) => console.log(`-- applying ${step.file}${step.seedName ? ` (${step.seedName})` : ''}`),
           onNotice: (n) => console.log(`${n.severity}:  ${n.message}`),
@@ -165,6 +184,38 @@ const cli = yargs(hideBin(process.argv))
       }),
   )
   .command(
+    'backups',
+    'the rows the cleanup backed up (backup_id, device, image, status, chunks, when), for `restore <backup_id>`',
+    (y) => y,
+    (args) =>
+      withTarget(args, async ({ client }) => {
+        const rows = await listBackups(client);
+        if (rows === undefined) {
+          console.log('no backups: the cleanup step has not run (there is no device_images_duplicates_backup table)');
+          return exitCodes.pass;
+        }
+        if (rows.length === 0) {
+          console.log('no backup rows: the cleanup found no duplicates');
+          return exitCodes.pass;
+        }
+        console.log(
+          formatTable(
+            ['backup_id', 'device_code', 'image_name', 'status', 'chunks', 'backed_up_at'],
+            rows.map((r) => [
+              r.backup_id,
+              r.device_code ?? '',
+              r.image_name ?? '',
+              r.status ?? '',
+              r.chunks ?? '',
+              r.backed_up_at?.toISOString() ?? '',
+            ]),
+          ),
+        );
+        console.log(`(${rows.length} rows; \`npm run migrate -- restore <backup_id>\` puts one back)`);
+        return exitCodes.pass;
+      }),
+  )
+  .command(
     'restore <backup_id>',
     "the seed guide's restore statement for one backed-up row; says whether it came back or the constraint kept it out",
     (y: Argv<GlobalArgs>) =>
@@ -201,12 +252,11 @@ const cli = yargs(hideBin(process.argv))
     'fill a base-stage database with duplicates like production had (41 copies of image_1.jpg on one device, pairs, ties, NULL updated_at); deterministic from --seed',
     (y: Argv<GlobalArgs>) =>
       y
-        .option('devices', {
-          type: 'number',
-          default: 20,
-          describe: 'devices to create (each also gets unique images)',
-        })
-        .option('seed', { type: 'number', default: 1, describe: 'same seed → same rows' }),
+        .option(
+          'devices',
+          numberOption('devices', { default: 20, describe: 'devices to create (each also gets unique images)' }),
+        )
+        .option('seed', numberOption('seed', { default: 1, describe: 'same seed → same rows' })),
     (args) =>
       withTarget(args, async ({ client }) => {
         if (!Number.isInteger(args.devices) || args.devices < 1 || args.devices > 100_000) {
@@ -231,6 +281,26 @@ const cli = yargs(hideBin(process.argv))
         return exitCodes.pass;
       }),
   )
-  .demandCommand(1, 'name a command: status, up, preview, verify, restore or seed-duplicates');
+  .command(
+    'serve',
+    'keep the embedded database running and print the psql command that reaches it, until Ctrl-C',
+    (y) => y,
+    (args) =>
+      withTarget(args, async (target) => {
+        if (!target.psql) {
+          console.log('this is your own server (DATABASE_URL): connect with psql "$DATABASE_URL"');
+          return exitCodes.pass;
+        }
+        // The embedded server's password is fixed and documented (README), not a secret of the user's.
+        console.log(`psql: ${target.psql}   (password: ${embeddedCredentials.password})`);
+        console.log('the database is up until Ctrl-C');
+        await new Promise<void>((resolve) => {
+          process.once('SIGINT', resolve);
+          process.once('SIGTERM', resolve);
+        });
+        return exitCodes.pass;
+      }),
+  )
+  .demandCommand(1, 'name a command: status, up, preview, verify, backups, restore, seed-duplicates or serve');
 
 await standardCli(cli).parseAsync();

@@ -12,6 +12,9 @@ import { startPipeline } from '../pipeline/index.ts';
 import { probeBroker } from '../world/broker.ts';
 import { describeFailure, standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
+import { numberOption } from './number-option.ts';
+import { checkWorldUrls } from './world-options.ts';
+import { redactText, redactUrl } from '../world/redact.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -39,11 +42,17 @@ const argv = await standardCli(
         default: false,
         describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
       },
-      'stats-interval-s': { type: 'number', default: 10, describe: 'print a statistics line this often (0: never)' },
+      'stats-interval-s': numberOption('stats-interval-s', {
+        default: 10,
+        describe: 'print a statistics line this often (0: never)',
+      }),
     })
     .check((a) => {
       if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
       if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
+      checkWorldUrls(a);
+      const every = a['stats-interval-s'];
+      if (every < 0) throw new Error(`--stats-interval-s must be 0 (never) or more seconds, got ${every}`);
       return true;
     }),
 ).parseAsync();
@@ -59,7 +68,9 @@ try {
     });
   const mq = await probeBroker(brokerUrl);
   if (!mq.ok)
-    throw Object.assign(new Error(`cannot connect to the MQTT broker at ${brokerUrl}: ${mq.reason}`), { exitCode: 2 });
+    throw Object.assign(new Error(`cannot connect to the MQTT broker at ${redactUrl(brokerUrl)}: ${mq.reason}`), {
+      exitCode: 2,
+    });
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
@@ -84,7 +95,9 @@ try {
   process.exit(failure.exitCode);
 }
 
-const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log: (line) => console.log(line) });
+// Every pipeline line may quote a driver's error; none may show a password of ours.
+const log = (line: string) => console.log(redactText(line, [brokerUrl, databaseUrl]));
+const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log });
 const statsEveryMs = argv['stats-interval-s'] * 1000;
 const printStats = () => {
   const s = pipeline.stats();
@@ -114,4 +127,6 @@ onStopRequest({
   },
 });
 // Only now: a test (or a user's script) that signals on this line must find the handlers installed.
-console.log(`pipeline running: broker ${brokerUrl}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`);
+console.log(
+  `pipeline running: broker ${redactUrl(brokerUrl)}, database ${describeAddress(databaseUrl)}. Ctrl-C to stop.`,
+);

@@ -1,7 +1,11 @@
 // `npm run scenario` as a user runs it: list, usage errors, help on every command.
+import { copyFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { primaryTarget } from '../../test/databases.ts';
 import { runCli } from '../../test/run-cli.ts';
-import { loadCatalogue } from '../../scenarios/spec.ts';
+import { tempDir } from '../../test/temp-dir.ts';
+import { catalogueDir, loadCatalogue } from '../../scenarios/spec.ts';
 
 describe('npm run scenario', () => {
   test('list: every scenario with its pipeline, expected verdict and purpose; exit 0', async () => {
@@ -34,5 +38,45 @@ describe('npm run scenario', () => {
       expect(help.code, command).toBe(0);
       expect(help.stdout).toContain(`npm run scenario -- ${command}`);
     }
+  });
+
+  describe('a catalogue with one invalid file', () => {
+    const dir = tempDir('camfleet-catalogue-');
+    copyFileSync(join(catalogueDir, 'firmware-double-send.json'), join(dir, 'firmware-double-send.json'));
+    writeFileSync(join(dir, 'broken.json'), '{ "name": "broken", ');
+    const server = primaryTarget().server!;
+    const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
+
+    test('list shows the valid scenarios and reports the invalid file (exit 2)', async () => {
+      const r = await runCli('scenario.ts', ['list', '--catalogue', dir]);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toMatch(/^firmware-double-send\s+\| fixed\s+\| pass/m);
+      expect(r.stderr.trim()).toMatch(/^error: invalid scenario file, skipped: .*broken\.json: not valid JSON/);
+      const named = await runCli('scenario.ts', ['run', 'broken', '--catalogue', dir]);
+      expect(named.code).toBe(2);
+      expect(named.stderr).toMatch(/error: scenario "broken" does not load: .*broken\.json: not valid JSON/);
+    });
+
+    test('run --all runs the valid ones and still exits 2 for the invalid file', async () => {
+      const r = await runCli('scenario.ts', ['run', '--all', '--fast', '--catalogue', dir], env);
+      expect(r.code, r.stdout + r.stderr).toBe(2);
+      expect(r.stdout).toMatch(/firmware-double-send: expected pass, verdict PASS → MET/);
+      expect(r.stderr).toMatch(/broken\.json: not valid JSON/);
+    });
+  });
+
+  test('run --file runs a spec from anywhere, under any file name', async () => {
+    const dir = tempDir('camfleet-spec-');
+    const file = join(dir, 'my copy.json');
+    copyFileSync(join(catalogueDir, 'firmware-double-send.json'), file);
+    const server = primaryTarget().server!;
+    const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
+    const r = await runCli('scenario.ts', ['run', '--file', file, '--fast', '--report', join(dir, 'report')], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('== firmware-double-send:');
+    expect(r.stdout).toMatch(/firmware-double-send: expected pass, verdict PASS → MET/);
+    const both = await runCli('scenario.ts', ['run', 'chaos', '--file', file]);
+    expect(both.code).toBe(2);
+    expect(both.stderr).toContain('give scenario names, --all or --file, one of them');
   });
 });

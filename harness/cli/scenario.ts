@@ -18,12 +18,14 @@ import {
   sensitivityOutcome,
   sensitivityRows,
 } from '../../scenarios/sensitivity.ts';
-import { describeExpectation, loadCatalogue, type Scenario } from '../../scenarios/spec.ts';
+import { catalogueDir, describeExpectation, loadScenario, readCatalogue, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
-import { worldOptions } from './world-options.ts';
+import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { numberOption } from './number-option.ts';
+import { checkCreatableDirectory, checkReadableFile, checkWritableFile } from './path-options.ts';
 
 class UsageError extends Error {
   readonly exitCode = exitCodes.usage;
@@ -32,6 +34,7 @@ class UsageError extends Error {
 interface WorldArgs {
   'broker-url': string | undefined;
   'database-url': string | undefined;
+  catalogue: string;
 }
 
 /** 1 when an expectation did not hold; else 2 when a run could not start (its error is printed); else 3 or 0. */
@@ -57,10 +60,19 @@ async function main(body: () => Promise<number>): Promise<void> {
   process.exit(code);
 }
 
-function catalogueByName(names: readonly string[]): Scenario[] {
-  const catalogue = loadCatalogue();
+/** The valid scenarios of the catalogue; each invalid file is reported on stderr (and counted) instead of hiding all. */
+function catalogueReporting(dir: string): { scenarios: Scenario[]; invalidCount: number } {
+  const { scenarios, invalid } = readCatalogue(dir);
+  for (const spec of invalid) console.error(`error: invalid scenario file, skipped: ${spec.error}`);
+  return { scenarios, invalidCount: invalid.length };
+}
+
+function catalogueByName(dir: string, names: readonly string[]): Scenario[] {
+  const { scenarios: catalogue, invalid } = readCatalogue(dir);
   return names.map((name) => {
     const scenario = catalogue.find((s) => s.name === name);
+    const broken = invalid.find((s) => s.name === name);
+    if (broken) throw new UsageError(`scenario "${name}" does not load: ${broken.error}`);
     if (!scenario)
       throw new UsageError(
         `no scenario named "${name}"; the catalogue has:\n${catalogue.map((s) => `  ${s.name}`).join('\n')}`,
@@ -99,10 +111,20 @@ function context(args: WorldArgs, extra: Partial<ScenarioRunContext> = {}): Scen
 }
 
 function withWorld<T>(y: Argv<T>) {
-  return y.options({
-    ...worldOptions,
-    report: { type: 'string', describe: 'write junit.xml and summary.json (and failure bundles) into this directory' },
-  });
+  return y
+    .options({
+      ...worldOptions,
+      report: {
+        type: 'string',
+        describe: 'write junit.xml and summary.json (and failure bundles) into this directory',
+      },
+    })
+    .check((a) => {
+      // URLs and paths before anything starts: a bad one costs no server start and leaves no temp directory.
+      checkWorldUrls(a);
+      if (a.report !== undefined) checkCreatableDirectory('report', a.report);
+      return true;
+    });
 }
 
 const cli = yargs(hideBin(process.argv))
@@ -112,13 +134,19 @@ const cli = yargs(hideBin(process.argv))
       'fault plan — each with the verdict it must produce ("pass", or which invariants must fail).\n\n' +
       'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error, 3 unknown.',
   )
+  .option('catalogue', {
+    type: 'string',
+    default: catalogueDir,
+    defaultDescription: 'scenarios/catalogue',
+    describe: 'the folder of scenario specs (*.json) to list and run',
+  })
   .command(
     'list',
     'every scenario: name, expected verdict, one-line purpose',
     (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the validated specs as JSON' }),
     (args) =>
       main(() => {
-        const catalogue = loadCatalogue();
+        const { scenarios: catalogue, invalidCount } = catalogueReporting(args.catalogue);
         if (args.json) console.log(JSON.stringify(catalogue, null, 2));
         else
           console.log(
@@ -127,7 +155,8 @@ const cli = yargs(hideBin(process.argv))
               catalogue.map((s) => [s.name, s.pipeline, describeExpectation(s.expect), s.purpose]),
             ),
           );
-        return Promise.resolve(exitCodes.pass);
+        // The valid ones are all listed; an invalid file still makes the exit code say the catalogue is broken.
+        return Promise.resolve(invalidCount > 0 ? exitCodes.usage : exitCodes.pass);
       }),
   )
   .command(
@@ -138,24 +167,33 @@ const cli = yargs(hideBin(process.argv))
         .positional('names', { type: 'string', array: true, describe: 'scenario names (see `list`)' })
         .options({
           all: { type: 'boolean', default: false, describe: 'run every scenario of the catalogue' },
-          seed: { type: 'number', describe: "override each scenario's seed" },
+          file: { type: 'string', describe: 'run the scenario spec in this file (anywhere; its name need not match)' },
+          seed: numberOption('seed', { describe: "override each scenario's seed" }),
           history: { type: 'string', describe: 'write the run history as NDJSON to this file (one scenario only)' },
           fast: { type: 'boolean', default: false, describe: 'shrink each fleet (at most 4 devices, 12 KiB images)' },
         })
         .check((a) => {
           const names = a.names ?? [];
-          if (a.all && names.length > 0) throw new Error('give scenario names or --all, not both');
-          if (!a.all && names.length === 0) throw new Error('name a scenario (see `list`) or give --all');
+          const ways = [a.all, names.length > 0, a.file !== undefined].filter(Boolean).length;
+          if (ways > 1) throw new Error('give scenario names, --all or --file, one of them');
+          if (ways === 0) throw new Error('name a scenario (see `list`) or give --all or --file <spec.json>');
+          if (a.file !== undefined) checkReadableFile('file', a.file);
           if (a.seed !== undefined && !(Number.isInteger(a.seed) && a.seed >= 0))
             throw new Error(`--seed must be a whole number, got ${a.seed}`);
-          if (a.history !== undefined && (a.all || names.length !== 1)) throw new Error('--history takes one scenario');
+          if (a.history !== undefined && (a.all || names.length > 1)) throw new Error('--history takes one scenario');
+          if (a.history !== undefined) checkWritableFile('history', a.history);
           return true;
         }),
     (args) =>
       main(async () => {
-        const scenarios = args.all ? loadCatalogue() : catalogueByName(args.names ?? []);
+        let invalidCount = 0;
+        let scenarios: Scenario[];
+        if (args.file !== undefined) scenarios = [loadScenario(args.file, { requireFileName: false })];
+        else if (args.all) ({ scenarios, invalidCount } = catalogueReporting(args.catalogue));
+        else scenarios = catalogueByName(args.catalogue, args.names ?? []);
         const entries: ReportEntry[] = [];
-        let environmentError = false;
+        // An invalid catalogue file is a scenario that could not run: the others run, the exit code says so.
+        let environmentError = invalidCount > 0;
         // Ctrl-C / SIGTERM: the running scenario stops, is judged (unknown) and cleaned up; the rest are skipped.
         const interrupt = new AbortController();
         onStopRequest({
@@ -219,9 +257,10 @@ const cli = yargs(hideBin(process.argv))
       }),
     (args) =>
       main(async () => {
-        const cases = sensitivityCases(loadCatalogue());
+        const catalogue = catalogueReporting(args.catalogue);
+        const cases = sensitivityCases(catalogue.scenarios);
         const entries: ReportEntry[] = [];
-        let environmentError = false;
+        let environmentError = catalogue.invalidCount > 0;
         for (const [i, c] of cases.entries()) {
           process.stderr.write(`[${i + 1}/${cases.length}] ${c.profile} × ${c.scenario.name}…`);
           const run = await runScenario(c.scenario, context(args), { reportDir: args.report });

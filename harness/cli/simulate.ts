@@ -12,7 +12,10 @@ import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
-import { worldOptions } from './world-options.ts';
+import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { numberOption } from './number-option.ts';
+import { checkBundlePath, checkCreatableDirectory, checkWritableFile } from './path-options.ts';
+import { redactUrl } from '../world/redact.ts';
 import { describeFailure, exitCodes, standardCli } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { onStopRequest } from './stop-signals.ts';
@@ -29,34 +32,29 @@ const argv = await standardCli(
         '3 unknown (e.g. the time budget ran out).',
     )
     .options({
-      devices: { type: 'number', default: liveRunDefaults.devices, describe: 'simulated devices' },
-      images: {
-        type: 'number',
+      devices: numberOption('devices', { default: liveRunDefaults.devices, describe: 'simulated devices' }),
+      images: numberOption('images', {
         default: liveRunDefaults.imagesPerDevice,
         describe: 'images each device captures (one per wake)',
-      },
-      'image-kb': {
-        type: 'number',
+      }),
+      'image-kb': numberOption('image-kb', {
         default: liveRunDefaults.imageKbMean,
         describe: 'mean image size in KiB (sizes vary ±30 %)',
-      },
-      'chunk-bytes': {
-        type: 'number',
+      }),
+      'chunk-bytes': numberOption('chunk-bytes', {
         default: liveRunDefaults.chunkBytes,
         describe: 'chunk payload size (firmware: 1024)',
-      },
-      'wakes-max': {
-        type: 'number',
+      }),
+      'wakes-max': numberOption('wakes-max', {
         default: liveRunDefaults.wakesMax,
         describe: 'wakes a device may use before the run gives up on it',
-      },
-      seed: { type: 'number', describe: 'seed for every random choice (printed first; random when absent)' },
-      qos: {
-        type: 'number',
+      }),
+      seed: numberOption('seed', { describe: 'seed for every random choice (printed first; random when absent)' }),
+      qos: numberOption('qos', {
         choices: [0, 1],
         default: liveRunDefaults.qos,
         describe: 'MQTT QoS of device messages (0 models QoS-0 firmware)',
-      },
+      }),
       dialect: {
         type: 'string',
         choices: ['fw350', 'spec'],
@@ -64,26 +62,22 @@ const argv = await standardCli(
         describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
       },
       ...worldOptions,
-      'time-scale': {
-        type: 'number',
+      'time-scale': numberOption('time-scale', {
         default: liveRunDefaults.timeScale,
         describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)',
-      },
-      concurrency: {
-        type: 'number',
+      }),
+      concurrency: numberOption('concurrency', {
         default: liveRunDefaults.concurrencyMax,
         describe: 'devices awake at once, at most',
-      },
-      'ack-timeout-ms': {
-        type: 'number',
+      }),
+      'ack-timeout-ms': numberOption('ack-timeout-ms', {
         default: liveRunDefaults.ackTimeoutMs,
         describe: 'firmware silence timeout before a re-send',
-      },
-      'time-budget-s': {
-        type: 'number',
+      }),
+      'time-budget-s': numberOption('time-budget-s', {
         default: liveRunDefaults.timeBudgetMs / 1000,
         describe: 'stop and report unknown (exit 3) after this long',
-      },
+      }),
       'keep-db': {
         type: 'boolean',
         default: false,
@@ -126,6 +120,11 @@ const argv = await standardCli(
     .options(faultYargsOptions() as Record<never, never>)
     .check((a) => {
       faultOverridesFrom(a);
+      // Every path and URL before anything starts: a bad one costs no server start and leaves no temp directory.
+      checkWorldUrls(a);
+      if (a.history !== undefined) checkWritableFile('history', a.history);
+      if (a.report !== undefined) checkCreatableDirectory('report', a.report);
+      if (a.replay !== undefined) checkBundlePath('replay', a.replay);
       if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
         throw new Error('--external-cmd goes with --pipeline external');
       const positive: [string, number][] = [
@@ -179,7 +178,7 @@ const typedOptions: LiveRunOptions = {
 };
 
 let options = typedOptions;
-const replayDir = argv.replay;
+const replayDir = argv.replay === undefined ? undefined : checkBundlePath('replay', argv.replay);
 if (replayDir !== undefined) {
   try {
     options = {
@@ -202,7 +201,7 @@ const say = (line: string) => {
 say(`seed: ${options.seed}${replayDir !== undefined ? ` (replaying ${replayDir})` : ''}`);
 say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
-    `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ?? 'aedes (in-process)'} ` +
+    `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
     `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
     `pipeline=${options.pipeline} stage=${options.stage}`,
 );
@@ -305,7 +304,7 @@ const summaryRows: [string, string | number][] = [
   ],
   [
     'broker / database',
-    `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${result.keptDatabaseUrl})` : ''}`,
+    `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${redactUrl(result.keptDatabaseUrl)})` : ''}`,
   ],
 ];
 
@@ -314,7 +313,12 @@ if (argv.json) {
     JSON.stringify(
       {
         seed: options.seed,
-        options,
+        // The URLs as a person may see them: never with a password.
+        options: {
+          ...options,
+          brokerUrl: options.brokerUrl && redactUrl(options.brokerUrl),
+          databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl),
+        },
         verdict: result.verdict,
         aborted: result.aborted,
         invariants: result.verdicts,

@@ -25,13 +25,5 @@ export function describeConnectError(error: unknown): string {
   return String(error);
 }
 
-/** A URL fit to print: any password replaced by `***`. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
-}
+// Redaction lives with the world's URLs (harness/world/redact.ts); re-exported for the callers that knew it here.
+export { redactUrl } from '../world/redact.ts';

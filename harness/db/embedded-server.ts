@@ -25,8 +25,10 @@ export interface EmbeddedOptions {
   readonly onLog?: (line: string) => void;
 }
 
+// Fixed and documented (README: psql access to the embedded database): the server listens on 127.0.0.1 only.
 const user = 'postgres';
 const password = 'camfleet';
+export const embeddedCredentials = { user, password } as const;
 const tempPrefix = 'camfleet-pg-';
 /** Marks which Node process owns a data directory, so a later start can tell a live owner from a dead one. */
 const ownerFile = 'camfleet-owner.pid';

@@ -1,6 +1,7 @@
 // An append-only, in-memory history with an optional NDJSON sink. Appends are synchronous so the sequence
 // numbers are exactly the order in which this process observed things.
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { redactText } from '../world/redact.ts';
 import type { HistoryEvent, NewHistoryEvent } from './events.ts';
 
 export class History {
@@ -11,15 +12,19 @@ export class History {
 
   constructor(private readonly now: () => number = Date.now) {}
 
-  /** Also write every event, one JSON object per line, to `path`. */
+  /**
+   * Also write every event, one JSON object per line, to `path`. The file is opened here, synchronously, so a path
+   * that cannot be written throws now (before a run starts servers) instead of as a stream 'error' later.
+   */
   writeTo(path: string): void {
-    this.sink = createWriteStream(path, { flags: 'w' });
+    this.sink = createWriteStream(path, { fd: openSync(path, 'w') });
   }
 
   append(event: NewHistoryEvent): HistoryEvent {
     const full = { ...event, seq: ++this.seq, atMs: this.now() } as HistoryEvent;
     this.events.push(full);
-    this.sink?.write(JSON.stringify(full) + '\n');
+    // An event may quote an error message holding a URL with its password; the file never gets it.
+    this.sink?.write(redactText(JSON.stringify(full)) + '\n');
     for (const listener of this.listeners) listener(full);
     return full;
   }

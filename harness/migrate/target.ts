@@ -2,6 +2,7 @@
 // embedded server whose data persists in a directory (default .camfleet/pgdata), so one command can seed
 // duplicates and the next can preview and clean them.
 import pg from 'pg';
+import { embeddedCredentials } from '../db/embedded-server.ts';
 import { openDatabaseServer, type DatabaseServer } from '../db/server.ts';
 
 export const defaultDataDir = '.camfleet/pgdata';
@@ -17,6 +18,8 @@ export interface MigrationTarget {
    * a lock — before it can stop and close cleanly.
    */
   cancelRunningStatement(): Promise<void>;
+  /** For the embedded server: the psql command that reaches its database while this target is open. */
+  readonly psql: string | undefined;
   close(): Promise<void>;
 }
 
@@ -58,6 +61,10 @@ export async function openMigrationTarget(options: {
         server.kind === 'embedded'
           ? `embedded Postgres (data in ${options.dataDir})`
           : `Postgres at ${server.address} (DATABASE_URL)`,
+      psql:
+        server.kind === 'embedded'
+          ? `psql -h ${server.address.replace(/:\d+$/, '')} -p ${server.address.replace(/^.*:/, '')} -U ${embeddedCredentials.user} ${embeddedDatabase}`
+          : undefined,
       async close() {
         await client.end().catch(() => {});
         await server.stop();

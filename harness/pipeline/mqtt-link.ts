@@ -2,6 +2,7 @@
 // calls handleMessage(packet, done); holding `done` back stops it reading the next packet (and delays the PUBACK),
 // so when the pipeline's buffers are full the broker and the TCP window hold the rest instead of our heap.
 import mqtt, { type MqttClient } from 'mqtt';
+import { redactUrl } from '../world/redact.ts';
 import { errorText } from './store/pool.ts';
 
 export interface MqttLinkOptions {
@@ -42,14 +43,14 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
       false,
     );
   } catch (error) {
-    throw new Error(`pipeline: cannot connect to the MQTT broker at ${o.url}: ${errorText(error)}`);
+    throw new Error(`pipeline: cannot connect to the MQTT broker at ${redactUrl(o.url)}: ${errorText(error)}`);
   }
   client.on('error', (error) => o.log(`pipeline: MQTT error: ${errorText(error)}`));
   client.on('offline', () => o.log('pipeline: MQTT connection lost, reconnecting'));
   // mqtt.js re-subscribes by itself after a reconnect with a clean session (`resubscribe`, on by default): the
   // broker (e.g. restarted) forgot our subscriptions, and its answer to the SUBSCRIBE re-establishes them.
   // (Registered after the first connect, so every 'connect' seen here is a reconnect.)
-  client.on('connect', () => o.log(`pipeline: MQTT reconnected to ${o.url}, subscriptions renewed`));
+  client.on('connect', () => o.log(`pipeline: MQTT reconnected to ${redactUrl(o.url)}, subscriptions renewed`));
   client.on('message', (topic, payload) => {
     try {
       o.onMessage(topic, payload);

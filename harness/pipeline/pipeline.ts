@@ -5,6 +5,7 @@
 // plain SQL of store/legacy.ts), where chunks live (legacy-memory-chunks: memory-chunks.ts) or how long
 // (legacy-ttl: chunk-expiry.ts); `fixed` takes none of those branches.
 import type pg from 'pg';
+import { redactUrl } from '../world/redact.ts';
 import {
   decodeDeviceMessage,
   encodeServerMessage,
@@ -239,7 +240,9 @@ export class PipelineService {
     });
     this.sweeper.start();
     this.expiry?.start();
-    this.o.log(`pipeline: profile ${this.o.profile}, subscribed at ${this.o.brokerUrl} as ${this.o.clientId}`);
+    this.o.log(
+      `pipeline: profile ${this.o.profile}, subscribed at ${redactUrl(this.o.brokerUrl)} as ${this.o.clientId}`,
+    );
   }
 
   stats(): PipelineStats {

@@ -2,6 +2,7 @@
 // scripts. Both are written from the same ReportEntry list.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { redactText } from '../world/redact.ts';
 import type { ReportEntry } from './entry.ts';
 import { junitXml } from './junit.ts';
 import { summaryJson } from './summary.ts';
@@ -22,7 +23,8 @@ export async function writeReport(dir: string, results: readonly ReportEntry[]):
   await mkdir(dir, { recursive: true });
   const junitPath = join(dir, 'junit.xml');
   const summaryPath = join(dir, 'summary.json');
-  await writeFile(junitPath, junitXml(results));
-  await writeFile(summaryPath, summaryJson(results));
+  // Entries carry error messages, which may quote a URL with its password.
+  await writeFile(junitPath, redactText(junitXml(results)));
+  await writeFile(summaryPath, redactText(summaryJson(results)));
   return { junitPath, summaryPath };
 }

@@ -122,3 +122,14 @@ describe('summary JSON and writeReport', () => {
     expect(summary.runs.map((r) => r.name)).toEqual(['ok-scenario', 'caught & <well>', 'broken', 'not-run']);
   });
 });
+
+test('writeReport: an error quoting a URL with a password is written redacted in both files', async () => {
+  const dir = tempDir('camfleet-report-');
+  const entry = entryWithoutRun(
+    { name: 'not-run', options, expected: 'pass' },
+    'cannot connect to mqtt://user:s3cret@broker:1883 (postgres://p:s3cret@db/x?sslmode=require&password=s3cret)',
+  );
+  const written = await writeReport(dir, [entry]);
+  for (const path of [written.junitPath, written.summaryPath])
+    expect(readFileSync(path, 'utf8'), path).not.toContain('s3cret');
+});

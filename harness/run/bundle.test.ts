@@ -94,4 +94,20 @@ describe('failure bundles', () => {
     writeFileSync(path, JSON.stringify(older));
     await expect(loadBundle(dir)).rejects.toThrow(/pipelineRestartAt must be a list of triggers/);
   });
+
+  test('verdicts and history quoting a URL with a password are written redacted', async () => {
+    const dir = join(tempDir('camfleet-bundle-'), 'b');
+    const leaky = new History(() => 1);
+    leaky.append({ type: 'nemesis', fault: 'db_kill', detail: 'postgres://user:pw-s3cret@db/x refused' });
+    await writeBundle(dir, {
+      options: { ...options, databaseUrl: 'postgres://user:pw-s3cret@db/x' },
+      verdict: 'fail',
+      verdicts: [failed('I2', 'lost via mqtt://u:pw-s3cret@h', [{ url: 'postgres://h/db?password=pw-s3cret' }])],
+      history: leaky.events,
+    });
+    for (const file of ['bundle.json', 'history.ndjson'])
+      expect(readFileSync(join(dir, file), 'utf8'), file).not.toContain('pw-s3cret');
+    // A bundle.json path is as good as its folder.
+    expect((await readBundleFile(join(dir, 'bundle.json'))).verdict).toBe('fail');
+  });
 });

@@ -3,10 +3,11 @@
 // the verdicts with their offending rows) and history.ndjson (the run's History events). `loadBundle` turns it back
 // into the same LiveRunOptions — same workload, same fault plan, same seed — for `npm run simulate -- --replay`.
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import type { InvariantVerdict, Verdict } from '../checker/index.ts';
 import { exitCodes } from '../cli/exit.ts';
 import type { HistoryEvent } from '../history/events.ts';
+import { redactText } from '../world/redact.ts';
 import { describeFaultPlan, faultMixes, type FaultPlan } from '../nemesis/fault-plan.ts';
 import type { Expectation } from '../../scenarios/spec.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions } from './run-options.ts';
@@ -93,8 +94,13 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<{ di
     verdicts: input.verdicts,
     replay,
   };
-  await writeFile(join(dir, 'bundle.json'), JSON.stringify(file, null, 2) + '\n');
-  await writeFile(join(dir, 'history.ndjson'), input.history.map((e) => JSON.stringify(e) + '\n').join(''));
+  // Verdicts and history quote error messages, which may hold a URL with its password (the bundle keeps no URL).
+  const secrets = [input.options.brokerUrl, input.options.databaseUrl];
+  await writeFile(join(dir, 'bundle.json'), redactText(JSON.stringify(file, null, 2) + '\n', secrets));
+  await writeFile(
+    join(dir, 'history.ndjson'),
+    input.history.map((e) => redactText(JSON.stringify(e), secrets) + '\n').join(''),
+  );
   return { dir, replay };
 }
 
@@ -112,9 +118,9 @@ export async function loadBundle(
   };
 }
 
-/** Reads and checks bundle.json (format, and every option against the type of its default). */
+/** Reads and checks bundle.json (format, and every option against the type of its default); `dir` may name the file. */
 export async function readBundleFile(dir: string): Promise<BundleFile> {
-  const path = join(dir, 'bundle.json');
+  const path = basename(dir) === 'bundle.json' ? dir : join(dir, 'bundle.json');
   let data: unknown;
   try {
     data = JSON.parse(await readFile(path, 'utf8'));

@@ -4,6 +4,7 @@
 // (external broker), drives the fleet, and stops the command (SIGTERM) at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Aedes } from 'aedes';
+import { redactText } from '../world/redact.ts';
 
 export interface ExternalService {
   stop(): Promise<void>;
@@ -40,7 +41,9 @@ export function startExternalCommand(
     detached: true, // its own process group, so stop() reaches the service behind `sh -c` / `npm run`
   });
   const relay = (data: Buffer) => {
-    for (const line of data.toString().split('\n')) if (line.trim()) log(`[external] ${line}`);
+    // The user's service may print the URLs it was given; its lines reach our output with the passwords masked.
+    for (const line of data.toString().split('\n'))
+      if (line.trim()) log(redactText(`[external] ${line}`, [env.brokerUrl, env.databaseUrl]));
   };
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);

@@ -145,7 +145,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     }
 
     if (external) {
-      hooks.onPhase?.(`external pipeline: broker ${brokerUrl}, database ${redactUrl(db.scratch.url)}`);
+      hooks.onPhase?.(`external pipeline: broker ${redactUrl(brokerUrl)}, database ${redactUrl(db.scratch.url)}`);
       if (options.externalCommand) {
         const service = startExternalCommand(
           options.externalCommand,

@@ -3,6 +3,7 @@
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { createServer, type Server, type Socket } from 'node:net';
+import { redactUrl } from './redact.ts';
 
 export interface Broker {
   readonly kind: 'embedded' | 'external';
@@ -176,7 +177,7 @@ async function openExternalBroker(url: string): Promise<Broker> {
     const u = new URL(url);
     where = `${u.hostname}:${u.port || '1883'}`;
   } catch {
-    throw new BrokerUnavailableError(`MQTT_URL is not a URL: ${url}`);
+    throw new BrokerUnavailableError(`MQTT_URL is not a URL: ${redactUrl(url)}`);
   }
   const probe = await probeBroker(url);
   if (!probe.ok)
