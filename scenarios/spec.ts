@@ -52,7 +52,7 @@ export interface ScenarioOperator {
 
 /**
  * What the run must show.
- * - `"pass"`: every invariant I1–I8 is `pass` (an `unknown` does not meet it).
+ * - `"pass"`: every invariant I1–I9 is `pass` (an `unknown` does not meet it).
  * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
  *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
  *   starts breaking something new is noticed.
@@ -157,6 +157,7 @@ const deviceFields: Readonly<Record<keyof DeviceFaults, FieldKind>> = {
   wifiOutageWakes: 'count',
   badClockRate: 'rate',
   dialectDriftRate: 'rate',
+  corruptMessageRate: 'rate',
 };
 const networkFields: Readonly<Record<keyof NetworkFaults, FieldKind>> = {
   dropRate: 'rate',

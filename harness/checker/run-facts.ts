@@ -74,6 +74,23 @@ export const DELIVERY_MULTIPLYING_FAULTS: ReadonlySet<string> = new Set([
   'two_instances',
 ]);
 
+/** A malformed message a device published (device_sent_malformed), owed a rejected_messages row (I9). */
+export interface MalformedSendFact {
+  readonly mac: string;
+  readonly topic: string;
+  readonly kind: string;
+  readonly expectedCode: string;
+  readonly seq: number;
+}
+
+/** A fault the nemesis injected, as its `nemesis` event says. */
+export interface FaultFact {
+  readonly fault: string;
+  readonly target: string | undefined;
+  readonly detail: string | undefined;
+  readonly seq: number;
+}
+
 export interface RunFacts {
   /** Every device named by a device-side event, normalised. */
   readonly macs: readonly string[];
@@ -93,6 +110,9 @@ export interface RunFacts {
   readonly pipelineClientIds: readonly string[];
   /** The DELIVERY_MULTIPLYING_FAULTS the nemesis injected, distinct, in order of first injection. */
   readonly multiplyingFaults: readonly string[];
+  readonly malformedSends: readonly MalformedSendFact[];
+  /** Every nemesis event, in seq order. */
+  readonly faults: readonly FaultFact[];
 }
 
 /** The reference pipeline's MQTT client ids start with this (harness/pipeline/options.ts). */
@@ -119,6 +139,8 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
   const duplicateLogClaims: DuplicateLogClaimFact[] = [];
   const pipelineClientIds = new Set<string>();
   const multiplyingFaults = new Set<string>();
+  const malformedSends: MalformedSendFact[] = [];
+  const faults: FaultFact[] = [];
 
   const settle = (mac: string, sha256: string, by: ReannouncementFact['settledBy'], seq: number) => {
     const key = imageKey(mac, sha256);
@@ -215,7 +237,14 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
         break;
       case 'nemesis':
         if (DELIVERY_MULTIPLYING_FAULTS.has(event.fault)) multiplyingFaults.add(event.fault);
+        faults.push({ fault: event.fault, target: event.target, detail: event.detail, seq });
         break;
+      case 'device_sent_malformed': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        malformedSends.push({ mac, topic: event.topic, kind: event.kind, expectedCode: event.expectedCode, seq });
+        break;
+      }
       default:
         break;
     }
@@ -234,6 +263,8 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
     duplicateLogClaims,
     pipelineClientIds: [...pipelineClientIds],
     multiplyingFaults: [...multiplyingFaults],
+    malformedSends,
+    faults,
   };
 }
 

@@ -28,7 +28,7 @@ describe('npm run simulate', () => {
     expect(summary.seed).toBe(77);
     expect(summary.verdict).toBe('pass');
     expect(summary.invariants.map((i) => `${i.id}:${i.verdict}`)).toEqual(
-      ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8'].map((id) => `${id}:pass`),
+      ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9'].map((id) => `${id}:pass`),
     );
     expect(summary.fleet).toMatchObject({ captured: 8, acked: 8 });
     expect(summary.pipeline).toMatchObject({ imagesCompleted: 8, rejected: 0 });

@@ -22,6 +22,7 @@ const all: DeviceFaults = {
   wifiOutageWakes: 2,
   badClockRate: 1,
   dialectDriftRate: 1,
+  corruptMessageRate: 1,
 };
 
 function trace(faults: DeviceFaults, seed: number, wakes = 40) {
