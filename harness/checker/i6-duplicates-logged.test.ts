@@ -226,4 +226,21 @@ describe('I6 duplicates logged, not stored', () => {
     await logDuplicate(client(), image);
     expect((await checkDuplicatesLogged(client(), runFacts(history.events))).verdict).toBe('pass');
   });
+
+  test('a send before the commit that created a second row fails, whenever it arrived', async () => {
+    const { history, image } = await doubleSentWorld(client(), 0, { pipelineEvents: true });
+    // taken for a new capture and stored under another name (the unique key allows that)
+    await insertImage(
+      client(),
+      { ...image, storedName: 'image_1~dup.jpg' },
+      { imageId: crypto.randomUUID(), status: 'receiving', receivedChunks: 0 },
+    );
+    const v = await checkDuplicatesLogged(client(), runFacts(history.events));
+    expect(v.verdict).toBe('fail');
+    expect(v.offending[0]).toMatchObject({
+      definiteReannouncements: 0,
+      possibleReannouncements: 1,
+      problems: ['2 image rows hold this capture, expected 1'],
+    });
+  });
 });

@@ -92,6 +92,7 @@ export function checkDuplicatesLogged(db: Db, facts: RunFacts): Promise<Invarian
     const undecided: string[] = [];
     let definiteTotal = 0;
     let possibleTotal = 0;
+    let decidedByReports = 0;
     announced.forEach((c, i) => {
       const rows = holders[i] ?? [];
       const logged = byCapture[i] ?? 0;
@@ -104,7 +105,11 @@ export function checkDuplicatesLogged(db: Db, facts: RunFacts): Promise<Invarian
       if (later.length === 0 && logged === 0) return;
 
       const problems: string[] = [];
-      if (definite > 0 && rows.length !== 1) problems.push(`${rows.length} image rows hold this capture, expected 1`);
+      // Re-announced after it was stored: exactly its one row. Re-announced at all: never a second row (a re-send,
+      // whenever it arrived, is no new image). No row at all for a send before completion is I2/I5's to judge.
+      if ((definite > 0 && rows.length !== 1) || rows.length > 1) {
+        problems.push(`${rows.length} image rows hold this capture, expected 1`);
+      }
       if (withLog) {
         if (logged < definite) {
           problems.push(
@@ -117,6 +122,7 @@ export function checkDuplicatesLogged(db: Db, facts: RunFacts): Promise<Invarian
         } else if (possible > 0 && logged < definite + possible) {
           if (pipelineReports) {
             const handled = Math.min(possible, Math.max(0, (claims[i] ?? 0) - definite));
+            decidedByReports += 1;
             if (logged < definite + handled) {
               problems.push(
                 `the pipeline reported logging ${definite + handled} re-announcements but ${logged} duplicate_images_log rows exist`,
@@ -151,7 +157,7 @@ export function checkDuplicatesLogged(db: Db, facts: RunFacts): Promise<Invarian
     if (!withLog) {
       return unknown(
         'I6',
-        `${counted}; each held by exactly one row; log not checkable: table duplicate_images_log does not exist (pre-resume stage)`,
+        `${counted}; none held by a second row; log not checkable: table duplicate_images_log does not exist (pre-resume stage)`,
       );
     }
     if (undecided.length > 0) {
@@ -161,7 +167,8 @@ export function checkDuplicatesLogged(db: Db, facts: RunFacts): Promise<Invarian
           `(no pipeline events to tell), e.g. ${undecided[0]}`,
       );
     }
-    return passed('I6', `${counted}; each re-announcement logged, each capture held by one row`);
+    const decided = decidedByReports > 0 ? ` (${decidedByReports} decided by the pipeline's reports)` : '';
+    return passed('I6', `${counted}; each re-announcement logged${decided}, none held by a second row`);
   });
 }
 
