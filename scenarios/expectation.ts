@@ -41,8 +41,8 @@ function outcomeOf(expected: InvariantExpectation, actual: Verdict): Outcome {
 }
 
 /**
- * One outcome per invariant I1..I8, plus any other the checker reported (M1 for runs that migrated mid-run); an
- * invariant of I1..I8 the checker did not report counts as unknown.
+ * One outcome per invariant I1..I9, plus any other the checker reported (M1 for runs that migrated mid-run); an
+ * invariant of I1..I9 the checker did not report counts as unknown.
  */
 export function judgeExpectation(expect: Expectation, verdicts: readonly InvariantVerdict[]): InvariantOutcome[] {
   const extra = verdicts.map((v) => v.id).filter((id) => !(invariantIds as readonly InvariantId[]).includes(id));

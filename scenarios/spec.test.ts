@@ -197,7 +197,7 @@ describe('validateScenario', () => {
       'expect must be "pass" or { "fail": ["I1", …] }, got "fail"',
     ],
     ['an empty fail list', withField('expect', { fail: [] }), 'expect.fail must be a non-empty list of invariant ids'],
-    ['an unknown invariant', withField('expect', { fail: ['I9'] }), 'expect.fail[0] must be one of "I1"'],
+    ['an unknown invariant', withField('expect', { fail: ['I10'] }), 'expect.fail[0] must be one of "I1"'],
     [
       'an id both in fail and mayFail',
       withField('expect', { fail: ['I1'], mayFail: ['I1'] }),

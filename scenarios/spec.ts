@@ -54,7 +54,7 @@ export interface ScenarioOperator {
 
 /**
  * What the run must show.
- * - `"pass"`: every invariant I1–I8 is `pass` (an `unknown` does not meet it).
+ * - `"pass"`: every invariant I1–I9 is `pass` (an `unknown` does not meet it).
  * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
  *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
  *   starts breaking something new is noticed.
@@ -176,6 +176,7 @@ const deviceFields: Readonly<Record<keyof DeviceFaults, FieldKind>> = {
   wifiOutageWakes: 'count',
   badClockRate: 'rate',
   dialectDriftRate: 'rate',
+  corruptMessageRate: 'rate',
 };
 const networkFields: Readonly<Record<keyof NetworkFaults, FieldKind>> = {
   dropRate: 'rate',

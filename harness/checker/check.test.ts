@@ -10,15 +10,15 @@ const verdictOf = (verdicts: readonly InvariantVerdict[]) => Object.fromEntries(
 describe('checkInvariants', () => {
   const client = useScratchClient('checker_all');
 
-  test('a consistent world passes all eight, in order I1..I8', async () => {
+  test('a consistent world passes all nine, in order I1..I9', async () => {
     const { history } = await cleanWorld(client(), standardCaptures);
     await installProgressAudit(client());
     const verdicts = await checkInvariants(client(), history.events);
-    expect(verdicts.map((v) => v.id)).toEqual(['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8']);
+    expect(verdicts.map((v) => v.id)).toEqual(['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9']);
     expect(verdicts.filter((v) => v.verdict !== 'pass')).toEqual([]);
     expect(overallVerdict(verdicts)).toBe('pass');
     const text = formatVerdicts(verdicts);
-    expect(text.split('\n')).toHaveLength(8);
+    expect(text.split('\n')).toHaveLength(9);
     expect(text).toMatch(/^I1 unique \.+ PASS {4}0 duplicate/);
   });
 
@@ -41,6 +41,7 @@ describe('checkInvariants', () => {
       I6: 'pass', // nothing re-announced
       I7: 'pass',
       I8: 'pass', // the extra row still names a capture
+      I9: 'pass', // nothing malformed sent
     });
     expect(overallVerdict(verdicts)).toBe('fail');
     const text = formatVerdicts(verdicts);
@@ -55,13 +56,13 @@ describe('checkInvariants', () => {
     expect(verdicts.map((v) => v.id)).toEqual(['I1', 'I8']);
   });
 
-  test('an unreachable database gives eight unknowns, never an exception', async () => {
+  test('an unreachable database gives nine verdicts, unknown where the database is needed, never an exception', async () => {
     const server = primaryTarget().server!;
     const pool = newPool(server.urlFor('camfleet_no_such_database'), 1);
     try {
       const verdicts = await checkInvariants(pool, []);
-      expect(verdicts).toHaveLength(8);
-      // I6 and I7 need nothing from the database when nothing was re-announced or acked
+      expect(verdicts).toHaveLength(9);
+      // I7 and I9 need nothing from the database when nothing was acked or sent malformed
       expect(verdictOf(verdicts)).toMatchObject({
         I1: 'unknown',
         I2: 'unknown',

@@ -1,5 +1,5 @@
 // The checker's entry point (ARCHITECTURE.md §3, §6 "the checker reads only the history and the database"): each
-// invariant evaluated with the checker's own SQL, in order I1..I8; a verdict per invariant, never an exception.
+// invariant evaluated with the checker's own SQL, in order I1..I9; a verdict per invariant, never an exception.
 import type { HistoryEvent } from '../history/events.ts';
 import type { Db } from './db.ts';
 import { checkUnique } from './i1-unique.ts';
@@ -10,6 +10,7 @@ import { checkLiveness } from './i5-liveness.ts';
 import { checkDuplicatesLogged } from './i6-duplicates-logged.ts';
 import { checkAckAfterDurability } from './i7-ack-after-durability.ts';
 import { checkNoPhantoms } from './i8-no-phantoms.ts';
+import { checkMalformedRecorded } from './i9-malformed-recorded.ts';
 import { checkMigration, migrationSnapshotTaken } from './m1-migration.ts';
 import { runFacts, type RunFacts } from './run-facts.ts';
 import { errorText, invariantIds, unknown, type InvariantId, type InvariantVerdict, type Verdict } from './verdict.ts';
@@ -25,10 +26,11 @@ export const invariantChecks: Readonly<Record<Exclude<InvariantId, 'M1' | 'E1'>,
   I6: checkDuplicatesLogged,
   I7: checkAckAfterDurability,
   I8: checkNoPhantoms,
+  I9: checkMalformedRecorded,
 };
 
 export interface CheckOptions {
-  /** Evaluate only these invariants (still reported in order I1..I8). */
+  /** Evaluate only these invariants (still reported in order I1..I9). */
   readonly only?: readonly InvariantId[];
 }
 

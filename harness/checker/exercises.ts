@@ -30,6 +30,7 @@ export const exerciseNames = [
   'message_delayed',
   'session_disconnected',
   'missing_chunks_requested',
+  'corrupt_message',
   'slow_database',
 ] as const;
 export type ExerciseName = (typeof exerciseNames)[number];
@@ -81,6 +82,7 @@ function count(name: ExerciseName, events: readonly HistoryEvent[], struck: read
     case 'wifi_outage':
     case 'bad_clock':
     case 'dialect_drift':
+    case 'corrupt_message':
     case 'slow_database':
       return nemesis(name);
     case 'message_dropped':

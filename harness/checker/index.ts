@@ -21,6 +21,7 @@ export { checkLiveness } from './i5-liveness.ts';
 export { checkDuplicatesLogged } from './i6-duplicates-logged.ts';
 export { checkAckAfterDurability, pipelineAcksBeforeCommit } from './i7-ack-after-durability.ts';
 export { checkNoPhantoms } from './i8-no-phantoms.ts';
+export { checkMalformedRecorded } from './i9-malformed-recorded.ts';
 export { invariantIds, invariantInfo, OFFENDING_SHOWN_MAX } from './verdict.ts';
 export type { InvariantId, InvariantVerdict, Verdict } from './verdict.ts';
 export { keptImageIds, compareForKeep } from './cleanup-ranking.ts';

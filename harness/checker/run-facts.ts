@@ -53,6 +53,44 @@ export interface ReannouncementFact {
   readonly settledSeq: number;
 }
 
+/** The pipeline's own report that it logged a re-sent image as a duplicate (pipeline_duplicate_logged). */
+export interface DuplicateLogClaimFact {
+  readonly mac: string;
+  readonly imageName: string;
+  readonly seq: number;
+}
+
+/**
+ * Faults after which one device message can reach the pipeline more than once (a duplicated delivery, a QoS 1
+ * redelivery after a broker or pipeline restart or a cut session, a second pipeline instance): then one
+ * re-announcement may legitimately leave more than one duplicate_images_log row (I6).
+ */
+export const DELIVERY_MULTIPLYING_FAULTS: ReadonlySet<string> = new Set([
+  'duplicate',
+  'broker_restart',
+  'pipeline_restart',
+  'disconnect',
+  'kill_db_connections',
+  'two_instances',
+]);
+
+/** A malformed message a device published (device_sent_malformed), owed a rejected_messages row (I9). */
+export interface MalformedSendFact {
+  readonly mac: string;
+  readonly topic: string;
+  readonly kind: string;
+  readonly expectedCode: string;
+  readonly seq: number;
+}
+
+/** A fault the nemesis injected, as its `nemesis` event says. */
+export interface FaultFact {
+  readonly fault: string;
+  readonly target: string | undefined;
+  readonly detail: string | undefined;
+  readonly seq: number;
+}
+
 export interface RunFacts {
   /** Every device named by a device-side event, normalised. */
   readonly macs: readonly string[];
@@ -67,7 +105,18 @@ export interface RunFacts {
   /** pipeline_committed and pipeline_acked, in seq order. */
   readonly pipelineSteps: readonly PipelineStepFact[];
   readonly reannouncements: readonly ReannouncementFact[];
+  readonly duplicateLogClaims: readonly DuplicateLogClaimFact[];
+  /** Pipeline client ids seen connecting at the embedded broker (more than one at once: two instances). */
+  readonly pipelineClientIds: readonly string[];
+  /** The DELIVERY_MULTIPLYING_FAULTS the nemesis injected, distinct, in order of first injection. */
+  readonly multiplyingFaults: readonly string[];
+  readonly malformedSends: readonly MalformedSendFact[];
+  /** Every nemesis event, in seq order. */
+  readonly faults: readonly FaultFact[];
 }
+
+/** The reference pipeline's MQTT client ids start with this (harness/pipeline/options.ts). */
+const PIPELINE_CLIENT_ID_PREFIX = 'camfleet-pipeline';
 
 /** `mac|sha256`: one capture of one device. */
 export function imageKey(mac: string, sha256: string): string {
@@ -87,6 +136,11 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
   /** First settling event per image. */
   const settled = new Map<string, { by: ReannouncementFact['settledBy']; seq: number }>();
   const reannounced = new Map<string, ReannouncementFact>();
+  const duplicateLogClaims: DuplicateLogClaimFact[] = [];
+  const pipelineClientIds = new Set<string>();
+  const multiplyingFaults = new Set<string>();
+  const malformedSends: MalformedSendFact[] = [];
+  const faults: FaultFact[] = [];
 
   const settle = (mac: string, sha256: string, by: ReannouncementFact['settledBy'], seq: number) => {
     const key = imageKey(mac, sha256);
@@ -174,6 +228,23 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
         if (event.basis !== 'found_complete')
           pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
         break;
+      case 'pipeline_duplicate_logged':
+        duplicateLogClaims.push({ mac: normalizeMac(event.mac), imageName: event.imageName, seq });
+        break;
+      case 'broker_client':
+        if (event.connected && event.clientId.startsWith(PIPELINE_CLIENT_ID_PREFIX))
+          pipelineClientIds.add(event.clientId);
+        break;
+      case 'nemesis':
+        if (DELIVERY_MULTIPLYING_FAULTS.has(event.fault)) multiplyingFaults.add(event.fault);
+        faults.push({ fault: event.fault, target: event.target, detail: event.detail, seq });
+        break;
+      case 'device_sent_malformed': {
+        const mac = normalizeMac(event.mac);
+        macs.add(mac);
+        malformedSends.push({ mac, topic: event.topic, kind: event.kind, expectedCode: event.expectedCode, seq });
+        break;
+      }
       default:
         break;
     }
@@ -189,6 +260,11 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
     finalQueues: [...finals.values()].sort((a, b) => a.seq - b.seq),
     pipelineSteps,
     reannouncements: [...reannounced.values()].sort((a, b) => a.firstSeq - b.firstSeq),
+    duplicateLogClaims,
+    pipelineClientIds: [...pipelineClientIds],
+    multiplyingFaults: [...multiplyingFaults],
+    malformedSends,
+    faults,
   };
 }
 

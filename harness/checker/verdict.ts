@@ -1,9 +1,9 @@
 // The checker's output (ARCHITECTURE.md §3): one verdict per invariant — pass, fail or unknown, never a thrown
 // exception — with a one-line summary and the first offending items, so a failure names what broke.
 
-/** I1–I8 always; M1 (the migration) only for runs that migrate mid-run; E1 (exercised) for runs with planned
+/** I1–I9 always; M1 (the migration) only for runs that migrate mid-run; E1 (exercised) for runs with planned
  *  faults or named exercises (exercises.ts): never `fail`, `unknown` when the run missed its point. */
-export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'M1' | 'E1';
+export type InvariantId = 'I1' | 'I2' | 'I3' | 'I4' | 'I5' | 'I6' | 'I7' | 'I8' | 'I9' | 'M1' | 'E1';
 
 export type Verdict = 'pass' | 'fail' | 'unknown';
 
@@ -25,7 +25,17 @@ export interface InvariantVerdict {
 export const OFFENDING_SHOWN_MAX = 20;
 
 /** The invariants every run is checked for, in order (M1 is added for runs that migrate). */
-export const invariantIds = ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8'] as const satisfies readonly InvariantId[];
+export const invariantIds = [
+  'I1',
+  'I2',
+  'I3',
+  'I4',
+  'I5',
+  'I6',
+  'I7',
+  'I8',
+  'I9',
+] as const satisfies readonly InvariantId[];
 
 /** Names and statements, as ARCHITECTURE.md §3 gives them. */
 export const invariantInfo: Readonly<Record<InvariantId, { readonly name: string; readonly description: string }>> = {
@@ -50,6 +60,10 @@ export const invariantInfo: Readonly<Record<InvariantId, { readonly name: string
   },
   I7: { name: 'ack-after-durability', description: 'no ACK_OK for an image precedes the commit that made it complete' },
   I8: { name: 'no-phantoms', description: 'no device_images row for an image no device captured' },
+  I9: {
+    name: 'malformed-recorded',
+    description: 'every malformed message a device sent has a rejected_messages row with its reason',
+  },
   M1: {
     name: 'migration',
     description: 'the cleanup kept exactly the best row of each group and the backup holds exactly the deleted rows',

@@ -87,6 +87,13 @@ export const faultFlags: readonly FaultFlag[] = [
     kind: 'rate',
     describe: 'per device: speaks the vendor-spec dialect',
   },
+  {
+    flag: 'corrupt-message-rate',
+    group: 'device',
+    key: 'corruptMessageRate',
+    kind: 'rate',
+    describe: 'per image: also sends one malformed message (bad base64, truncated JSON, wrong device_id)',
+  },
   { flag: 'drop-rate', group: 'network', key: 'dropRate', kind: 'rate', describe: 'per delivery: message dropped' },
   {
     flag: 'duplicate-rate',

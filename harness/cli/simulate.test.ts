@@ -31,7 +31,7 @@ describe('npm run simulate', () => {
     expect(summary.verdict).toBe('pass');
     // No planned fault and no named exercise: nothing for E1 to judge, so it is not reported.
     expect(summary.invariants.map((i) => `${i.id}:${i.verdict}`)).toEqual(
-      ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8'].map((id) => `${id}:pass`),
+      ['I1', 'I2', 'I3', 'I4', 'I5', 'I6', 'I7', 'I8', 'I9'].map((id) => `${id}:pass`),
     );
     expect(summary.fleet).toMatchObject({ captured: 8, acked: 8 });
     expect(summary.pipeline).toMatchObject({ imagesCompleted: 8, rejected: 0 });

@@ -22,6 +22,7 @@ import {
   type DeviceNemesis,
   type WakeFaults,
 } from '../nemesis/device-nemesis.ts';
+import { corruptMessage, type CorruptKind } from '../nemesis/corrupt-message.ts';
 import type { DeviceClock } from './device-clock.ts';
 import type { FleetCounters } from './fleet-counters.ts';
 
@@ -73,6 +74,8 @@ export class DeviceDriver {
   private disconnecting: Promise<void> = Promise.resolve();
   /** Image transfers started so far (the nemesis' per-send opportunity index). */
   private sendsStarted = 0;
+  /** Corrupt-message fault: the malformed message to publish after the next metadata of that image name. */
+  private readonly corruptPending = new Map<string, CorruptKind>();
   /** After shutdown the device is gone: late connect results or messages must not make it act (or capture). */
   private stopped = false;
 
@@ -93,6 +96,7 @@ export class DeviceDriver {
     this.wakeFaults = null;
     this.reboot = null;
     this.clockSkewMs = 0;
+    this.corruptPending.clear();
   }
 
   get mac(): string {
@@ -220,6 +224,10 @@ export class DeviceDriver {
         this.recordFault('interleaved_send', `${name}: two transfers, chunks interleaved (${chunks} chunks)`);
       }
       if (faults.duplicateMetadata) this.recordFault('duplicate_metadata', `${name}: metadata published twice`);
+      if (faults.corrupt !== undefined) {
+        this.recordFault('corrupt_message', `${name}: one ${faults.corrupt} message besides the transfer`);
+        this.corruptPending.set(name, faults.corrupt);
+      }
       for (const index of transferOrder(chunks, faults)) out.push(block[index] as FirmwareEffect);
     }
     return out;
@@ -258,6 +266,25 @@ export class DeviceDriver {
       }
     }
     this.dispatch({ type: 'message', message });
+  }
+
+  /**
+   * Corrupt-message fault: the malformed message planned for this transfer, right after its first metadata, on the
+   * device's own data topic. The real transfer goes on untouched; the pipeline must record this one (I9).
+   */
+  private publishCorrupt(metadata: Extract<DeviceMessage, { kind: 'metadata' }>): void {
+    const kind = this.corruptPending.get(metadata.image_name);
+    if (kind === undefined) return;
+    this.corruptPending.delete(metadata.image_name);
+    const wire = corruptMessage(kind, metadata, this.state.config.dialect, { chunkIdBase: this.deps.chunkIdBase });
+    this.transport.publish(wire.topic, wire.payload);
+    this.deps.history.append({
+      type: 'device_sent_malformed',
+      mac: this.mac,
+      topic: wire.topic,
+      kind: wire.kind,
+      expectedCode: wire.expectedCode,
+    });
   }
 
   /** Reboot fault: count the chunk publishes of the current transfer and cut the power after the planned one. */
@@ -345,6 +372,7 @@ export class DeviceDriver {
             imageName: message.image_name,
             sha256: image?.sha256 ?? '',
           });
+          this.publishCorrupt(message);
         }
         return;
       }

@@ -1,8 +1,9 @@
 // Every device fault of ARCHITECTURE.md §4, end to end through the real fleet, an in-process aedes broker and a
 // scripted server (no Postgres): injected, recorded as a `nemesis` history event, and with its effect on the wire
 // and on the device — then healed.
+import mqtt from 'mqtt';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Chunk, Hello, Metadata } from '../../simulator/protocol/index.ts';
+import { decodeDeviceMessage, type Chunk, type Hello, type Metadata } from '../../simulator/protocol/index.ts';
 import type { HistoryEvent } from '../history/events.ts';
 import type { History } from '../history/history.ts';
 import type { DeviceFaults } from '../nemesis/fault-plan.ts';
@@ -183,6 +184,40 @@ describe('device faults in a live fleet (aedes + scripted server)', () => {
     const half = Math.ceil(n / 2);
     expect(order).toEqual(['M', ...range(0, half), 'M', ...range(0, n), ...range(half, n)]);
     expectAllDelivered(o);
+  });
+
+  test('corrupt message: one malformed message besides each transfer, refused with its code; the image still arrives', async () => {
+    // A plain subscriber sees every /data payload, the malformed ones the scripted server's decoder drops included.
+    const tap = await mqtt.connectAsync(broker.url, { reconnectPeriod: 0 });
+    const refused: string[] = [];
+    let wanted = Infinity;
+    let allSeen: () => void = () => {};
+    const seen = new Promise<void>((resolve) => (allSeen = resolve));
+    tap.on('message', (topic, payload) => {
+      const decoded = decodeDeviceMessage(topic, payload.toString('utf8'));
+      if (!decoded.ok) refused.push(decoded.error.code);
+      if (refused.length >= wanted) allSeen();
+    });
+    await tap.subscribeAsync('ESP32CAM/+/data', { qos: 1 });
+    try {
+      const o = await runOne({ corruptMessageRate: 1 }, { imagesPerDevice: 2, wakesMax: 2 });
+      const faults = nemesisEvents(o.history, 'corrupt_message');
+      const sent = o.history.ofType('device_sent_malformed');
+      expect(faults.length).toBeGreaterThanOrEqual(2); // one per transfer
+      expect(sent).toHaveLength(faults.length);
+      for (const s of sent) {
+        expect(s).toMatchObject({ mac: o.mac, topic: `ESP32CAM/${o.mac}/data` });
+        expect(['bad_base64', 'truncated_json', 'mac_mismatch']).toContain(s.kind);
+      }
+      // The tap is another subscriber: its copies may still be on their way when the fleet is done.
+      wanted = sent.length;
+      if (refused.length >= wanted) allSeen();
+      await seen;
+      expect([...refused].sort()).toEqual(sent.map((s) => s.expectedCode).sort());
+      expectAllDelivered(o);
+    } finally {
+      await tap.endAsync();
+    }
   });
 
   test('duplicate metadata: the metadata message twice, then the chunks once', async () => {

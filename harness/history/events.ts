@@ -32,6 +32,18 @@ export type HistoryEvent = EventBase &
         readonly imageName: string;
         readonly sha256: string;
       }
+    /**
+     * The device published a message the protocol refuses (the corrupt-message fault, harness/nemesis/
+     * corrupt-message.ts): the pipeline must record it in rejected_messages with `expectedCode` (I9).
+     */
+    | {
+        readonly type: 'device_sent_malformed';
+        readonly mac: string;
+        readonly topic: string;
+        /** bad_base64 | truncated_json | mac_mismatch */
+        readonly kind: string;
+        readonly expectedCode: string;
+      }
     /** The device received ACK_OK for an image and removed it from its SD queue. */
     | { readonly type: 'device_dequeued'; readonly mac: string; readonly imageName: string; readonly sha256: string }
     | { readonly type: 'device_gave_up'; readonly mac: string; readonly reason: string }

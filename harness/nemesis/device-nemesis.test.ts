@@ -22,6 +22,7 @@ const all: DeviceFaults = {
   wifiOutageWakes: 2,
   badClockRate: 1,
   dialectDriftRate: 1,
+  corruptMessageRate: 1,
 };
 
 function trace(faults: DeviceFaults, seed: number, wakes = 40) {
@@ -103,6 +104,21 @@ describe('DeviceNemesis', () => {
     const nemesis = new DeviceNemesis(none, createRng(1));
     nemesis.planWake(1);
     expect(() => nemesis.planWake(1)).toThrow(RangeError);
+  });
+
+  test('corrupt message: drawn after the other send faults (switching it on shifts none of them), kind from the seed', () => {
+    const half: DeviceFaults = { ...none, doubleSendRate: 0.3, interleavedSendRate: 0.3, duplicateMetadataRate: 0.5 };
+    const off = new DeviceNemesis(half, createRng(5));
+    const on = new DeviceNemesis({ ...half, corruptMessageRate: 1 }, createRng(5));
+    const again = new DeviceNemesis({ ...half, corruptMessageRate: 1 }, createRng(5));
+    for (let i = 0; i < 30; i++) {
+      const { corrupt, ...rest } = on.sendFaults(i);
+      expect(rest).toEqual(off.sendFaults(i));
+      expect(off.sendFaults(i).corrupt).toBeUndefined();
+      expect(['bad_base64', 'truncated_json', 'mac_mismatch']).toContain(corrupt);
+      expect(again.sendFaults(i).corrupt).toBe(corrupt);
+    }
+    expect(new DeviceNemesis({ ...none, corruptMessageRate: 0.01 }, createRng(1)).sendFaultsOn).toBe(true);
   });
 });
 

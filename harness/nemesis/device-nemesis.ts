@@ -5,6 +5,7 @@
 // shifts another and the same seed gives the same faults at the same opportunities.
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
+import { corruptKinds, type CorruptKind } from './corrupt-message.ts';
 import type { DeviceFaults } from './fault-plan.ts';
 
 /** The `fault` field of the `nemesis` history events the device side emits. */
@@ -17,7 +18,8 @@ export type DeviceFaultName =
   | 'duplicate_metadata'
   | 'wifi_outage'
   | 'bad_clock'
-  | 'dialect_drift';
+  | 'dialect_drift'
+  | 'corrupt_message';
 
 /** A device clock that lost its NTP sync reads shortly after the epoch: 1970-01-01T00:00:12Z at the wake. */
 export const BAD_CLOCK_WAKE_MS = 12_000;
@@ -48,6 +50,8 @@ export interface SendFaults {
   readonly mode: 'once' | 'double' | 'interleaved';
   /** The metadata message published twice in a row (in each copy of the transfer). */
   readonly duplicateMetadata: boolean;
+  /** Also publish one malformed message of this kind, right after the transfer's first metadata. */
+  readonly corrupt?: CorruptKind;
 }
 
 /** The chunk publish count after which a reboot strikes a transfer of `totalChunks` chunks (1..totalChunks). */
@@ -84,7 +88,7 @@ export class DeviceNemesis {
   /** Any per-transfer fault switched on (the driver skips looking at publishes otherwise). */
   get sendFaultsOn(): boolean {
     const f = this.faults;
-    return f.doubleSendRate > 0 || f.interleavedSendRate > 0 || f.duplicateMetadataRate > 0;
+    return f.doubleSendRate > 0 || f.interleavedSendRate > 0 || f.duplicateMetadataRate > 0 || f.corruptMessageRate > 0;
   }
 
   /**
@@ -143,7 +147,10 @@ export class DeviceNemesis {
     const double = r.chance(f.doubleSendRate);
     const interleaved = r.chance(f.interleavedSendRate);
     const duplicateMetadata = r.chance(f.duplicateMetadataRate);
-    return { mode: double ? 'double' : interleaved ? 'interleaved' : 'once', duplicateMetadata };
+    const mode = double ? 'double' : interleaved ? 'interleaved' : 'once';
+    // Drawn after the others, so adding this fault shifted none of their decisions.
+    if (!r.chance(f.corruptMessageRate)) return { mode, duplicateMetadata };
+    return { mode, duplicateMetadata, corrupt: r.pick(corruptKinds) };
   }
 }
 

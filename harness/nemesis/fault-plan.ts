@@ -24,6 +24,10 @@ export interface DeviceFaults {
   readonly badClockRate: number;
   /** Per device: speaks the vendor-spec dialect (field names, `device/<id>/…` topics). */
   readonly dialectDriftRate: number;
+  /** Per image sent: the device also publishes one malformed message (bad base64 chunk, truncated JSON, or a
+   *  device_id that disagrees with the topic; the kind drawn from the seed). The real transfer goes on; the pipeline
+   *  must record the malformed one in rejected_messages (I9). */
+  readonly corruptMessageRate: number;
 }
 
 export interface NetworkFaults {
@@ -78,6 +82,7 @@ const noDeviceFaults: DeviceFaults = {
   wifiOutageWakes: 2,
   badClockRate: 0,
   dialectDriftRate: 0,
+  corruptMessageRate: 0,
 };
 const noNetworkFaults: NetworkFaults = {
   dropRate: 0,
@@ -124,6 +129,7 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
       wifiOutageWakes: 2,
       badClockRate: 0.05,
       dialectDriftRate: 0.1,
+      corruptMessageRate: 0.05,
     },
     network: {
       ...noNetworkFaults,

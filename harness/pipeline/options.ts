@@ -68,6 +68,9 @@ export interface PipelineOptions {
    *  Wider filters (e.g. `ESP32CAM/#`) make the pipeline record messages on unknown topics too; its own replies on
    *  /cmd and /ack are then ignored. */
   subscriptions?: readonly string[];
+  /** TEST ONLY — a deliberately broken ordering: publish ACK_OK BEFORE committing the image, and commit only once
+   *  this resolves. The ACK-ordering test (pipeline-flow.test.ts) uses it to show it catches such a pipeline. */
+  ackBeforeCommitForTest?: () => Promise<void>;
 }
 
 export interface ResolvedOptions {
@@ -88,6 +91,7 @@ export interface ResolvedOptions {
   readonly log: (line: string) => void;
   readonly poolMax: number;
   readonly subscriptions: readonly string[] | undefined;
+  readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
 }
 
 export const PIPELINE_DEFAULTS = {
@@ -142,6 +146,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     log: tagged(o.log ?? (() => {}), tag),
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,
+    ackBeforeCommitForTest: o.ackBeforeCommitForTest,
   };
 }
 

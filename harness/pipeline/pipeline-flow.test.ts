@@ -7,6 +7,7 @@ import {
   newHistory,
   nextMac,
   openTestWorld,
+  rowWhenAckArrives,
   settled,
   TestDevice,
   until,
@@ -35,9 +36,11 @@ describe('happy path', () => {
       await device.hello(0, []);
       await device.waitFor((m) => m.kind === 'capture_image');
       const img = makeImage(1, 70_959, 'image_1.jpg');
+      const atAck = rowWhenAckArrives(device, world.db, 'image_1.jpg');
       await device.sendImage(img);
       const ack = await device.waitForAck('image_1.jpg');
       expect(ack.topic).toBe(`ESP32CAM/${mac}/ack`);
+      expectDurableAtAck(await atAck);
       expect(ack.message?.kind === 'ack_ok' && parseWakeTime(ack.message.next_wake_time ?? '')).toBeTruthy();
 
       const rows = await imagesOf(world.db, mac);
@@ -89,6 +92,33 @@ describe('happy path', () => {
         acksSent: 1,
         rejected: 0,
       });
+    } finally {
+      await device.end();
+      await pipeline.stop();
+    }
+  });
+});
+
+/** ACK_OK after commit (I7): the row the device's ACK handler read is already complete. */
+function expectDurableAtAck(row: Awaited<ReturnType<typeof rowWhenAckArrives>>): void {
+  expect(row).toMatchObject({ status: 'complete', received_chunks: row?.total_chunks });
+}
+
+describe('ACK ordering', () => {
+  test('the row-at-ACK check catches a pipeline that publishes ACK_OK before it commits', async () => {
+    const device = await TestDevice.connect(world.broker.url, nextMac());
+    const atAck = rowWhenAckArrives(device, world.db, 'image_1.jpg');
+    // The broken pipeline commits only once the device has read the row: the order is fixed, not a race.
+    const pipeline = await world.pipeline({ ackBeforeCommitForTest: () => atAck.then(() => undefined) });
+    try {
+      const img = makeImage(2, 8_000, 'image_1.jpg');
+      await device.sendImage(img);
+      await device.waitForAck('image_1.jpg');
+      const row = await atAck;
+      expect(row).toMatchObject({ status: 'receiving', received_chunks: 8 });
+      expect(() => expectDurableAtAck(row)).toThrow();
+      await pipeline.idle();
+      expect((await imagesOf(world.db, device.mac))[0]).toMatchObject({ status: 'complete' }); // committed after
     } finally {
       await device.end();
       await pipeline.stop();

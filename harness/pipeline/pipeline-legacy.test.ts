@@ -40,10 +40,11 @@ async function receivedChunks(db: pg.Pool, mac: string, name: string): Promise<n
   return (await rowsNamed(db, mac, name)).map((r) => r.received_chunks);
 }
 
-/** Updates that lowered received_chunks, as the checker's I4 audit recorded them. */
+/** Updates that lowered received_chunks, as the checker's I4 audit recorded them (its other kinds, deletes, apart). */
 async function progressLosses(db: pg.Pool, imageId: string) {
   const { rows } = await db.query<{ old_received_chunks: number; new_received_chunks: number }>(
-    'SELECT old_received_chunks, new_received_chunks FROM camfleet_progress_audit WHERE image_id = $1 ORDER BY audit_id',
+    `SELECT old_received_chunks, new_received_chunks FROM camfleet_progress_audit
+     WHERE image_id = $1 AND kind = 'lowered' ORDER BY audit_id`,
     [imageId],
   );
   return rows;

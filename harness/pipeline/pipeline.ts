@@ -783,6 +783,12 @@ export class PipelineService {
 
   private async complete(tr: Transfer): Promise<void> {
     const wakeMs = this.o.nextWakeMs(tr.mac, this.o.now());
+    const ackFirst = this.o.ackBeforeCommitForTest;
+    if (ackFirst !== undefined) {
+      // Test only (options.ts): the broken ordering the ACK-ordering test must catch.
+      this.sendAck(tr, wakeMs, 'own_commit');
+      await ackFirst();
+    }
     let outcome: CompletionOutcome;
     try {
       outcome = await this.completions.call({ imageId: tr.imageId, nextWakeAtIso: isoOrNull(wakeMs) });
@@ -802,7 +808,7 @@ export class PipelineService {
           imageName: tr.wireName,
           imageId: tr.imageId,
         });
-        this.sendAck(tr, wakeMs, 'own_commit');
+        if (ackFirst === undefined) this.sendAck(tr, wakeMs, 'own_commit');
         return;
       case 'already_complete':
         tr.state = 'complete';

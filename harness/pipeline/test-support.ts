@@ -314,6 +314,29 @@ export async function rejectionsOf(db: pg.Pool): Promise<
   return rows;
 }
 
+/**
+ * The device_images row of `imageName` as the database holds it the moment ACK_OK for that name reaches the device:
+ * read from the device's own message handler, so an ACK published before the commit is seen before it (I7). The
+ * pipeline's pipeline_acked event cannot show that: it is appended when the publish resolves, whatever came first.
+ */
+export function rowWhenAckArrives(
+  device: TestDevice,
+  db: pg.Pool,
+  imageName: string,
+): Promise<ImageRowView | undefined> {
+  return new Promise((resolve, reject) => {
+    const onMessage = (topic: string, payload: Buffer) => {
+      const decoded = decodeServerMessage(topic, payload.toString('utf8'), { chunkIdBase: device.chunkIdBase });
+      if (!decoded.ok) return;
+      const m = decoded.value.message;
+      if (m.kind !== 'ack_ok' || m.image_name !== imageName) return;
+      device.client.off('message', onMessage);
+      imagesOf(db, device.mac).then((rows) => resolve(rows.find((r) => r.image_name === imageName)), reject);
+    };
+    device.client.on('message', onMessage);
+  });
+}
+
 export async function until(
   check: () => Promise<boolean> | boolean,
   timeoutMs = 5000,

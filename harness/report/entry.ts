@@ -20,7 +20,7 @@ export interface ReportEntry {
   readonly expected: Expectation;
   readonly outcome: Outcome;
   readonly verdict: Verdict;
-  /** I1..I8; empty when the run did not happen (see `error`). */
+  /** I1..I9; empty when the run did not happen (see `error`). */
   readonly invariants: readonly InvariantOutcome[];
   readonly wallMs: number;
   readonly aborted: boolean;

@@ -76,8 +76,8 @@ describe('JUnit XML', () => {
   test('is well-formed, one testsuite per run and one testcase per invariant', () => {
     const { tags } = assertWellFormed(xml);
     expect(tags.filter((t) => t === 'testsuite')).toHaveLength(entries.length);
-    expect(tags.filter((t) => t === 'testcase')).toHaveLength(entries.length * 8);
-    expect(xml).toContain('<testcase classname="ok-scenario" name="I1 unique" time="0.154"/>');
+    expect(tags.filter((t) => t === 'testcase')).toHaveLength(entries.length * 9);
+    expect(xml).toContain('<testcase classname="ok-scenario" name="I1 unique" time="0.137"/>');
   });
 
   test('escapes < & " and drops control characters', () => {
@@ -87,7 +87,7 @@ describe('JUnit XML', () => {
   });
 
   test('failures for unmet expectations, errors for runs that did not happen, nothing for met ones', () => {
-    expect(xml).toMatch(/<testsuites name="camfleet scenarios" tests="32" failures="2" errors="8"/);
+    expect(xml).toMatch(/<testsuites name="camfleet scenarios" tests="36" failures="2" errors="9"/);
     expect(xml).toContain('<failure message="expected pass, got fail" type="unmet-expectation">broken a &lt;b&gt;');
     expect(xml).toContain('&lt;img&gt;&amp;\\&quot;1\\&quot;.jpg');
     expect(xml).toContain('<error message="not run: no &quot;hook&quot; &lt;here&gt;" type="not-run">');

@@ -178,6 +178,8 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
         faults.server.twoInstances ? 2 : 1,
       );
       await pipelines.start();
+      // Both instances take every message: one re-announcement can be logged twice (the checker's I6 allows it).
+      if (faults.server.twoInstances) history.append({ type: 'nemesis', fault: 'two_instances', target: 'pipeline' });
     }
     const pipelineSet = pipelines;
 
