@@ -28,12 +28,20 @@ interface GlobalArgs {
  * SIGTERM (or the parent going away) cancels the statement in progress, so a step being applied is rolled back as a
  * whole, then closes as usual and exits 3 (unknown: see `status`). One Ctrl-C relayed by several layers counts once.
  */
-async function withTarget(args: GlobalArgs, body: (target: MigrationTarget) => Promise<number>): Promise<void> {
+async function withTarget(
+  args: GlobalArgs,
+  body: (target: MigrationTarget, stopped: Promise<void>) => Promise<number>,
+  options: { readonly stopEndsNormally?: boolean } = {},
+): Promise<void> {
   let target: MigrationTarget | undefined;
   let interrupted = false;
   let code: number;
+  let requestStop: () => void = () => {};
+  const stopped = new Promise<void>((resolve) => (requestStop = resolve));
   onStopRequest({
     stop(reason) {
+      // `serve` runs until Ctrl-C: that is its normal end, nothing to cancel.
+      if (options.stopEndsNormally) return requestStop();
       interrupted = true;
       process.stderr.write(`\n${reason}: cancelling the statement in progress (its step is rolled back)…\n`);
       target?.cancelRunningStatement().catch(() => {});
@@ -42,7 +50,7 @@ async function withTarget(args: GlobalArgs, body: (target: MigrationTarget) => P
   try {
     target = await openMigrationTarget({ databaseUrl: args['database-url'], dataDir: args['data-dir'] });
     console.error(`database: ${target.description}`);
-    code = interrupted ? exitCodes.unknown : await body(target);
+    code = interrupted ? exitCodes.unknown : await body(target, stopped);
   } catch (error) {
     const failure = describeFailure(error);
     // A cancelled statement is the interruption itself, not an error to report.
@@ -286,20 +294,21 @@ const cli = yargs(hideBin(process.argv))
     'keep the embedded database running and print the psql command that reaches it, until Ctrl-C',
     (y) => y,
     (args) =>
-      withTarget(args, async (target) => {
-        if (!target.psql) {
-          console.log('this is your own server (DATABASE_URL): connect with psql "$DATABASE_URL"');
+      withTarget(
+        args,
+        async (target, stopped) => {
+          if (!target.psql) {
+            console.log('this is your own server (DATABASE_URL): connect with psql "$DATABASE_URL"');
+            return exitCodes.pass;
+          }
+          // The embedded server's password is fixed and documented (README), not a secret of the user's.
+          console.log(`psql: ${target.psql}   (password: ${embeddedCredentials.password})`);
+          console.log('the database is up until Ctrl-C');
+          await stopped;
           return exitCodes.pass;
-        }
-        // The embedded server's password is fixed and documented (README), not a secret of the user's.
-        console.log(`psql: ${target.psql}   (password: ${embeddedCredentials.password})`);
-        console.log('the database is up until Ctrl-C');
-        await new Promise<void>((resolve) => {
-          process.once('SIGINT', resolve);
-          process.once('SIGTERM', resolve);
-        });
-        return exitCodes.pass;
-      }),
+        },
+        { stopEndsNormally: true },
+      ),
   )
   .demandCommand(1, 'name a command: status, up, preview, verify, backups, restore, seed-duplicates or serve');
 

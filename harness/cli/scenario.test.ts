@@ -40,9 +40,11 @@ describe('npm run scenario', () => {
     }
   });
 
+  // five-days-offline-drain exercises what it names on any fleet (a Wi-Fi outage rate of 1): a shrunk (--fast)
+  // run of it meets its expectation, where a rate-drawn fault might not happen among four devices (E1 unknown).
   describe('a catalogue with one invalid file', () => {
     const dir = tempDir('camfleet-catalogue-');
-    copyFileSync(join(catalogueDir, 'firmware-double-send.json'), join(dir, 'firmware-double-send.json'));
+    copyFileSync(join(catalogueDir, 'five-days-offline-drain.json'), join(dir, 'five-days-offline-drain.json'));
     writeFileSync(join(dir, 'broken.json'), '{ "name": "broken", ');
     const server = primaryTarget().server!;
     const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
@@ -50,7 +52,7 @@ describe('npm run scenario', () => {
     test('list shows the valid scenarios and reports the invalid file (exit 2)', async () => {
       const r = await runCli('scenario.ts', ['list', '--catalogue', dir]);
       expect(r.code).toBe(2);
-      expect(r.stdout).toMatch(/^firmware-double-send\s+\| fixed\s+\| pass/m);
+      expect(r.stdout).toMatch(/^five-days-offline-drain\s+\| fixed\s+\| pass/m);
       expect(r.stderr.trim()).toMatch(/^error: invalid scenario file, skipped: .*broken\.json: not valid JSON/);
       const named = await runCli('scenario.ts', ['run', 'broken', '--catalogue', dir]);
       expect(named.code).toBe(2);
@@ -60,7 +62,7 @@ describe('npm run scenario', () => {
     test('run --all runs the valid ones and still exits 2 for the invalid file', async () => {
       const r = await runCli('scenario.ts', ['run', '--all', '--fast', '--catalogue', dir], env);
       expect(r.code, r.stdout + r.stderr).toBe(2);
-      expect(r.stdout).toMatch(/firmware-double-send: expected pass, verdict PASS → MET/);
+      expect(r.stdout).toMatch(/five-days-offline-drain: expected pass, verdict PASS → MET/);
       expect(r.stderr).toMatch(/broken\.json: not valid JSON/);
     });
   });
@@ -68,13 +70,13 @@ describe('npm run scenario', () => {
   test('run --file runs a spec from anywhere, under any file name', async () => {
     const dir = tempDir('camfleet-spec-');
     const file = join(dir, 'my copy.json');
-    copyFileSync(join(catalogueDir, 'firmware-double-send.json'), file);
+    copyFileSync(join(catalogueDir, 'five-days-offline-drain.json'), file);
     const server = primaryTarget().server!;
     const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
     const r = await runCli('scenario.ts', ['run', '--file', file, '--fast', '--report', join(dir, 'report')], env);
     expect(r.code, r.stdout + r.stderr).toBe(0);
-    expect(r.stdout).toContain('== firmware-double-send:');
-    expect(r.stdout).toMatch(/firmware-double-send: expected pass, verdict PASS → MET/);
+    expect(r.stdout).toContain('== five-days-offline-drain:');
+    expect(r.stdout).toMatch(/five-days-offline-drain: expected pass, verdict PASS → MET/);
     const both = await runCli('scenario.ts', ['run', 'chaos', '--file', file]);
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('give scenario names, --all or --file, one of them');
