@@ -41,3 +41,23 @@ describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
       );
   }
 });
+
+// The issue this guards against: a scenario that names a resume but whose restart lands when nothing is in flight
+// lets a pipeline that resets received_chunks on resume pass. With progress triggers and E1, it cannot.
+describe('a scenario that names resume_after_restart catches a resume that resets the count', () => {
+  const scenario = catalogue.find((s) => s.name === 'server-restart-mid-transfer');
+  test.each([1, 2, 3])(
+    'server-restart-mid-transfer with legacy-reset-count, seed %i: I4 fails',
+    async (seed) => {
+      if (!scenario) throw new Error('server-restart-mid-transfer is missing from the catalogue');
+      const { entry } = await runScenario(
+        { ...scenario, expect: { fail: ['I4'], mayFail: ['I2', 'I5'] } },
+        { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url, seed, pipeline: 'legacy-reset-count' },
+        { bundle: false },
+      );
+      const lines = entry.invariants.map((o) => `${o.id}: ${o.actual} ${o.summary}`);
+      expect(entry.outcome, lines.join('\n')).toBe('met');
+    },
+    90_000,
+  );
+});

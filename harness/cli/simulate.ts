@@ -286,7 +286,12 @@ const summaryRows: [string, string | number][] = [
   ],
   ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
   ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],
-  ['duplicates logged', p.duplicatesLogged],
+  [
+    'duplicates logged',
+    // Double sends are mostly caught mid-transfer (merged into it, nothing to log): only a re-send of an image
+    // already stored complete is a duplicate_images_log row. Said here, so "0" next to "double_send 19" is no riddle.
+    `${p.duplicatesLogged} (re-sends of images already complete; a re-send during its transfer is merged into it)`,
+  ],
   ['missing-chunk requests', p.missingRequests],
   [
     'throughput',

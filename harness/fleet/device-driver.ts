@@ -399,6 +399,7 @@ export class DeviceDriver {
       }
       case 'captured':
         counters.captured += 1;
+        counters.chunksCaptured += Math.ceil(effect.image.sizeBytes / this.state.config.chunkBytes);
         history.append({
           type: 'device_captured',
           capture: {

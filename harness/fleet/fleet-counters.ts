@@ -3,6 +3,8 @@ export interface FleetCounters {
   devicesAwake: number;
   devicesDone: number;
   captured: number;
+  /** Chunks of every image captured (each counted once): the true total of the "chunks stored" bar. */
+  chunksCaptured: number;
   /** Images the device removed from its queue after ACK_OK. */
   acked: number;
   chunksSent: number;
@@ -20,6 +22,7 @@ export function newFleetCounters(): FleetCounters {
     devicesAwake: 0,
     devicesDone: 0,
     captured: 0,
+    chunksCaptured: 0,
     acked: 0,
     chunksSent: 0,
     chunksResent: 0,

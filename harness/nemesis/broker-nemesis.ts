@@ -28,17 +28,16 @@ export function planBrokerRestarts(
   let restarts = 0;
   let inProgress: Promise<void> = Promise.resolve();
   for (const trigger of triggers) {
-    // The scheduler does not wait for the broker to come back: devices and pipeline meet a broker that is down.
-    scheduler.plan('broker_restart', trigger, () => {
+    // The scheduler waits for the broker to be back before its next fault (and the progress display names the
+    // outage meanwhile); devices and pipeline meet a broker that is down for `downMs`.
+    scheduler.plan('broker_restart', trigger, async () => {
       restarts++;
       history.append({ type: 'nemesis', fault: 'broker_restart', target: broker.url, detail: `down ${downMs} ms` });
-      inProgress = Promise.all([
-        inProgress,
-        broker.restart(downMs).catch((error: unknown) => {
-          errors.push(error instanceof Error ? error.message : String(error));
-        }),
-      ]).then(() => {});
-      return Promise.resolve();
+      const restart = broker.restart(downMs).catch((error: unknown) => {
+        errors.push(error instanceof Error ? error.message : String(error));
+      });
+      inProgress = Promise.all([inProgress, restart]).then(() => {});
+      await restart;
     });
   }
   return {

@@ -31,6 +31,7 @@ export class FaultScheduler {
   private fired = 0;
   private missed = 0;
   private readonly errors: string[] = [];
+  private injectingNow: { fault: string; trigger: string } | undefined;
 
   constructor(
     private readonly history: History,
@@ -89,13 +90,21 @@ export class FaultScheduler {
           detail: describeSample(this.current(now)),
         });
         this.fired += 1;
+        this.injectingNow = { fault: p.fault, trigger: p.triggerText };
         try {
           await p.work();
         } catch (error) {
           this.errors.push(`${p.fault}: ${error instanceof Error ? error.message : String(error)}`);
+        } finally {
+          this.injectingNow = undefined;
         }
       });
     }
+  }
+
+  /** The injection in progress, if any (the progress display says what the run is waiting for). */
+  get injecting(): { readonly fault: string; readonly trigger: string } | undefined {
+    return this.injectingNow;
   }
 
   stats(): FaultSchedulerStats {

@@ -45,6 +45,31 @@ function answerMissing(d: TestDevice, img: TestImage): () => void {
   return () => clearInterval(timer);
 }
 
+test('a pipeline restarted mid-transfer takes the transfer over and asks for the lost chunks, with no re-announcement', async () => {
+  const first = await world.pipeline({ flushIntervalMs: 5_000 });
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img = makeImage(62, 10_000, 'image_1.jpg');
+    await d.metadata(img);
+    await until(async () => (await rowsNamed(world.db, d.mac, img.name)).length === 1, 5000, 'the row');
+    await d.chunks(img);
+    await until(() => first.stats().chunksReceived === 10, 5000, 'chunks at the first pipeline');
+    await first.crash(); // the chunks die in its batcher; the device has sent everything and waits for its ACK
+    const second = await world.pipeline({ missingChunksIdleMs: 200 });
+    const stop = answerMissing(d, img);
+    try {
+      // No metadata again: only the restarted pipeline's own request brings the chunks back.
+      await d.waitForAck(img.name, 8000);
+    } finally {
+      stop();
+    }
+    expect(second.stats().missingRequests).toBeGreaterThan(0);
+    expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({ status: 'complete', received_chunks: 10 });
+  } finally {
+    await d.end();
+  }
+});
+
 test('crash without drain loses only what was in memory: buffered chunks are re-asked for after the restart', async () => {
   // A long flush interval keeps chunks in the batcher, so the crash takes them with it.
   const first = await world.pipeline({ flushIntervalMs: 5_000 });

@@ -43,6 +43,7 @@ import { completeImages, type CompletionOutcome, type CompletionRequest } from '
 import { touchDevices, type DeviceSighting } from './store/devices.ts';
 import {
   findImagesMany,
+  findIncompleteRoutes,
   findRoute,
   logDuplicate,
   logNameReuse,
@@ -86,6 +87,9 @@ function isUniqueViolation(error: unknown): boolean {
   return error instanceof Error && (error as { code?: unknown }).code === '23505';
 }
 
+/** A restarted pipeline takes over transfers whose route was touched this recently (older ones wait for their
+ *  device's next wake). */
+const ADOPT_UPDATED_WITHIN_MS = 10 * 60_000;
 const CHUNK_BATCH_ROWS_MAX = 2000;
 /** Completions queued at once (they are written in batches of COMPLETION_BATCH_MAX, one batch at a time). */
 const COMPLETIONS_CONCURRENT_MAX = 10_000;
@@ -238,6 +242,7 @@ export class PipelineService {
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
     });
+    await this.adoptIncompleteTransfers();
     this.sweeper.start();
     this.expiry?.start();
     this.o.log(
@@ -718,6 +723,41 @@ export class PipelineService {
       'chunk_before_metadata',
       `chunk ${c.chunk_id} of ${c.image_name}: no metadata for this image from ${t.deviceId}`,
     );
+  }
+
+  /**
+   * After a restart (profile `fixed`, durable chunk store): transfers still in flight become routes again, so the
+   * sweeper asks their devices for what is missing once they fall idle — instead of each device waiting out its
+   * ACK timeout because its last chunks died with the crashed process. The original's in-memory profiles did not.
+   */
+  private async adoptIncompleteTransfers(): Promise<void> {
+    if (this.o.profile !== 'fixed') return;
+    const routes = await retryOnConnectionLoss(
+      () => findIncompleteRoutes(this.pool, ADOPT_UPDATED_WITHIN_MS),
+      this.o.log,
+      'incomplete transfers',
+    );
+    for (const r of routes) {
+      const key = routeKey(r.mac, r.wireName);
+      if (this.routes.get(key) !== undefined) continue;
+      const dialect = r.dialect === 'spec' ? 'spec' : 'fw350';
+      const tr = new Transfer(
+        r.mac,
+        dialect,
+        r.deviceId,
+        r.wireName,
+        r.storedName,
+        r.imageId,
+        r.captureTimestamp,
+        r.imageSize,
+        r.totalChunks,
+        r.chunkBytes,
+        'receiving',
+        this.o.now(),
+      );
+      this.routes.set(key, tr);
+    }
+    if (routes.length > 0) this.o.log(`pipeline: took over ${routes.length} transfers in flight`);
   }
 
   /** A route this process has not seen (e.g. after a restart), from image_transfers. */

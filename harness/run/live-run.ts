@@ -36,6 +36,12 @@ export interface RunProgress {
   readonly fleet: FleetCounters;
   readonly pipeline: PipelineStats | undefined;
   readonly elapsedMs: number;
+  /** `fleet` (faults on), `heal` (faults off, clean wakes) or `done`. */
+  readonly phase: 'fleet' | 'heal' | 'done';
+  /** A fault being injected right now (a pipeline restarting, a migration), so a stall has a name. */
+  readonly injecting: { readonly fault: string; readonly trigger: string } | undefined;
+  /** The firmware's silence timeout: how long a device that got no answer waits before it re-sends. */
+  readonly ackTimeoutMs: number;
 }
 
 export interface LiveRunResult {
@@ -219,11 +225,6 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     });
     const fleetRef = fleet;
     const pipelineStats = () => pipelineSet?.stats();
-    progressTimer = setInterval(
-      () =>
-        hooks.onProgress?.({ fleet: fleetRef.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs }),
-      hooks.progressIntervalMs ?? 250,
-    );
 
     // Server, broker and migration faults fire by the fleet's progress (nemesis/trigger.ts): the share of the
     // expected chunks stored (the pipeline's count; an external pipeline's is unknown, so the devices' first sends
@@ -260,6 +261,17 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     if (faults.migration && pipelineSet)
       scheduler.plan('migration', faults.migration.at, () => startMigration() ?? Promise.resolve());
 
+    let phase: RunProgress['phase'] = 'fleet';
+    const progressNow = (): RunProgress => ({
+      fleet: fleetRef.counters,
+      pipeline: pipelineStats(),
+      elapsedMs: Date.now() - startedMs,
+      phase,
+      injecting: scheduler.injecting,
+      ackTimeoutMs: options.ackTimeoutMs,
+    });
+    progressTimer = setInterval(() => hooks.onProgress?.(progressNow()), hooks.progressIntervalMs ?? 250);
+
     const fleetStartMs = Date.now();
     history.append({ type: 'run_phase', phase: 'start' });
     hooks.onFleetStart?.({ db: database.pool, history, plan: (f, t, work) => scheduler.plan(f, t, work) });
@@ -277,11 +289,13 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     if (!outcome.aborted) {
       history.append({ type: 'run_phase', phase: 'heal' });
       hooks.onPhase?.('heal phase');
+      phase = 'heal';
       outcome = await fleet.heal();
     }
     const fleetMs = Date.now() - fleetStartMs;
     clearInterval(progressTimer);
-    hooks.onProgress?.({ fleet: fleet.counters, pipeline: pipelineStats(), elapsedMs: Date.now() - startedMs });
+    phase = 'done';
+    hooks.onProgress?.(progressNow());
 
     history.append({ type: 'run_phase', phase: 'quiet' });
     hooks.onPhase?.('quiet period');

@@ -202,6 +202,51 @@ export interface StoredRoute {
   readonly dialect: string | null;
 }
 
+/** Transfers still in flight (a row pending/receiving, its route touched within `updatedWithinMs`), with the device's
+ *  MAC and wire name: what a pipeline restarted mid-transfer takes over, to ask for the chunks it lacks. */
+export async function findIncompleteRoutes(
+  db: Queryable,
+  updatedWithinMs: number,
+): Promise<(StoredRoute & { readonly mac: string; readonly wireName: string })[]> {
+  const { rows } = await db.query<{
+    mac: string;
+    wire_name: string;
+    device_id: string;
+    image_id: string;
+    image_name: string;
+    status: string | null;
+    capture_timestamp: string;
+    image_size: number;
+    total_chunks: number;
+    chunk_bytes: number | null;
+    dialect: string | null;
+  }>(
+    `SELECT d.device_mac AS mac, t.wire_name, d.device_id::text, t.image_id::text, di.image_name, di.status,
+            t.capture_timestamp, t.image_size, t.total_chunks,
+            CASE WHEN (di.metadata ->> 'max_chunk_size') ~ '^[0-9]{1,9}$'
+                 THEN (di.metadata ->> 'max_chunk_size')::int END AS chunk_bytes,
+            di.metadata ->> 'dialect' AS dialect
+     FROM image_transfers t
+     JOIN devices d ON d.device_id = t.device_id
+     JOIN device_images di ON di.image_id = t.image_id
+     WHERE di.status IN ('pending', 'receiving') AND t.updated_at > now() - make_interval(secs => $1::double precision / 1000)`,
+    [updatedWithinMs],
+  );
+  return rows.map((r) => ({
+    mac: r.mac,
+    wireName: r.wire_name,
+    deviceId: r.device_id,
+    imageId: r.image_id,
+    storedName: r.image_name,
+    status: r.status,
+    captureTimestamp: r.capture_timestamp,
+    imageSize: r.image_size,
+    totalChunks: r.total_chunks,
+    chunkBytes: r.chunk_bytes,
+    dialect: r.dialect,
+  }));
+}
+
 /** The durable route of a device's wire name (for chunks whose metadata this process has not seen). */
 export async function findRoute(db: Queryable, mac: string, wireName: string): Promise<StoredRoute | undefined> {
   const { rows } = await db.query<{
