@@ -169,7 +169,7 @@ describe('validateScenario', () => {
     [
       'a trigger it cannot read',
       withField('faults.server.killConnectionsAt', ['40%', 'soon']),
-      'faults.server.killConnectionsAt[1] must be a fault trigger: "40%" (of the expected chunks stored), "3-in-flight" (transfers) or "1500ms", got "soon"',
+      'faults.server.killConnectionsAt[1] must be a fault trigger: "40%" (of the expected chunks stored), "3-in-flight" (transfers), "5-receiving" (rows with stored progress) or "1500ms", got "soon"',
     ],
     [
       'the old ms field name',

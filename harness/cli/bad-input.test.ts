@@ -99,7 +99,7 @@ describe('numbers are reported as typed', () => {
     [
       'simulate.ts',
       ['--pipeline-restart-at', '5%', 'later'],
-      'error: --pipeline-restart-at: not a fault trigger: "later" (use "40%" (of the expected chunks stored), "3-in-flight" (transfers) or "1500ms")',
+      'error: --pipeline-restart-at: not a fault trigger: "later" (use "40%" (of the expected chunks stored), "3-in-flight" (transfers), "5-receiving" (rows with stored progress) or "1500ms")',
     ],
     ['scenario.ts', ['run', 'chaos', '--seed', 'x1'], 'error: --seed must be a number, got x1'],
     ['migrate.ts', ['seed-duplicates', '--devices', 'many'], 'error: --devices must be a number, got many'],

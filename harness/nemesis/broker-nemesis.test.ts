@@ -15,7 +15,7 @@ describe('broker restart schedule', () => {
       client.on('error', () => {});
       let closes = 0;
       client.on('close', () => closes++);
-      const progress = { chunksStored: 0, chunksExpected: 10, transfersInFlight: 0 };
+      const progress = { chunksStored: 0, chunksExpected: 10, transfersInFlight: 0, rowsReceiving: 0 };
       const scheduler = new FaultScheduler(history, () => progress, 1_000_000);
       const nemesis = planBrokerRestarts(broker, ['10%', '50%'], history, scheduler, { downMs: 100 });
       const first = broker.aedes;
@@ -48,6 +48,7 @@ describe('broker restart schedule', () => {
       chunksStored: 0,
       chunksExpected: 10,
       transfersInFlight: 0,
+      rowsReceiving: 0,
     }));
     const nemesis = planBrokerRestarts(broker, ['50%'], history, scheduler);
     scheduler.start();

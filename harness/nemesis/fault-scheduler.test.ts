@@ -7,7 +7,7 @@ import { FaultScheduler } from './fault-scheduler.ts';
 
 function world() {
   const history = new History();
-  const progress = { chunksStored: 0, chunksExpected: 1000, transfersInFlight: 0 };
+  const progress = { chunksStored: 0, chunksExpected: 1000, transfersInFlight: 0, rowsReceiving: 0 };
   const clock = { ms: 0 };
   const scheduler = new FaultScheduler(history, () => progress, 1_000_000);
   const now = () => clock.ms;

@@ -53,6 +53,11 @@ export class FaultScheduler {
     this.history.append({ type: 'fault_planned', planId: planned.planId, fault, trigger });
   }
 
+  /** Whether a fault still waiting needs this kind of progress (the run samples the database only then). */
+  waitsFor(kind: FaultTrigger['kind']): boolean {
+    return this.pending.some((p) => p.trigger.kind === kind);
+  }
+
   get planned(): number {
     return this.nextPlanId - 1;
   }

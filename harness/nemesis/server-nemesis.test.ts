@@ -39,7 +39,7 @@ describe(`server nemesis (${target.label})`, () => {
 
   /** A scheduler whose progress the test sets by hand. */
   function schedulerAt(history: History) {
-    const progress = { chunksStored: 0, chunksExpected: 100, transfersInFlight: 0 };
+    const progress = { chunksStored: 0, chunksExpected: 100, transfersInFlight: 0, rowsReceiving: 0 };
     return { progress, scheduler: new FaultScheduler(history, () => progress, 1_000_000) };
   }
 

@@ -9,6 +9,9 @@ export type FaultTrigger =
   | { readonly kind: 'progress'; readonly fraction: number }
   /** At least this many transfers in flight (announced by their device, not yet acknowledged). */
   | { readonly kind: 'in_flight'; readonly transfers: number }
+  /** At least this many images receiving in the database with durable progress (received_chunks > 0): a crash then
+   *  surely interrupts transfers whose stored progress a resume must keep (I4). */
+  | { readonly kind: 'receiving'; readonly rows: number }
   /** Wall-clock ms after the fleet starts: depends on the machine's speed. */
   | { readonly kind: 'time'; readonly ms: number };
 
@@ -19,6 +22,8 @@ export interface RunProgressSample {
   /** devices × images × chunks of a mean-sized image. */
   readonly chunksExpected: number;
   readonly transfersInFlight: number;
+  /** device_images rows receiving with received_chunks > 0 (sampled from the database while a trigger needs it). */
+  readonly rowsReceiving: number;
 }
 
 export function triggerDue(trigger: FaultTrigger, sample: RunProgressSample): boolean {
@@ -27,6 +32,8 @@ export function triggerDue(trigger: FaultTrigger, sample: RunProgressSample): bo
       return sample.chunksExpected > 0 && sample.chunksStored >= trigger.fraction * sample.chunksExpected;
     case 'in_flight':
       return sample.transfersInFlight >= trigger.transfers;
+    case 'receiving':
+      return sample.rowsReceiving >= trigger.rows;
     case 'time':
       return sample.elapsedMs >= trigger.ms;
   }
@@ -34,10 +41,12 @@ export function triggerDue(trigger: FaultTrigger, sample: RunProgressSample): bo
 
 const PERCENT = /^(\d+(?:\.\d+)?)%$/;
 const IN_FLIGHT = /^(\d+)-in-flight$/;
+const RECEIVING = /^(\d+)-receiving$/;
 const MILLIS = /^(\d+)(ms)?$/;
 
 /** The syntax every flag and scenario file uses, for error messages. */
-export const triggerSyntax = '"40%" (of the expected chunks stored), "3-in-flight" (transfers) or "1500ms"';
+export const triggerSyntax =
+  '"40%" (of the expected chunks stored), "3-in-flight" (transfers), "5-receiving" (rows with stored progress) or "1500ms"';
 
 /** `40%`, `3-in-flight`, `1500ms` (a bare number is ms, as the older `…-at-ms` flags took). Throws on anything else. */
 export function parseTrigger(text: string | number): FaultTrigger {
@@ -54,6 +63,12 @@ export function parseTrigger(text: string | number): FaultTrigger {
     if (transfers >= 1) return { kind: 'in_flight', transfers };
     throw new Error(`an in-flight trigger needs at least 1 transfer, got ${s}`);
   }
+  const receiving = RECEIVING.exec(s);
+  if (receiving) {
+    const rows = Number(receiving[1]);
+    if (rows >= 1) return { kind: 'receiving', rows };
+    throw new Error(`a receiving trigger needs at least 1 row, got ${s}`);
+  }
   const ms = MILLIS.exec(s);
   if (ms && Number(ms[1]) <= 3_600_000) return { kind: 'time', ms: Number(ms[1]) };
   throw new Error(`not a fault trigger: ${JSON.stringify(text)} (use ${triggerSyntax})`);
@@ -65,6 +80,8 @@ export function formatTrigger(trigger: FaultTrigger): string {
       return `${Math.round(trigger.fraction * 1000) / 10}%`;
     case 'in_flight':
       return `${trigger.transfers}-in-flight`;
+    case 'receiving':
+      return `${trigger.rows}-receiving`;
     case 'time':
       return `${trigger.ms}ms`;
   }
@@ -75,6 +92,6 @@ export function describeSample(sample: RunProgressSample): string {
   const percent = sample.chunksExpected > 0 ? Math.floor((100 * sample.chunksStored) / sample.chunksExpected) : 0;
   return (
     `${sample.chunksStored}/${sample.chunksExpected} expected chunks stored (${percent}%), ` +
-    `${sample.transfersInFlight} transfers in flight, ${sample.elapsedMs} ms into the fleet`
+    `${sample.transfersInFlight} transfers in flight, ${sample.rowsReceiving} rows receiving, ${sample.elapsedMs} ms into the fleet`
   );
 }

@@ -233,11 +233,29 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     history.subscribe((event) => inFlight.apply(event));
     const chunksExpected =
       options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
+    // `N-receiving` triggers read the database itself (rows with durable progress), every 20 ms while one waits.
+    let rowsReceiving = 0;
     const scheduler = new FaultScheduler(history, () => ({
       chunksStored: pipelineSet?.stats().chunksStored ?? fleetRef.counters.chunksSent - fleetRef.counters.chunksResent,
       chunksExpected,
       transfersInFlight: inFlight.count,
+      rowsReceiving,
     }));
+    let sampling = false;
+    const receivingSampler = setInterval(() => {
+      if (sampling || !scheduler.waitsFor('receiving')) return;
+      sampling = true;
+      database.pool
+        .query<{ n: number }>(
+          `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`,
+        )
+        .then(
+          ({ rows }) => (rowsReceiving = rows[0]?.n ?? rowsReceiving),
+          () => {},
+        )
+        .finally(() => (sampling = false));
+    }, 20);
+    timers.push(receivingSampler);
     if (pipelineSet)
       planServerFaults({
         faults: faults.server,
@@ -279,6 +297,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     let outcome = await fleet.run();
     // Heal: faults stop (a fault whose trigger never came is recorded as missed: E1 unknown); devices that still
     // hold work get clean wakes until their queues drain.
+    clearInterval(receivingSampler);
     await scheduler.stop();
     await brokerRestarts?.stop();
     network?.uninstall();
