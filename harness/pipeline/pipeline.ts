@@ -14,6 +14,7 @@ import {
   parseTopic,
   serverSubscriptions,
   type Chunk,
+  type Dialect,
   type DecodeOptions,
   type Hello,
   type Metadata,
@@ -52,6 +53,7 @@ import {
   type ImageLookup,
   type OpenRequest,
   type OpenResult,
+  type StoredRoute,
   type TransferRoute,
 } from './store/images.ts';
 import { GroupCall } from './group-call.ts';
@@ -739,37 +741,17 @@ export class PipelineService {
     );
     for (const r of routes) {
       const key = routeKey(r.mac, r.wireName);
-      if (this.routes.get(key) !== undefined) continue;
-      const dialect = r.dialect === 'spec' ? 'spec' : 'fw350';
-      const tr = new Transfer(
-        r.mac,
-        dialect,
-        r.deviceId,
-        r.wireName,
-        r.storedName,
-        r.imageId,
-        r.captureTimestamp,
-        r.imageSize,
-        r.totalChunks,
-        r.chunkBytes,
-        'receiving',
-        this.o.now(),
-      );
-      this.routes.set(key, tr);
+      if (this.routes.get(key) === undefined) this.routes.set(key, this.transferOf(r.mac, r.wireName, r, 'fw350'));
     }
     if (routes.length > 0) this.o.log(`pipeline: took over ${routes.length} transfers in flight`);
   }
 
-  /** A route this process has not seen (e.g. after a restart), from image_transfers. */
-  private async loadRoute(t: Topic, wireName: string, key: string): Promise<Transfer | undefined> {
-    const r = await retryOnConnectionLoss(() => findRoute(this.pool, t.deviceId, wireName), this.o.log, 'route lookup');
-    if (r === undefined) return undefined;
-    const cached = this.routes.get(key); // metadata may have bound it meanwhile
-    if (cached !== undefined) return cached;
+  /** A Transfer for a durable route (its dialect as stored, else `fallbackDialect`). */
+  private transferOf(mac: string, wireName: string, r: StoredRoute, fallbackDialect: Dialect): Transfer {
     const state: TransferState = r.status === 'complete' ? 'complete' : r.status === 'failed' ? 'failed' : 'receiving';
-    const dialect = r.dialect === 'spec' || r.dialect === 'fw350' ? r.dialect : t.dialect;
-    const tr = new Transfer(
-      t.deviceId,
+    const dialect = r.dialect === 'spec' || r.dialect === 'fw350' ? r.dialect : fallbackDialect;
+    return new Transfer(
+      mac,
       dialect,
       r.deviceId,
       wireName,
@@ -782,6 +764,15 @@ export class PipelineService {
       state,
       this.o.now(),
     );
+  }
+
+  /** A route this process has not seen (e.g. after a restart), from image_transfers. */
+  private async loadRoute(t: Topic, wireName: string, key: string): Promise<Transfer | undefined> {
+    const r = await retryOnConnectionLoss(() => findRoute(this.pool, t.deviceId, wireName), this.o.log, 'route lookup');
+    if (r === undefined) return undefined;
+    const cached = this.routes.get(key); // metadata may have bound it meanwhile
+    if (cached !== undefined) return cached;
+    const tr = this.transferOf(t.deviceId, wireName, r, t.dialect);
     this.routes.set(key, tr);
     return tr;
   }

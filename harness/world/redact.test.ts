@@ -61,6 +61,10 @@ test.prop([password, shape, fc.string({ maxLength: 20 }), fc.string({ maxLength:
   (pw, s, before, after) => {
     const encoded = encodeURIComponent(pw);
     const url = `${s.scheme}://${s.user}:${encoded}@${s.host}${s.port}${s.path}${s.query.replace('PW', encoded)}`;
+    // A password that also spells part of the user, host or text around it ("ame" in "user.name") cannot be told
+    // from them: what must vanish is the secret, not every occurrence of its letters.
+    const elsewhere = `${s.scheme}://${s.user}:@${s.host}${s.port}${s.path}${s.query} ${before} ${after} ***`;
+    fc.pre(!elsewhere.includes(pw) && !elsewhere.includes(encoded));
     const shownUrl = redactUrl(url);
     expect(shownUrl).not.toContain(encoded);
     expect(shownUrl).toContain(`${s.user}:***@`);

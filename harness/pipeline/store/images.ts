@@ -202,12 +202,14 @@ export interface StoredRoute {
   readonly dialect: string | null;
 }
 
-/** Transfers still in flight (a row pending/receiving, its route touched within `updatedWithinMs`), with the device's
- *  MAC and wire name: what a pipeline restarted mid-transfer takes over, to ask for the chunks it lacks. */
-export async function findIncompleteRoutes(
-  db: Queryable,
-  updatedWithinMs: number,
-): Promise<(StoredRoute & { readonly mac: string; readonly wireName: string })[]> {
+/** A durable route: the device's wire name with the row and transfer it belongs to. */
+export interface StoredRouteOf extends StoredRoute {
+  readonly mac: string;
+  readonly wireName: string;
+}
+
+/** Routes from image_transfers, each with its device and row; `where` filters them (t, d, di are the tables). */
+async function selectRoutes(db: Queryable, where: string, values: unknown[]): Promise<StoredRouteOf[]> {
   const { rows } = await db.query<{
     mac: string;
     wire_name: string;
@@ -229,8 +231,8 @@ export async function findIncompleteRoutes(
      FROM image_transfers t
      JOIN devices d ON d.device_id = t.device_id
      JOIN device_images di ON di.image_id = t.image_id
-     WHERE di.status IN ('pending', 'receiving') AND t.updated_at > now() - make_interval(secs => $1::double precision / 1000)`,
-    [updatedWithinMs],
+     WHERE ${where}`,
+    values,
   );
   return rows.map((r) => ({
     mac: r.mac,
@@ -247,41 +249,17 @@ export async function findIncompleteRoutes(
   }));
 }
 
+/** Transfers still in flight (a row pending/receiving, its route touched within `updatedWithinMs`): what a
+ *  pipeline restarted mid-transfer takes over, to ask for the chunks it lacks. */
+export function findIncompleteRoutes(db: Queryable, updatedWithinMs: number): Promise<StoredRouteOf[]> {
+  return selectRoutes(
+    db,
+    `di.status IN ('pending', 'receiving') AND t.updated_at > now() - make_interval(secs => $1::double precision / 1000)`,
+    [updatedWithinMs],
+  );
+}
+
 /** The durable route of a device's wire name (for chunks whose metadata this process has not seen). */
 export async function findRoute(db: Queryable, mac: string, wireName: string): Promise<StoredRoute | undefined> {
-  const { rows } = await db.query<{
-    device_id: string;
-    image_id: string;
-    image_name: string;
-    status: string | null;
-    capture_timestamp: string;
-    image_size: number;
-    total_chunks: number;
-    chunk_bytes: number | null;
-    dialect: string | null;
-  }>(
-    `SELECT d.device_id::text, t.image_id::text, di.image_name, di.status, t.capture_timestamp, t.image_size,
-            t.total_chunks,
-            CASE WHEN (di.metadata ->> 'max_chunk_size') ~ '^[0-9]{1,9}$'
-                 THEN (di.metadata ->> 'max_chunk_size')::int END AS chunk_bytes,
-            di.metadata ->> 'dialect' AS dialect
-     FROM devices d
-     JOIN image_transfers t ON t.device_id = d.device_id
-     JOIN device_images di ON di.image_id = t.image_id
-     WHERE d.device_mac = $1 AND t.wire_name = $2`,
-    [mac, wireName],
-  );
-  const r = rows[0];
-  if (r === undefined) return undefined;
-  return {
-    deviceId: r.device_id,
-    imageId: r.image_id,
-    storedName: r.image_name,
-    status: r.status,
-    captureTimestamp: r.capture_timestamp,
-    imageSize: r.image_size,
-    totalChunks: r.total_chunks,
-    chunkBytes: r.chunk_bytes,
-    dialect: r.dialect,
-  };
+  return (await selectRoutes(db, 'd.device_mac = $1 AND t.wire_name = $2', [mac, wireName]))[0];
 }
