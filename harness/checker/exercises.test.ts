@@ -55,6 +55,25 @@ describe('E1 exercised', () => {
     expect(v.summary).toContain('resume_after_restart did not happen');
   });
 
+  it("a restarted pipeline asking for the interrupted transfer's missing chunks is a resume too", () => {
+    const asked: NewHistoryEvent = {
+      type: 'pipeline_missing_requested',
+      mac: A,
+      imageName: 'image_1.jpg',
+      chunkIds: [4, 9],
+    };
+    const events = history([wake(A), meta(A, 'a1'), restart, asked, dequeued(A, 'a1')]);
+    expect(checkExercised(events, ['resume_after_restart']).verdict).toBe('pass');
+    const committed: NewHistoryEvent = { type: 'pipeline_committed', mac: A, imageName: 'image_1.jpg', imageId: 'x' };
+    expect(
+      checkExercised(history([wake(A), meta(A, 'a1'), restart, committed]), ['resume_after_restart']).verdict,
+    ).toBe('pass');
+    const other: NewHistoryEvent = { ...asked, mac: B };
+    expect(checkExercised(history([wake(A), meta(A, 'a1'), restart, other]), ['resume_after_restart']).verdict).toBe(
+      'unknown',
+    );
+  });
+
   it('a transfer of a device that went back to sleep is not in flight', () => {
     const events = history([wake(A), meta(A, 'a1'), { type: 'device_sleep', mac: A, untilMs: 0 }, restart]);
     expect(checkExercised(events, ['pipeline_restart_mid_transfer']).verdict).toBe('unknown');

@@ -41,17 +41,21 @@ type Event<T extends HistoryEvent['type']> = Extract<HistoryEvent, { type: T }>;
 interface Strike {
   readonly fault: string;
   readonly seq: number;
+  /** `mac|sha256` of each transfer in flight, with its wire name. */
   readonly inFlight: readonly string[];
+  readonly names: ReadonlyMap<string, string>;
 }
 
 function strikes(events: readonly HistoryEvent[]): Strike[] {
   const tracker = new InFlightTransfers();
   const out: Strike[] = [];
+  const names = new Map<string, string>();
   for (const e of events) {
     tracker.apply(e);
+    if (e.type === 'device_sent_metadata') names.set(`${e.mac}|${e.sha256}`, e.imageName);
     // A mid-run migration is recorded twice (start, done); it strikes when it starts.
     if (e.type === 'nemesis' && !(e.fault === 'migration' && e.detail?.startsWith('done')))
-      out.push({ fault: e.fault, seq: e.seq, inFlight: tracker.keys() });
+      out.push({ fault: e.fault, seq: e.seq, inFlight: tracker.keys(), names: new Map(names) });
   }
   return out;
 }
@@ -104,16 +108,28 @@ function count(name: ExerciseName, events: readonly HistoryEvent[], struck: read
   }
 }
 
-/** Captures in flight when the pipeline or the broker restarted, announced again by their device afterwards. */
+/**
+ * Captures in flight when the pipeline or the broker restarted whose transfer was taken up again afterwards: their
+ * device announced them again (a resume from the metadata), the pipeline asked for their missing chunks, or a
+ * pipeline instance that is not the crashed one committed them (a takeover from the durable chunk store; a crashed
+ * instance records nothing).
+ */
 function resumesAfterRestart(events: readonly HistoryEvent[], struck: readonly Strike[]): number {
   const resumed = new Set<string>();
   for (const s of struck) {
     if (s.fault !== 'pipeline_restart' && s.fault !== 'broker_restart') continue;
     const waiting = new Set(s.inFlight);
+    const byName = new Map(s.inFlight.map((key) => [`${key.split('|')[0]}|${s.names.get(key)}`, key]));
     for (const e of events) {
-      if (e.seq <= s.seq || e.type !== 'device_sent_metadata') continue;
-      const key = `${e.mac}|${e.sha256}`;
-      if (waiting.has(key)) resumed.add(key);
+      if (e.seq <= s.seq) continue;
+      if (e.type === 'device_sent_metadata' && waiting.has(`${e.mac}|${e.sha256}`)) resumed.add(`${e.mac}|${e.sha256}`);
+      if (
+        e.type === 'pipeline_missing_requested' ||
+        (e.type === 'pipeline_committed' && s.fault === 'pipeline_restart')
+      ) {
+        const key = byName.get(`${e.mac}|${e.imageName}`);
+        if (key !== undefined) resumed.add(key);
+      }
     }
   }
   return resumed.size;

@@ -119,6 +119,16 @@ describe('I6 duplicates logged, not stored', () => {
     });
   });
 
+  test('a re-announcement a restart may have lost on its way needs no row (the restart came right after it)', async () => {
+    const { world, history } = await cleanWorld(client(), standardCaptures);
+    reannounce(history, imageOf(world, 2));
+    history.append({ type: 'nemesis', fault: 'pipeline_restart', target: 'pipeline' });
+    const v = await checkDuplicatesLogged(client(), runFacts(history.events));
+    expect(v.verdict).toBe('pass');
+    reannounce(history, imageOf(world, 2)); // once the restart is behind it, a re-announcement must be logged
+    expect((await checkDuplicatesLogged(client(), runFacts(history.events))).verdict).toBe('fail');
+  });
+
   test('a log row for another image of the device does not count', async () => {
     const { world, history } = await cleanWorld(client(), standardCaptures);
     reannounce(history, imageOf(world, 1));

@@ -83,6 +83,17 @@ describe('I9 malformed messages recorded', () => {
     expect((await checkMalformedRecorded(client(), runFacts(history.events))).verdict).toBe('fail');
   });
 
+  test('a message sent while a scheduled restart is still in progress is exempt; one sent after it is done is not', async () => {
+    const { history } = await cleanWorld(client(), standardCaptures);
+    history.append({ type: 'fault_fired', planId: 1, fault: 'pipeline_restart', trigger: '65%', detail: '' });
+    history.append({ type: 'nemesis', fault: 'pipeline_restart', target: 'pipeline' });
+    sendMalformed(history, 'truncated_json', 'not_json'); // no subscriber yet: lost to the restart
+    history.append({ type: 'fault_done', planId: 1, fault: 'pipeline_restart' });
+    expect((await checkMalformedRecorded(client(), runFacts(history.events))).verdict).toBe('pass');
+    sendMalformed(history, 'truncated_json', 'not_json'); // the pipeline serves again: must be recorded
+    expect((await checkMalformedRecorded(client(), runFacts(history.events))).verdict).toBe('fail');
+  });
+
   test('unknown when the pipeline has no rejected_messages table', async () => {
     await resetDatabase(client(), 'resume');
     const history = newHistory();

@@ -26,14 +26,25 @@ const LOSING_FAULTS_ANY = new Set(['broker_restart', 'pipeline_restart', 'kill_d
 /** …for the device it targets (its session or its power cut while the publish was queued). */
 const LOSING_FAULTS_DEVICE = new Set(['disconnect', 'reboot', 'torn_write']);
 
-/** May this message have been lost on its way to rejected_messages, by what the history shows? */
+/** May this message have been lost on its way to rejected_messages, by what the history shows? A restart
+ *  scheduled by trigger lasts from its `nemesis` event to its `fault_done`. */
 export function mayBeLost(send: MalformedSendFact, faults: readonly FaultFact[]): boolean {
+  return messageMayBeLost(send, (topic) => topic === send.topic, faults);
+}
+
+/** The same question for any message a device sent at `seq` on a topic `onTopic` accepts (I6: a re-announcement). */
+export function messageMayBeLost(
+  send: { readonly seq: number; readonly mac: string },
+  onTopic: (topic: string | undefined) => boolean,
+  faults: readonly FaultFact[],
+): boolean {
   return faults.some(
     (f) =>
-      f.seq > send.seq &&
+      // after the send, or still in progress when it was sent (a restarting pipeline has no subscriber yet)
+      (f.seq > send.seq || (f.endSeq !== undefined && f.endSeq > send.seq)) &&
       (LOSING_FAULTS_ANY.has(f.fault) ||
         (LOSING_FAULTS_DEVICE.has(f.fault) && f.target === send.mac) ||
-        (f.fault === 'drop' && f.detail === send.topic)),
+        (f.fault === 'drop' && onTopic(f.detail))),
   );
 }
 

@@ -89,6 +89,8 @@ export interface FaultFact {
   readonly target: string | undefined;
   readonly detail: string | undefined;
   readonly seq: number;
+  /** A scheduled fault's `fault_done` (its injection lasted until then); undefined: instantaneous or unknown. */
+  readonly endSeq?: number;
 }
 
 export interface RunFacts {
@@ -141,6 +143,8 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
   const multiplyingFaults = new Set<string>();
   const malformedSends: MalformedSendFact[] = [];
   const faults: FaultFact[] = [];
+  let lastFired: { readonly planId: number; readonly fault: string } | undefined;
+  const openInjections = new Map<number, number>();
 
   const settle = (mac: string, sha256: string, by: ReannouncementFact['settledBy'], seq: number) => {
     const key = imageKey(mac, sha256);
@@ -238,7 +242,21 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
       case 'nemesis':
         if (DELIVERY_MULTIPLYING_FAULTS.has(event.fault)) multiplyingFaults.add(event.fault);
         faults.push({ fault: event.fault, target: event.target, detail: event.detail, seq });
+        // The scheduler records `fault_fired` and then the injection appends this event at once.
+        if (lastFired !== undefined && lastFired.fault === event.fault) {
+          openInjections.set(lastFired.planId, faults.length - 1);
+          lastFired = undefined;
+        }
         break;
+      case 'fault_fired':
+        lastFired = { planId: event.planId, fault: event.fault };
+        break;
+      case 'fault_done': {
+        const index = openInjections.get(event.planId);
+        const fact = index === undefined ? undefined : faults[index];
+        if (index !== undefined && fact !== undefined) faults[index] = { ...fact, endSeq: seq };
+        break;
+      }
       case 'device_sent_malformed': {
         const mac = normalizeMac(event.mac);
         macs.add(mac);

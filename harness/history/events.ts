@@ -111,6 +111,9 @@ export type HistoryEvent = EventBase &
         readonly trigger: string;
         readonly detail: string;
       }
+    /** The injection is over (the restarted pipeline serves again, the broker is back): until then it is in
+     *  progress, and a message sent meanwhile may be lost to it. */
+    | { readonly type: 'fault_done'; readonly planId: number; readonly fault: string }
     /** The safety phase ended before its trigger was due: the run did not exercise it (E1 unknown). */
     | {
         readonly type: 'fault_missed';

@@ -102,6 +102,7 @@ export class FaultScheduler {
           this.errors.push(`${p.fault}: ${error instanceof Error ? error.message : String(error)}`);
         } finally {
           this.injectingNow = undefined;
+          this.history.append({ type: 'fault_done', planId: p.planId, fault: p.fault });
         }
       });
     }
