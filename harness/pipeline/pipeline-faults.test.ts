@@ -45,16 +45,31 @@ function answerMissing(d: TestDevice, img: TestImage): () => void {
   return () => clearInterval(timer);
 }
 
-test('a pipeline restarted mid-transfer takes the transfer over and asks for the lost chunks, with no re-announcement', async () => {
+/**
+ * A device sends a whole 10-chunk image to a pipeline whose long flush interval keeps the chunks in its batcher,
+ * and the pipeline crashes with them: the device has sent everything and waits for its ACK.
+ */
+async function sendWholeTransferThenCrash(imageSeed: number) {
   const first = await world.pipeline({ flushIntervalMs: 5_000 });
   const d = await TestDevice.connect(world.broker.url, nextMac());
+  const img = makeImage(imageSeed, 10_000, 'image_1.jpg');
   try {
-    const img = makeImage(62, 10_000, 'image_1.jpg');
     await d.metadata(img);
     await until(async () => (await rowsNamed(world.db, d.mac, img.name)).length === 1, 5000, 'the row');
     await d.chunks(img);
     await until(() => first.stats().chunksReceived === 10, 5000, 'chunks at the first pipeline');
-    await first.crash(); // the chunks die in its batcher; the device has sent everything and waits for its ACK
+    await first.crash();
+  } catch (error) {
+    await d.end();
+    throw error;
+  }
+  return { first, d, img };
+}
+
+test('a pipeline restarted mid-transfer takes the transfer over and asks for the lost chunks, with no re-announcement', async () => {
+  const { d, img } = await sendWholeTransferThenCrash(62);
+  try {
+    // The chunks died in its batcher; the device has sent everything and waits for its ACK.
     const second = await world.pipeline({ missingChunksIdleMs: 200 });
     const stop = answerMissing(d, img);
     try {
@@ -71,16 +86,8 @@ test('a pipeline restarted mid-transfer takes the transfer over and asks for the
 });
 
 test('crash without drain loses only what was in memory: buffered chunks are re-asked for after the restart', async () => {
-  // A long flush interval keeps chunks in the batcher, so the crash takes them with it.
-  const first = await world.pipeline({ flushIntervalMs: 5_000 });
-  const d = await TestDevice.connect(world.broker.url, nextMac());
+  const { first, d, img } = await sendWholeTransferThenCrash(61);
   try {
-    const img = makeImage(61, 10_000, 'image_1.jpg');
-    await d.metadata(img);
-    await until(async () => (await rowsNamed(world.db, d.mac, img.name)).length === 1, 5000, 'the row');
-    await d.chunks(img);
-    await until(() => first.stats().chunksReceived === 10, 5000, 'chunks at the first pipeline');
-    await first.crash();
     expect(first.stats().chunksStored).toBe(0);
     expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({ status: 'receiving', received_chunks: 0 });
     await first.stop(); // resolves at once after a crash
