@@ -37,6 +37,20 @@ CREATE TABLE IF NOT EXISTS image_transfers (
   PRIMARY KEY (device_id, wire_name)
 );
 
+-- ACK_OKs owed: a row is written in the transaction that completes an image and deleted once the broker has taken
+-- the ACK_OK. A pipeline that crashed between the two sends what is owed when it starts again, so a device still
+-- waiting gets its ACK instead of waiting out its ACK timeout and re-sending the whole image. The ACK still only
+-- ever follows the commit (ARCHITECTURE.md §3 I7); a device that already has it ignores an ACK for a name it no
+-- longer queues.
+CREATE TABLE IF NOT EXISTS image_acks_owed (
+  image_id uuid PRIMARY KEY REFERENCES device_images (image_id) ON DELETE CASCADE,
+  device_mac text NOT NULL,
+  wire_name text NOT NULL,
+  dialect text NOT NULL,
+  next_wake_at timestamptz,
+  owed_since timestamptz NOT NULL DEFAULT now()
+);
+
 -- Every message the pipeline refused, with its reason: bad input is recorded, never silently dropped.
 CREATE TABLE IF NOT EXISTS rejected_messages (
   rejection_id bigserial PRIMARY KEY,
@@ -52,7 +66,7 @@ CREATE INDEX IF NOT EXISTS idx_rejected_messages_code ON rejected_messages (code
 
 DO $$
 BEGIN
-  RAISE NOTICE 'camfleet pipeline tables ready (image_chunks, image_blobs, image_transfers, rejected_messages)';
+  RAISE NOTICE 'camfleet pipeline tables ready (image_chunks, image_blobs, image_transfers, image_acks_owed, rejected_messages)';
 END $$;
 
 COMMIT;

@@ -63,7 +63,8 @@ export async function readStageStatus(client: pg.ClientBase): Promise<StageStatu
                           AND conrelid = to_regclass('device_images'))
             AND to_regprocedure('fn_wake_ingestion_handler(uuid, timestamptz, text, jsonb, uuid)') IS NOT NULL
            ) AS resume,
-           to_regclass('image_chunks') IS NOT NULL AND to_regclass('rejected_messages') IS NOT NULL AS pipeline`);
+           (to_regclass('image_chunks') IS NOT NULL AND to_regclass('rejected_messages') IS NOT NULL
+            AND to_regclass('image_acks_owed') IS NOT NULL) AS pipeline`);
   const row = rows[0];
   return {
     base: row?.base ?? false,

@@ -228,8 +228,9 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
       case 'pipeline_acked':
         // An ack of an image the pipeline found already complete follows someone's commit by construction (it read
         // the committed row); that commit's event may come from another instance, in any order. The device-side
-        // ack_observed judges those acks.
-        if (event.basis !== 'found_complete')
+        // ack_observed judges those acks. So are acks a restarted pipeline sends for a crashed one's commits (it read
+        // them as owed, which the commit wrote).
+        if (event.basis !== 'found_complete' && event.basis !== 'recovered')
           pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
         break;
       case 'pipeline_duplicate_logged':

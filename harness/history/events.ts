@@ -80,7 +80,9 @@ export type HistoryEvent = EventBase &
         readonly type: 'pipeline_acked';
         readonly mac: string;
         readonly imageName: string;
-        readonly basis?: 'own_commit' | 'found_complete';
+        /** own_commit: this instance's commit; found_complete: it read the row complete; recovered: an ACK a
+         *  crashed instance committed and never sent (image_acks_owed), sent after the restart. */
+        readonly basis?: 'own_commit' | 'found_complete' | 'recovered';
       }
     | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
     /** A new capture under a reused wire name, stored under `storedName` (ARCHITECTURE.md §3, name reuse). */

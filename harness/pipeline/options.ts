@@ -71,6 +71,9 @@ export interface PipelineOptions {
   /** TEST ONLY — a deliberately broken ordering: publish ACK_OK BEFORE committing the image, and commit only once
    *  this resolves. The ACK-ordering test (pipeline-flow.test.ts) uses it to show it catches such a pipeline. */
   ackBeforeCommitForTest?: () => Promise<void>;
+  /** TEST ONLY — awaited after an image's completion commit and before its ACK_OK is published: the point where a
+   *  crash leaves an ACK owed (pipeline-faults.test.ts crashes the pipeline here). */
+  afterCommitForTest?: () => Promise<void>;
 }
 
 export interface ResolvedOptions {
@@ -92,6 +95,7 @@ export interface ResolvedOptions {
   readonly poolMax: number;
   readonly subscriptions: readonly string[] | undefined;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
+  readonly afterCommitForTest: (() => Promise<void>) | undefined;
 }
 
 export const PIPELINE_DEFAULTS = {
@@ -147,6 +151,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
+    afterCommitForTest: o.afterCommitForTest,
   };
 }
 

@@ -113,6 +113,55 @@ test('crash without drain loses only what was in memory: buffered chunks are re-
   }
 });
 
+async function acksOwed(db: pg.Pool): Promise<number> {
+  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM image_acks_owed')).rows[0]?.n ?? -1;
+}
+
+test('an ACK_OK the broker took is owed no more: image_acks_owed is empty once the device has its ACK', async () => {
+  const p = await world.pipeline();
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img = makeImage(64, 6_000, 'image_1.jpg');
+    await d.sendImage(img);
+    await d.waitForAck(img.name, 8000);
+    await p.idle();
+    expect(await acksOwed(world.db)).toBe(0);
+  } finally {
+    await d.end();
+  }
+});
+
+test('a crash after the completion commit and before the ACK: the restarted pipeline sends the ACK it owed', async () => {
+  let first: Awaited<ReturnType<typeof world.pipeline>> | undefined;
+  let crashed: Promise<void> | undefined;
+  first = await world.pipeline({
+    // The crash lands exactly between the commit and the publish of the ACK_OK.
+    afterCommitForTest: async () => {
+      crashed ??= first?.crash();
+      await crashed;
+    },
+  });
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img = makeImage(65, 6_000, 'image_1.jpg');
+    await d.sendImage(img);
+    await until(() => crashed !== undefined, 8000, 'the crash after the commit');
+    await crashed;
+    expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({ status: 'complete', received_chunks: 6 });
+    expect(d.received.some((r) => r.message?.kind === 'ack_ok')).toBe(false);
+    expect(await acksOwed(world.db)).toBe(1);
+
+    // No re-send: only the restarted pipeline's owed ACK can reach the device.
+    const second = await world.pipeline();
+    await d.waitForAck(img.name, 8000);
+    await second.idle();
+    expect(await acksOwed(world.db)).toBe(0);
+    expect(world.logs.some((l) => l.includes('sent 1 acks a crashed instance owed'))).toBe(true);
+  } finally {
+    await d.end();
+  }
+});
+
 test('two fixed instances consuming the same messages: one row per image, every image acknowledged', async () => {
   const logs: string[] = [];
   const a = await world.pipeline({ instanceTag: 'a', log: (l) => logs.push(l) });

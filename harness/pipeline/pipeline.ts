@@ -40,6 +40,7 @@ import type { ResolvedOptions } from './options.ts';
 import { RejectionRecorder } from './rejection-recorder.ts';
 import { emptyStats, snapshotStats, type PipelineStats } from './stats.ts';
 import { storedChunkIds, writeChunks, type ImageProgress } from './store/chunks.ts';
+import { listOwedAcks, settleOwedAcks } from './store/acks-owed.ts';
 import { completeImages, type CompletionOutcome, type CompletionRequest } from './store/completion.ts';
 import { touchDevices, type DeviceSighting } from './store/devices.ts';
 import {
@@ -119,6 +120,8 @@ export class PipelineService {
   private readonly opens: GroupCall<OpenRequest, OpenResult>;
   private readonly touches: GroupCall<DeviceSighting, true>;
   private readonly completions: GroupCall<CompletionRequest, CompletionOutcome>;
+  /** `fixed`: ACK_OKs the broker has taken, so nothing is owed for them any more (store/acks-owed.ts). */
+  private readonly ackReceipts: GroupCall<string, true> | undefined;
   private readonly publishes = new Set<Promise<void>>();
   private readonly decodeOptions: DecodeOptions;
   private readonly deliveryLag: DeliveryLag;
@@ -211,6 +214,16 @@ export class PipelineService {
         ),
       { maxBatch: COMPLETION_BATCH_MAX, concurrency: 1 },
     );
+    this.ackReceipts =
+      o.profile === 'fixed'
+        ? new GroupCall(
+            async (ids) => {
+              await retryOnConnectionLoss(() => settleOwedAcks(pool, ids), o.log, 'settling acks');
+              return ids.map(() => true as const);
+            },
+            { maxBatch: 500, concurrency: 1 },
+          )
+        : undefined;
     this.sweeper = new MissingChunksSweeper({
       transfers: () => this.routes.values(),
       storedChunkIds: (ids) =>
@@ -245,6 +258,7 @@ export class PipelineService {
       pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
     });
     await this.adoptIncompleteTransfers();
+    await this.sendOwedAcks();
     this.sweeper.start();
     this.expiry?.start();
     this.o.log(
@@ -822,7 +836,13 @@ export class PipelineService {
     }
     let outcome: CompletionOutcome;
     try {
-      outcome = await this.completions.call({ imageId: tr.imageId, nextWakeAtIso: isoOrNull(wakeMs) });
+      outcome = await this.completions.call({
+        imageId: tr.imageId,
+        nextWakeAtIso: isoOrNull(wakeMs),
+        ...(this.ackReceipts === undefined
+          ? {}
+          : { ackOwed: { mac: tr.mac, wireName: tr.wireName, dialect: tr.dialect } }),
+      });
     } catch (error) {
       tr.state = 'receiving'; // the sweeper will try again
       this.o.log(`pipeline: could not complete ${tr.mac} ${tr.storedName}: ${errorText(error)}`);
@@ -839,6 +859,7 @@ export class PipelineService {
           imageName: tr.wireName,
           imageId: tr.imageId,
         });
+        await this.o.afterCommitForTest?.();
         if (ackFirst === undefined) this.sendAck(tr, wakeMs, 'own_commit');
         return;
       case 'already_complete':
@@ -863,14 +884,35 @@ export class PipelineService {
     }
   }
 
-  /** ACK_OK only ever follows the commit that made the image complete (I7): callers hold that guarantee. */
-  private sendAck(tr: Transfer, wakeMs: number, basis: 'own_commit' | 'found_complete'): void {
+  /**
+   * ACK_OK only ever follows the commit that made the image complete (I7): callers hold that guarantee. Once the
+   * broker has it, nothing is owed for the image any more (`fixed`: image_acks_owed).
+   */
+  private sendAck(tr: AckTarget, wakeMs: number, basis: AckBasis): void {
     const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(tr.mac, this.o.now());
     const message: ServerMessage = { kind: 'ack_ok', image_name: tr.wireName, next_wake_time: formatWakeTime(at) };
-    this.send(tr.mac, tr.dialect, message, () => {
+    this.send(tr.mac, tr.dialect, message, async () => {
       this.counters.acksSent++;
       this.o.history?.append({ type: 'pipeline_acked', mac: tr.mac, imageName: tr.wireName, basis });
+      await this.ackReceipts?.call(tr.imageId).catch((error: unknown) => {
+        this.o.log(`pipeline: could not settle the ack of ${tr.mac} ${tr.wireName}: ${errorText(error)}`);
+      });
     });
+  }
+
+  /**
+   * After a restart (`fixed`): the ACK_OKs a crashed predecessor committed but never handed to the broker. Their
+   * devices may still be awake and waiting; without this each would wait out its ACK timeout and re-send the
+   * whole image. A device that has its ACK already ignores one for a name it no longer queues.
+   */
+  private async sendOwedAcks(): Promise<void> {
+    if (this.ackReceipts === undefined) return;
+    const owed = await retryOnConnectionLoss(() => listOwedAcks(this.pool), this.o.log, 'owed acks');
+    for (const a of owed) {
+      const dialect: Dialect = a.dialect === 'spec' ? 'spec' : 'fw350';
+      this.sendAck({ ...a, dialect }, a.nextWakeAtMs ?? Number.NaN, 'recovered');
+    }
+    if (owed.length > 0) this.o.log(`pipeline: sent ${owed.length} acks a crashed instance owed`);
   }
 
   private requestMissing(tr: Transfer, ids: readonly number[]): void {
@@ -885,7 +927,12 @@ export class PipelineService {
     this.send(tr.mac, tr.dialect, { kind: 'missing_chunks', image_name: tr.wireName, missing_chunks: ids });
   }
 
-  private send(mac: string, dialect: Topic['dialect'], message: ServerMessage, onSent?: () => void): void {
+  private send(
+    mac: string,
+    dialect: Topic['dialect'],
+    message: ServerMessage,
+    onSent?: () => void | Promise<void>,
+  ): void {
     const link = this.link;
     if (link === undefined || this.crashed) return;
     const wire = encodeServerMessage(mac, message, dialect, { chunkIdBase: this.o.chunkIdBase });
@@ -967,6 +1014,12 @@ function excerpt(payload: Buffer): string {
 function noNul(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
 }
+
+/** Why the pipeline may acknowledge (I7): its own commit, a row it found complete, or an ACK a crashed instance owed. */
+type AckBasis = 'own_commit' | 'found_complete' | 'recovered';
+
+/** Where an ACK_OK goes and what it names. */
+type AckTarget = Pick<Transfer, 'mac' | 'dialect' | 'wireName' | 'imageId'>;
 
 function isoOrNull(ms: number): string | null {
   const d = new Date(ms);

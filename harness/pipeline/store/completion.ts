@@ -19,6 +19,15 @@ export interface CompletionRequest {
   readonly imageId: string;
   /** devices.next_wake_at to record with the completion (the time the ACK_OK will announce). */
   readonly nextWakeAtIso: string | null;
+  /** Record the ACK_OK this completion owes (image_acks_owed) in the same transaction; `fixed` only. */
+  readonly ackOwed?: OwedAck;
+}
+
+/** What the ACK_OK owed for a completed image needs, so a restarted pipeline can send it (acks-owed.ts). */
+export interface OwedAck {
+  readonly mac: string;
+  readonly wireName: string;
+  readonly dialect: string;
 }
 
 export const BLOB_URL_PREFIX = 'camfleet-blob://image_blobs/';
@@ -120,8 +129,14 @@ export async function completeImages(pool: pg.Pool, reqs: readonly CompletionReq
     }
     if (good.length === 0) return;
     const wakeOf = new Map(reqs.map((r) => [r.imageId, r.nextWakeAtIso]));
+    const owedOf = new Map(reqs.flatMap((r) => (r.ackOwed === undefined ? [] : [[r.imageId, r.ackOwed] as const])));
+    const owed = good.filter((id) => owedOf.has(id));
     await client.query(
-      `WITH img AS (
+      `WITH owed AS (
+         INSERT INTO image_acks_owed (image_id, device_mac, wire_name, dialect, next_wake_at)
+         SELECT * FROM unnest($4::uuid[], $5::text[], $6::text[], $7::text[], $8::timestamptz[])
+         ON CONFLICT (image_id) DO NOTHING
+       ), img AS (
          UPDATE device_images
          SET status = 'complete', image_url = $3 || image_id::text, received_at = now(), error_code = 0,
              received_chunks = greatest(coalesce(received_chunks, 0), total_chunks), updated_at = now()
@@ -134,7 +149,16 @@ export async function completeImages(pool: pg.Pool, reqs: readonly CompletionReq
          ORDER BY img.device_id, u.at DESC
        )
        UPDATE devices d SET next_wake_at = wake.at FROM wake WHERE d.device_id = wake.device_id`,
-      [good, good.map((id) => wakeOf.get(id) ?? null), BLOB_URL_PREFIX],
+      [
+        good,
+        good.map((id) => wakeOf.get(id) ?? null),
+        BLOB_URL_PREFIX,
+        owed,
+        owed.map((id) => owedOf.get(id)?.mac),
+        owed.map((id) => owedOf.get(id)?.wireName),
+        owed.map((id) => owedOf.get(id)?.dialect),
+        owed.map((id) => wakeOf.get(id) ?? null),
+      ],
     );
   });
   return reqs.map((r) => outcomes.get(r.imageId) ?? { kind: 'incomplete', reason: 'not examined' });

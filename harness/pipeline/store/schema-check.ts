@@ -27,7 +27,8 @@ export async function checkPipelineSchema(pool: pg.Pool, profile: PipelineProfil
        CASE WHEN to_regclass('image_chunks') IS NULL THEN 'image_chunks' END,
        CASE WHEN to_regclass('image_blobs') IS NULL THEN 'image_blobs' END,
        CASE WHEN to_regclass('image_transfers') IS NULL THEN 'image_transfers' END,
-       CASE WHEN to_regclass('rejected_messages') IS NULL THEN 'rejected_messages' END
+       CASE WHEN to_regclass('rejected_messages') IS NULL THEN 'rejected_messages' END,
+       CASE WHEN $1 AND to_regclass('image_acks_owed') IS NULL THEN 'image_acks_owed' END
      ], NULL) AS missing,
      to_regclass('duplicate_images_log') IS NOT NULL AS duplicate_log,
      EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'device_images_device_id_image_name_key') AS unique_key`,
