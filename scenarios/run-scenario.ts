@@ -45,7 +45,7 @@ export async function runScenario(
         }
       : {}),
   };
-  const startedMs = Date.now();
+  const startedMs = Date.now(); // wall time: how long the scenario took to run, for its report entry
   let result: LiveRunResult;
   try {
     result = await runLive(options, hooks);

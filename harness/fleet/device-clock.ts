@@ -1,11 +1,14 @@
 // A device's RTC in a live run: real time while awake (so ack timeouts mean what they say), but hours of deep
 // sleep pass in milliseconds — the skipped time is added to the clock so the device wakes at the instant it asked.
+// "Real" is the world's clock (harness/world/clock.ts): wall time in a live run, virtual time in sim.
+import { realClock } from '../world/live/real-clock.ts';
+
 export class DeviceClock {
   private offsetMs: number;
 
   constructor(
     startMs: number,
-    private readonly realNow: () => number = Date.now,
+    private readonly realNow: () => number = () => realClock.nowMs(),
   ) {
     this.offsetMs = startMs - realNow();
   }

@@ -14,6 +14,8 @@ import {
 import { decodeServerMessage, encodeDeviceMessage, type DeviceMessage } from '../../simulator/protocol/index.ts';
 import type { DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
+import { settledWithin, type Clock, type TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import {
   BAD_CLOCK_WAKE_MS,
   rebootAfterChunks,
@@ -41,6 +43,9 @@ export interface DriverDeps {
   readonly chunkIdBase: 0 | 1;
   /** Device faults to inject (absent: none, the device behaves exactly as its firmware says). */
   readonly nemesis?: DeviceNemesis;
+  /** The world's clock, on which the firmware's timers run (`clock` above is the device's own RTC, read off it).
+   *  Default realClock. */
+  readonly worldClock?: Clock;
 }
 
 /** The reboot planned for this wake: strikes after `afterChunks` chunk publishes of the current transfer. */
@@ -53,7 +58,7 @@ interface RebootArm {
 }
 
 export class DeviceDriver {
-  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private readonly timers = new Map<string, TimerHandle>();
   /** Inbound messages are handled one at a time, in arrival order, even when one waits for the ack observer. */
   private inbound: Promise<void> = Promise.resolve();
   /** Chunk ids already sent per captureSeq, to count re-sent chunks. */
@@ -71,7 +76,7 @@ export class DeviceDriver {
   /** Set while performing effects when power is cut: the rest of the step's effects never happen. */
   private powerCut = false;
   /** The last session close in progress (a connect waits for it). */
-  private disconnecting: Promise<void> = Promise.resolve();
+  private disconnecting: Promise<unknown> = Promise.resolve();
   /** Image transfers started so far (the nemesis' per-send opportunity index). */
   private sendsStarted = 0;
   /** Corrupt-message fault: the malformed message to publish after the next metadata of that image name. */
@@ -81,6 +86,7 @@ export class DeviceDriver {
 
   /** The device-fault decisions; undefined once faults stop (heal phase) or when there is no nemesis. */
   private nemesis: DeviceNemesis | undefined;
+  private readonly worldClock: Clock;
 
   constructor(
     public state: FirmwareState,
@@ -88,6 +94,7 @@ export class DeviceDriver {
     private readonly deps: DriverDeps,
   ) {
     this.nemesis = deps.nemesis;
+    this.worldClock = deps.worldClock ?? realClock;
   }
 
   /** Faults stop for good (the heal phase): from the next wake on the device behaves as its firmware says. */
@@ -236,7 +243,7 @@ export class DeviceDriver {
   /** Ends timers and the session (end of run). */
   async shutdown(): Promise<void> {
     this.stopped = true;
-    for (const t of this.timers.values()) clearTimeout(t);
+    for (const t of this.timers.values()) this.worldClock.clearTimeout(t);
     this.timers.clear();
     await this.transport.disconnect();
   }
@@ -348,7 +355,7 @@ export class DeviceDriver {
           );
         return;
       case 'disconnect':
-        this.disconnecting = settledWithin(this.transport.disconnect(), DISCONNECT_WAIT_MS_MAX);
+        this.disconnecting = settledWithin(this.worldClock, this.transport.disconnect(), DISCONNECT_WAIT_MS_MAX);
         return;
       case 'publish': {
         const message = effect.message;
@@ -377,7 +384,7 @@ export class DeviceDriver {
         return;
       }
       case 'set_timer': {
-        const timer = setTimeout(() => {
+        const timer = this.worldClock.setTimeout(() => {
           this.timers.delete(effect.timerId);
           this.dispatch({ type: 'timer', timerId: effect.timerId });
         }, effect.afterMs);
@@ -386,7 +393,7 @@ export class DeviceDriver {
       }
       case 'cancel_timer': {
         const timer = this.timers.get(effect.timerId);
-        if (timer) clearTimeout(timer);
+        this.worldClock.clearTimeout(timer);
         this.timers.delete(effect.timerId);
         return;
       }
@@ -428,21 +435,3 @@ export class DeviceDriver {
 
 /** A connect waits at most this long for the previous session to close (a dead broker must not stall a device). */
 const DISCONNECT_WAIT_MS_MAX = 2_000;
-
-/** Resolves when `promise` settles (either way) or after `ms`, whichever comes first. */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<void> {
-  return new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    timer.unref();
-    promise.then(
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-    );
-  });
-}

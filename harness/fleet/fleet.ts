@@ -7,6 +7,8 @@ import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/inde
 import type { Rng } from '../../simulator/random/prng.ts';
 import { createMqttTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { DeviceNemesis, driftedDialect } from '../nemesis/device-nemesis.ts';
 import { faultMixes, type DeviceFaults } from '../nemesis/fault-plan.ts';
 import { DeviceClock } from './device-clock.ts';
@@ -45,6 +47,8 @@ export interface FleetOptions {
   readonly healWakesMax?: number;
   /** Aborts the run (time budget): pending wakes are cancelled and the promise resolves with `aborted`. */
   readonly signal?: AbortSignal;
+  /** The world's clock: wakes, firmware timers and every device clock run on it. Default realClock. */
+  readonly clock?: Clock;
 }
 
 export interface FleetResult {
@@ -69,7 +73,7 @@ export class Fleet {
   readonly counters: FleetCounters = newFleetCounters();
   readonly drivers: DeviceDriver[] = [];
   private readonly waiting: DeviceDriver[] = [];
-  private readonly pendingWakes = new Set<NodeJS.Timeout>();
+  private readonly pendingWakes = new Set<TimerHandle>();
   private finish: (() => void) | undefined;
   private aborted = false;
   /** In the heal phase: the done rule is "queue empty or healWakesMax more wakes used". */
@@ -78,8 +82,11 @@ export class Fleet {
   /** Devices that are done, and the wake time each last asked for (the heal phase wakes them then). */
   private readonly asleepUntil = new Map<DeviceDriver, { clock: DeviceClock; untilMs: number }>();
   private readonly healWakesMax: number;
+  private readonly clock: Clock;
 
   constructor(private readonly options: FleetOptions) {
+    const worldClock = options.clock ?? realClock;
+    this.clock = worldClock;
     const macs = fleetMacs(options.rng.fork('macs'), options.devices);
     this.healWakesMax = options.healWakesMax ?? 3;
     const deviceFaults = options.deviceFaults ?? faultMixes.none.device;
@@ -98,7 +105,7 @@ export class Fleet {
         idleTimeoutMs: options.ackTimeoutMs,
       });
       const firmwareRng = deviceRng.fork('firmware');
-      const clock = new DeviceClock(options.startClockMs);
+      const clock = new DeviceClock(options.startClockMs, () => worldClock.nowMs());
       let driver: DeviceDriver | undefined = undefined;
       const transport = createMqttTransport(
         { brokerUrl: options.brokerUrl, clientId: mac, qos: options.qos, connectTimeoutMs: 10_000 },
@@ -114,6 +121,7 @@ export class Fleet {
         onSleep: (d, untilMs) => this.onSleep(d, clock, untilMs),
         chunkIdBase: options.chunkIdBase,
         nemesis,
+        worldClock,
       });
       this.drivers.push(driver);
     }
@@ -125,7 +133,7 @@ export class Fleet {
       this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
       const abort = () => {
         this.aborted = true;
-        for (const t of this.pendingWakes) clearTimeout(t);
+        for (const t of this.pendingWakes) this.clock.clearTimeout(t);
         this.pendingWakes.clear();
         this.finish?.();
       };
@@ -163,7 +171,7 @@ export class Fleet {
   }
 
   async shutdown(): Promise<void> {
-    for (const t of this.pendingWakes) clearTimeout(t);
+    for (const t of this.pendingWakes) this.clock.clearTimeout(t);
     await Promise.all(this.drivers.map((d) => d.shutdown()));
   }
 
@@ -177,7 +185,7 @@ export class Fleet {
   }
 
   private scheduleWake(driver: DeviceDriver, afterMs: number): void {
-    const timer = setTimeout(() => {
+    const timer = this.clock.setTimeout(() => {
       this.pendingWakes.delete(timer);
       this.admit(driver);
     }, afterMs);

@@ -1,6 +1,7 @@
 // An append-only, in-memory history with an optional NDJSON sink. Appends are synchronous so the sequence
 // numbers are exactly the order in which this process observed things.
 import { createWriteStream, openSync, type WriteStream } from 'node:fs';
+import { realClock } from '../world/live/real-clock.ts';
 import { redactText } from '../world/redact.ts';
 import type { HistoryEvent, NewHistoryEvent } from './events.ts';
 
@@ -10,7 +11,8 @@ export class History {
   private sink: WriteStream | undefined;
   private readonly listeners: ((event: HistoryEvent) => void)[] = [];
 
-  constructor(private readonly now: () => number = Date.now) {}
+  /** `now` stamps each event's atMs: the run's clock (harness/world/clock.ts), default real time. */
+  constructor(private readonly now: () => number = () => realClock.nowMs()) {}
 
   /**
    * Also write every event, one JSON object per line, to `path`. The file is opened here, synchronously, so a path

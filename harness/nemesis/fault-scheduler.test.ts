@@ -3,6 +3,7 @@
 // `checkNow` polls, so the sequence is exact.
 import { describe, expect, it } from 'vitest';
 import { History } from '../history/history.ts';
+import { VirtualClock } from '../world/sim/virtual-clock.ts';
 import { FaultScheduler } from './fault-scheduler.ts';
 
 function world() {
@@ -100,6 +101,26 @@ describe('fault scheduler', () => {
     progress.chunksStored = 10;
     await scheduler.stop(now);
     expect(scheduler.stats().errors).toEqual(['pipeline_restart: no pipeline']);
+  });
+
+  it('on a virtual clock, its poll timer fires a time trigger when that clock reaches it, not before', async () => {
+    const clock = new VirtualClock(Date.UTC(2026, 0, 14, 6));
+    const history = new History(() => clock.nowMs());
+    const progress = { chunksStored: 0, chunksExpected: 1000, transfersInFlight: 0, rowsReceiving: 0 };
+    const scheduler = new FaultScheduler(history, () => progress, 5, clock);
+    const fired: string[] = [];
+    scheduler.plan('broker_restart', '1500ms', () => Promise.resolve(void fired.push('broker')));
+    scheduler.start();
+    clock.advanceBy(1_499);
+    await scheduler.settled();
+    expect(fired).toEqual([]);
+    clock.advanceBy(1);
+    await scheduler.settled();
+    expect(fired).toEqual(['broker']);
+    const [firedEvent] = history.ofType('fault_fired');
+    expect(firedEvent?.atMs).toBe(Date.UTC(2026, 0, 14, 6) + 1_500);
+    expect(clock.pendingCount).toBe(0); // nothing left to wait for: the poll stops
+    await scheduler.stop();
   });
 
   it('rejects a trigger it cannot read, naming the syntax', () => {

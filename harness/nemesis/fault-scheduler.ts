@@ -4,6 +4,8 @@
 // delays the next fault rather than overlapping it. At `stop()` (the fleet is done, faults stop before the heal
 // phase) every fault that never fired is recorded as `fault_missed`: the checker's E1 then says `unknown`.
 import type { History } from '../history/history.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { describeSample, parseTrigger, triggerDue, type FaultTrigger, type RunProgressSample } from './trigger.ts';
 
 interface Planned {
@@ -24,7 +26,7 @@ export interface FaultSchedulerStats {
 export class FaultScheduler {
   private readonly pending: Planned[] = [];
   private nextPlanId = 1;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private startedMs = 0;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -38,7 +40,11 @@ export class FaultScheduler {
     /** The run's progress; `elapsedMs` is filled in by the scheduler (ms since `start()`). */
     private readonly sample: () => Omit<RunProgressSample, 'elapsedMs'>,
     private readonly pollMs = 5,
+    /** The poll timer runs on it, and time triggers read it unless a `now` is passed. Default realClock. */
+    private readonly clock: Clock = realClock,
   ) {}
+
+  private readonly clockNow = (): number => this.clock.nowMs();
 
   /** Plans `work` for when `trigger` (e.g. "40%") is due; recorded in the history at once. */
   plan(fault: string, trigger: string, work: () => Promise<void>): void {
@@ -62,13 +68,13 @@ export class FaultScheduler {
     return this.nextPlanId - 1;
   }
 
-  /** The fleet starts: time triggers count from now. */
-  start(now: () => number = Date.now): void {
+  /** The fleet starts: time triggers count from now (`now`: default the scheduler's clock). */
+  start(now: () => number = this.clockNow): void {
     this.startedMs = now();
     const tick = () => {
       if (this.stopped) return;
       this.checkNow(now);
-      if (this.pending.length > 0) this.timer = setTimeout(tick, this.pollMs);
+      if (this.pending.length > 0) this.timer = this.clock.setTimeout(tick, this.pollMs);
     };
     tick();
   }
@@ -78,7 +84,7 @@ export class FaultScheduler {
   }
 
   /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
-  checkNow(now: () => number = Date.now): void {
+  checkNow(now: () => number = this.clockNow): void {
     if (this.pending.length === 0) return;
     const sample = this.current(now);
     for (const p of [...this.pending]) {
@@ -123,8 +129,8 @@ export class FaultScheduler {
   }
 
   /** Faults stop: nothing more fires; waits for an injection in progress; records every fault that never fired. */
-  async stop(now: () => number = Date.now): Promise<void> {
-    if (this.timer) clearTimeout(this.timer);
+  async stop(now: () => number = this.clockNow): Promise<void> {
+    this.clock.clearTimeout(this.timer);
     this.checkNow(now); // a trigger due right now still fires
     await this.chain;
     this.stopped = true;

@@ -14,6 +14,8 @@ import { normaliseDeviceId } from '../../simulator/protocol/mac.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
 import type { History } from '../history/history.ts';
 import type { EmbeddedBroker } from '../world/broker.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import type { NetworkFaults } from './fault-plan.ts';
 
 export type DeliveryFault = 'drop' | 'duplicate' | 'reorder' | 'delay';
@@ -55,6 +57,8 @@ export interface NetworkNemesisOptions {
   readonly disconnectAfterPublishesMax?: number;
   /** A reordered message waits for the next delivery to its subscriber at most this long. Default 250. */
   readonly reorderHoldMsMax?: number;
+  /** Reorder holds and delays run on it. Default realClock. */
+  readonly clock?: Clock;
 }
 
 export interface NetworkNemesisStats {
@@ -80,7 +84,7 @@ export interface NetworkNemesis {
 interface Held {
   readonly client: Client;
   readonly packet: AedesPublishPacket;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: TimerHandle;
 }
 
 /** Re-deliveries are tagged with this broker id so our own hook lets them through (aedes dedupes per broker id). */
@@ -108,6 +112,7 @@ class NetworkNemesisCore implements NetworkNemesis {
   private readonly deviceDeliveries: boolean;
   private readonly disconnectAfterPublishesMax: number;
   private readonly reorderHoldMsMax: number;
+  private readonly clock: Clock;
 
   constructor(
     private readonly faults: NetworkFaults,
@@ -118,6 +123,7 @@ class NetworkNemesisCore implements NetworkNemesis {
     this.deviceDeliveries = opts.deviceDeliveries ?? true;
     this.disconnectAfterPublishesMax = opts.disconnectAfterPublishesMax ?? 12;
     this.reorderHoldMsMax = opts.reorderHoldMsMax ?? 250;
+    this.clock = opts.clock ?? realClock;
   }
 
   stats(): NetworkNemesisStats {
@@ -161,13 +167,13 @@ class NetworkNemesisCore implements NetworkNemesis {
     this.detach();
     this.cutAfter.clear();
     for (const h of this.held.values()) {
-      clearTimeout(h.timer);
+      this.clock.clearTimeout(h.timer);
       this.record('delay', h.client, h.packet);
       this.redeliver(h.client, h.packet);
     }
     this.held.clear();
     for (const d of this.delayed) {
-      clearTimeout(d.timer);
+      this.clock.clearTimeout(d.timer);
       this.redeliver(d.client, d.packet);
     }
     this.delayed.clear();
@@ -192,7 +198,7 @@ class NetworkNemesisCore implements NetworkNemesis {
       if (decision === 'deliver' || decision === 'duplicate') {
         // The held message goes right behind this one: that is the reorder, recorded now that it happened.
         this.held.delete(client);
-        clearTimeout(heldBefore.timer);
+        this.clock.clearTimeout(heldBefore.timer);
         this.releaseAfterCurrent(client, heldBefore.packet);
         this.record('reorder', client, heldBefore.packet);
       }
@@ -207,7 +213,7 @@ class NetworkNemesisCore implements NetworkNemesis {
         return packet;
       case 'reorder': {
         // Held until the next delivery to this subscriber; when none comes in time it was only delayed.
-        const timer = setTimeout(() => {
+        const timer = this.clock.setTimeout(() => {
           if (this.held.get(client)?.packet !== packet) return;
           this.held.delete(client);
           this.record('delay', client, packet);
@@ -220,7 +226,7 @@ class NetworkNemesisCore implements NetworkNemesis {
         const entry: Held = {
           client,
           packet,
-          timer: setTimeout(() => {
+          timer: this.clock.setTimeout(() => {
             this.delayed.delete(entry);
             this.redeliver(client, packet);
           }, this.faults.delayMs),
@@ -238,7 +244,9 @@ class NetworkNemesisCore implements NetworkNemesis {
 
   /**
    * aedes writes the current delivery in a `setImmediate` scheduled after this hook returns; a nested
-   * `setImmediate` runs in the next turn of the loop, so the re-delivery is written after it.
+   * `setImmediate` runs in the next turn of the loop, so the re-delivery is written after it. Live-only aedes glue,
+   * not time: it orders two writes inside one aedes turn, so it stays on Node's setImmediate (the sim world's
+   * router has no aedes and orders its deliveries itself).
    */
   private releaseAfterCurrent(client: Client, packet: AedesPublishPacket): void {
     setImmediate(() => setImmediate(() => this.redeliver(client, packet)));

@@ -4,6 +4,8 @@
 // sockets and the real protocol (nothing is parsed). The run hands the pipeline the proxy's URL.
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import type { History } from '../history/history.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 
 export interface SlowDbProxy {
   /** `targetUrl` with host and port replaced by the proxy's. */
@@ -19,7 +21,13 @@ export function postgresAddress(url: string): { host: string; port: number } {
   return { host: u.hostname || '127.0.0.1', port: u.port ? Number(u.port) : 5432 };
 }
 
-export async function startSlowDbProxy(targetUrl: string, delayMs: number, history?: History): Promise<SlowDbProxy> {
+/** `clock`: the per-chunk delay runs on it (default realClock). */
+export async function startSlowDbProxy(
+  targetUrl: string,
+  delayMs: number,
+  history?: History,
+  clock: Clock = realClock,
+): Promise<SlowDbProxy> {
   const target = postgresAddress(targetUrl);
   const pairs = new Set<Socket>();
 
@@ -27,21 +35,22 @@ export async function startSlowDbProxy(targetUrl: string, delayMs: number, histo
     const upstream = connect(target.port, target.host);
     pairs.add(downstream);
     pairs.add(upstream);
-    const timers = new Set<NodeJS.Timeout>();
+    const timers = new Set<TimerHandle>();
     let closed = false;
     const closeBoth = () => {
       if (closed) return;
       closed = true;
-      for (const timer of timers) clearTimeout(timer);
+      for (const timer of timers) clock.clearTimeout(timer);
       timers.clear();
       downstream.destroy();
       upstream.destroy();
       pairs.delete(downstream);
       pairs.delete(upstream);
     };
-    // Later: each chunk waits delayMs; equal delays fire in the order they were set, so the stream stays in order.
+    // Later: each chunk waits delayMs; equal delays fire in the order they were set (a Clock guarantees it), so
+    // the stream stays in order.
     const later = (action: () => void) => {
-      const timer = setTimeout(() => {
+      const timer = clock.setTimeout(() => {
         timers.delete(timer);
         if (!closed) action();
       }, delayMs);

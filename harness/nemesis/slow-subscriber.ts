@@ -7,6 +7,8 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import type { History } from '../history/history.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 
 export interface SlowSubscriberOptions {
   /** Default `ESP32CAM/+/data`. */
@@ -15,6 +17,8 @@ export interface SlowSubscriberOptions {
   readonly processMs?: number;
   /** Default `camfleet-slow-subscriber-<random>`. */
   readonly clientId?: string;
+  /** The per-message processing time runs on it. Default realClock. */
+  readonly clock?: Clock;
 }
 
 export interface SlowSubscriberStats {
@@ -39,11 +43,12 @@ export async function startSlowSubscriber(
 ): Promise<SlowSubscriber> {
   const topic = options.topic ?? 'ESP32CAM/+/data';
   let processMs = options.processMs ?? 50;
+  const clock = options.clock ?? realClock;
   const clientId = options.clientId ?? `camfleet-slow-subscriber-${randomBytes(4).toString('hex')}`;
   let received = 0;
   let processed = 0;
   /** Messages being "processed": their timer and the acknowledgement it will send. */
-  const pending = new Map<NodeJS.Timeout, () => void>();
+  const pending = new Map<TimerHandle, () => void>();
   const client: MqttClient = await mqtt.connectAsync(brokerUrl, {
     clientId,
     clean: true,
@@ -61,7 +66,7 @@ export async function startSlowSubscriber(
       done();
       return;
     }
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       pending.delete(timer);
       done();
     }, processMs);
@@ -81,7 +86,7 @@ export async function startSlowSubscriber(
     speedUp() {
       processMs = 0;
       for (const [timer, done] of pending) {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         pending.delete(timer);
         done();
       }
@@ -89,7 +94,7 @@ export async function startSlowSubscriber(
     async stop() {
       if (stopped) return;
       stopped = true;
-      for (const timer of pending.keys()) clearTimeout(timer);
+      for (const timer of pending.keys()) clock.clearTimeout(timer);
       pending.clear();
       await client.endAsync(true).catch(() => {});
     },

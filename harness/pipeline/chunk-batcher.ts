@@ -4,6 +4,8 @@
 // bump the same device_images counters in different orders and deadlock each other. A failed flush is retried;
 // if it keeps failing, the batch is handed back (its chunks become unknown again, and the missing-chunks sweeper
 // asks the devices for them) — never dropped silently.
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import type { ChunkRows, ImageProgress } from './store/chunks.ts';
 import type { Transfer } from './transfers.ts';
 
@@ -17,6 +19,8 @@ export interface ChunkBatcherDeps {
   readonly maxRows: number;
   readonly onFlushed: (batch: ChunkBatch, progress: readonly ImageProgress[]) => void;
   readonly onFailed: (batch: ChunkBatch, error: unknown) => void;
+  /** The flush timer's clock. Default realClock. */
+  readonly clock?: Clock;
 }
 
 export class ChunkBatcher {
@@ -24,12 +28,15 @@ export class ChunkBatcher {
   private imageIds: string[] = [];
   private chunkIds: number[] = [];
   private payloads: Uint8Array[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private due = false;
   private flushing = false;
   private drainWaiters: (() => void)[] = [];
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: ChunkBatcherDeps) {}
+  constructor(private readonly deps: ChunkBatcherDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   /** Rows buffered, not yet in a flush. */
   get bufferedRows(): number {
@@ -62,7 +69,7 @@ export class ChunkBatcher {
 
   /** A crash: buffered rows are lost (a flush in flight runs to its end). Waiters of drain() are released. */
   discard(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.due = false;
     for (const t of this.transfers) t.buffered--;
@@ -74,7 +81,7 @@ export class ChunkBatcher {
   }
 
   private armTimer(): void {
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.due = true;
       this.kick();
@@ -111,7 +118,7 @@ export class ChunkBatcher {
   private async flush(): Promise<void> {
     this.due = false;
     if (this.timer !== undefined) {
-      clearTimeout(this.timer);
+      this.clock.clearTimeout(this.timer);
       this.timer = undefined;
     }
     const batch = this.take();

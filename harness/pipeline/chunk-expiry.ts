@@ -2,6 +2,8 @@
 // transfer's last chunk while wakes are hours apart, so cross-wake resume lost its progress. This job deletes the
 // stored chunks of every unfinished transfer idle for longer than the TTL and lowers received_chunks to what is left
 // (I4 catches it); the process forgets it had those chunks, so the device's re-sent chunks are stored again.
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import type { ExpiredTransfer } from './store/legacy.ts';
 
 export interface ChunkExpiryDeps {
@@ -9,22 +11,27 @@ export interface ChunkExpiryDeps {
   readonly expire: (ttlMs: number) => Promise<ExpiredTransfer[]>;
   readonly onExpired: (expired: readonly ExpiredTransfer[]) => void;
   readonly log: (line: string) => void;
+  /** The expiry job's interval runs on it (the TTL is measured by the database: store/legacy.ts). Default
+   *  realClock. */
+  readonly clock?: Clock;
 }
 
 export class ChunkExpiry {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: ChunkExpiryDeps) {}
+  constructor(private readonly deps: ChunkExpiryDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   start(): void {
     const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.ttlMs / 4)));
-    this.timer = setInterval(() => void this.run(), everyMs);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => void this.run(), everyMs, { unref: true });
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) this.clock.clearInterval(this.timer);
     this.timer = undefined;
   }
 

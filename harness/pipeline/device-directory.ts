@@ -1,6 +1,8 @@
 // MAC → device_id, with auto-provisioning of unknown devices (PROTOCOL.md §6). Known ids are cached; the rest are
 // looked up — and created if absent — in batches (a fleet saying HELLO at once costs a few transactions).
 import type pg from 'pg';
+import type { Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { GroupCall } from './group-call.ts';
 import { provisionDevices } from './store/devices.ts';
 import { errorText, withRetry } from './store/pool.ts';
@@ -10,7 +12,13 @@ export class DeviceDirectory {
   private readonly inflight = new Map<string, Promise<string>>();
   private readonly batches: GroupCall<string, string>;
 
-  constructor(pool: pg.Pool, onProvisioned: (count: number) => void, log: (line: string) => void) {
+  constructor(
+    pool: pg.Pool,
+    onProvisioned: (count: number) => void,
+    log: (line: string) => void,
+    /** The retries' pauses run on it. */
+    clock: Clock = realClock,
+  ) {
     this.batches = new GroupCall<string, string>(
       async (macs) => {
         // A unique violation on device_code (a writer numbering devices without the lock) or a deadlock is worth
@@ -19,6 +27,7 @@ export class DeviceDirectory {
           3,
           () => provisionDevices(pool, [...new Set(macs)]),
           (error) => log(`pipeline: provisioning ${macs.length} devices failed, retrying: ${errorText(error)}`),
+          clock,
         );
         if (created > 0) onProvisioned(created);
         return macs.map((mac) => {

@@ -2,12 +2,16 @@
 // routes being in memory too — chunks arriving after it find "no metadata" and are dropped. received_chunks is SET to
 // the count held here (written in batches), so after a restart and a resume it starts again from 0 (I4); an image
 // whose device never re-sends stays 'receiving' (I5), and one it gave up on is lost (I2).
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 
 export interface MemoryChunkDeps {
   /** received_chunks := count, for each image (one statement). */
   readonly writeCounts: (imageIds: readonly string[], counts: readonly number[]) => Promise<void>;
   readonly flushIntervalMs: number;
   readonly log: (line: string) => void;
+  /** The count writer's timer runs on it. Default realClock. */
+  readonly clock?: Clock;
 }
 
 interface Held {
@@ -21,11 +25,14 @@ const IMAGES_HELD_MAX = 50_000;
 export class MemoryChunkStore {
   private readonly held = new Map<string, Held>();
   private dirty = new Map<string, number>();
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private writing: Promise<void> | undefined;
   private discarded = false;
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: MemoryChunkDeps) {}
+  constructor(private readonly deps: MemoryChunkDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   get busy(): boolean {
     return this.dirty.size > 0 || this.writing !== undefined;
@@ -84,7 +91,7 @@ export class MemoryChunkStore {
   async drain(): Promise<void> {
     while (this.busy && !this.discarded) {
       if (this.timer !== undefined) {
-        clearTimeout(this.timer);
+        this.clock.clearTimeout(this.timer);
         this.timer = undefined;
       }
       this.kick();
@@ -95,7 +102,7 @@ export class MemoryChunkStore {
   /** A crash: everything held is gone. */
   discard(): void {
     this.discarded = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.held.clear();
     this.dirty.clear();
@@ -103,7 +110,7 @@ export class MemoryChunkStore {
 
   private schedule(): void {
     if (this.timer !== undefined || this.writing !== undefined || this.discarded) return;
-    this.timer = setTimeout(() => {
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       this.kick();
     }, this.deps.flushIntervalMs);

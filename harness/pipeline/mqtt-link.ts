@@ -2,6 +2,8 @@
 // calls handleMessage(packet, done); holding `done` back stops it reading the next packet (and delays the PUBACK),
 // so when the pipeline's buffers are full the broker and the TCP window hold the rest instead of our heap.
 import mqtt, { type MqttClient } from 'mqtt';
+import type { Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { redactUrl } from '../world/redact.ts';
 import { errorText } from './store/pool.ts';
 
@@ -13,6 +15,9 @@ export interface MqttLinkOptions {
   readonly onMessage: (topic: string, payload: Buffer) => void;
   /** True while the pipeline wants no more messages for now. */
   readonly pressured: () => boolean;
+  /** The backpressure poll and the bounded wait of `end()` run on it (mqtt.js keeps its own timers). Default
+   *  realClock. */
+  readonly clock?: Clock;
 }
 
 export interface MqttLink {
@@ -29,6 +34,7 @@ const PRESSURE_POLL_MS = 5;
 const RECONNECT_PERIOD_MS = 500;
 
 export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
+  const clock = o.clock ?? realClock;
   let client: MqttClient;
   try {
     client = await mqtt.connectAsync(
@@ -64,10 +70,10 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
       return;
     }
     const wait = (): void => {
-      if (o.pressured()) setTimeout(wait, PRESSURE_POLL_MS);
+      if (o.pressured()) clock.setTimeout(wait, PRESSURE_POLL_MS);
       else done();
     };
-    setTimeout(wait, PRESSURE_POLL_MS);
+    clock.setTimeout(wait, PRESSURE_POLL_MS);
   };
   const granted = await client.subscribeAsync([...o.subscriptions], { qos: 1 });
   const refused = granted.filter((g) => g.qos === 128);
@@ -84,7 +90,7 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
     },
     async end() {
       const graceful = client.endAsync().then(() => true);
-      const timeout = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 3000).unref());
+      const timeout = new Promise<boolean>((resolve) => clock.setTimeout(() => resolve(false), 3000, { unref: true }));
       if (!(await Promise.race([graceful, timeout]))) await client.endAsync(true);
     },
     async destroy() {

@@ -1,6 +1,8 @@
 // The pipeline's options, their defaults, and the profile switch (ARCHITECTURE.md §5).
 import { randomBytes } from 'node:crypto';
 import type { History } from '../history/history.ts';
+import type { Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
 
 /**
@@ -58,8 +60,9 @@ export interface PipelineOptions {
   flushIntervalMs?: number;
   /** ACK_OK next_wake_time: default now + 12 h, staggered by a hash of the MAC over ±1 h. */
   nextWakeMs?: (mac: string, nowMs: number) => number;
-  /** Default Date.now. */
-  now?: () => number;
+  /** Every reading of the time (transfer idleness, capture times, next wake) and every timer of the pipeline (flush,
+   *  sweep, expiry, retries, backpressure, the legacy race gate) use it. Default realClock. */
+  clock?: Clock;
   /** Default: silent. */
   log?: (line: string) => void;
   /** pg pool size. Default 8. */
@@ -90,7 +93,7 @@ export interface ResolvedOptions {
   readonly missingChunksRequestsMax: number;
   readonly flushIntervalMs: number;
   readonly nextWakeMs: (mac: string, nowMs: number) => number;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly log: (line: string) => void;
   readonly poolMax: number;
   readonly subscriptions: readonly string[] | undefined;
@@ -146,7 +149,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
         : Math.max(0, o.missingChunksRequestsMax),
     flushIntervalMs: positive('flushIntervalMs', o.flushIntervalMs, PIPELINE_DEFAULTS.flushIntervalMs),
     nextWakeMs: o.nextWakeMs ?? defaultNextWakeMs,
-    now: o.now ?? Date.now,
+    clock: o.clock ?? realClock,
     log: tagged(o.log ?? (() => {}), tag),
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,

@@ -5,6 +5,7 @@
 // plain SQL of store/legacy.ts), where chunks live (legacy-memory-chunks: memory-chunks.ts) or how long
 // (legacy-ttl: chunk-expiry.ts); `fixed` takes none of those branches.
 import type pg from 'pg';
+import type { Clock } from '../world/clock.ts';
 import { redactUrl } from '../world/redact.ts';
 import {
   decodeDeviceMessage,
@@ -67,7 +68,7 @@ import {
   resumeImageRow,
   setReceivedChunks,
 } from './store/legacy.ts';
-import { abortPool, errorText, retryOnConnectionLoss, sleep, withRetry } from './store/pool.ts';
+import { abortPool, errorText, retryOnConnectionLoss, withRetry } from './store/pool.ts';
 import type { SchemaFeatures } from './store/schema-check.ts';
 import { insertRejections } from './store/rejections.ts';
 import { MissingChunksSweeper } from './sweeper.ts';
@@ -142,12 +143,13 @@ export class PipelineService {
     const log = options.log;
     this.o = { ...options, log: (line) => (this.crashed ? undefined : log(line)) };
     const o = this.o;
+    const clock = o.clock;
     this.decodeOptions = { chunkIdBase: o.chunkIdBase };
     this.deliveryLag = new DeliveryLag(o.missingChunksIdleMs);
     this.lanes = new Lanes((key, error) =>
       this.o.log(`pipeline: unexpected error for device ${key}: ${errorText(error)}`),
     );
-    this.devices = new DeviceDirectory(pool, (n) => (this.counters.devicesProvisioned += n), o.log);
+    this.devices = new DeviceDirectory(pool, (n) => (this.counters.devicesProvisioned += n), o.log, clock);
     this.batcher = new ChunkBatcher({
       write: (batch) =>
         withRetry(
@@ -157,27 +159,29 @@ export class PipelineService {
             this.o.log(
               `pipeline: writing ${batch.chunkIds.length} chunks failed (attempt ${attempt}), retrying: ${errorText(error)}`,
             ),
+          clock,
         ),
       flushIntervalMs: o.flushIntervalMs,
       maxRows: CHUNK_BATCH_ROWS_MAX,
       onFlushed: (batch, progress) => this.onFlushed(batch, progress),
       onFailed: (batch, error) => this.onFlushFailed(batch, error),
+      clock,
     });
     this.completer = new Completer((t) => this.complete(t), COMPLETIONS_CONCURRENT_MAX);
     // A killed database connection fails the statement on it; the same statement on a fresh one is retried.
-    this.lookups = new GroupCall(
-      (reqs) => retryOnConnectionLoss(() => findImagesMany(pool, reqs), o.log, 'image lookup'),
-      { maxBatch: 500, concurrency: 2 },
-    );
+    this.lookups = new GroupCall((reqs) => this.retried(() => findImagesMany(pool, reqs), 'image lookup'), {
+      maxBatch: 500,
+      concurrency: 2,
+    });
     // A device has one metadata in flight at a time (lanes), so concurrent batches never touch the same rows.
     // (A retried handler call whose first attempt did commit finds its row: the handler resumes it.)
-    this.opens = new GroupCall(
-      (reqs) => retryOnConnectionLoss(() => openTransfers(pool, reqs), o.log, 'opening transfers'),
-      { maxBatch: 200, concurrency: 2 },
-    );
+    this.opens = new GroupCall((reqs) => this.retried(() => openTransfers(pool, reqs), 'opening transfers'), {
+      maxBatch: 200,
+      concurrency: 2,
+    });
     this.touches = new GroupCall(
       async (reqs) => {
-        await retryOnConnectionLoss(() => touchDevices(pool, reqs), o.log, 'device update');
+        await this.retried(() => touchDevices(pool, reqs), 'device update');
         return reqs.map(() => true as const);
       },
       { maxBatch: 500, concurrency: 1 },
@@ -188,6 +192,7 @@ export class PipelineService {
             writeCounts: (ids, counts) => setReceivedChunks(pool, ids, counts),
             flushIntervalMs: Math.max(o.flushIntervalMs, 20),
             log: o.log,
+            clock,
           })
         : undefined;
     this.memory = memory;
@@ -198,6 +203,7 @@ export class PipelineService {
             expire: (ttlMs) => expireChunks(pool, ttlMs),
             onExpired: (expired) => this.onChunksExpired(expired),
             log: o.log,
+            clock,
           })
         : undefined;
     // One batch at a time: a batch locks its image rows in order, but the devices rows it stamps in any order.
@@ -211,6 +217,7 @@ export class PipelineService {
               : completeFromMemory(pool, reqs, (id) => memory.chunksOf(id)),
           (error, attempt) =>
             this.o.log(`pipeline: completing ${reqs.length} images failed (attempt ${attempt}): ${errorText(error)}`),
+          clock,
         ),
       { maxBatch: COMPLETION_BATCH_MAX, concurrency: 1 },
     );
@@ -218,7 +225,7 @@ export class PipelineService {
       o.profile === 'fixed'
         ? new GroupCall(
             async (ids) => {
-              await retryOnConnectionLoss(() => settleOwedAcks(pool, ids), o.log, 'settling acks');
+              await this.retried(() => settleOwedAcks(pool, ids), 'settling acks');
               return ids.map(() => true as const);
             },
             { maxBatch: 500, concurrency: 1 },
@@ -229,9 +236,9 @@ export class PipelineService {
       storedChunkIds: (ids) =>
         memory === undefined ? storedChunkIds(pool, ids) : Promise.resolve(memory.storedChunkIds(ids)),
       idleMs: () =>
-        o.missingChunksIdleMs + Math.min(2 * this.deliveryLag.currentMs(o.now()), 10 * o.missingChunksIdleMs),
+        o.missingChunksIdleMs + Math.min(2 * this.deliveryLag.currentMs(o.clock.nowMs()), 10 * o.missingChunksIdleMs),
       requestsMax: o.missingChunksRequestsMax,
-      now: o.now,
+      clock,
       requestMissing: (t, ids) => this.requestMissing(t, ids),
       complete: (t) => this.completer.request(t),
       log: o.log,
@@ -242,9 +249,11 @@ export class PipelineService {
           3,
           () => insertRejections(pool, rows),
           () => {},
+          clock,
         ),
       flushIntervalMs: Math.max(o.flushIntervalMs, 50),
       log: o.log,
+      clock,
     });
   }
 
@@ -256,6 +265,7 @@ export class PipelineService {
       log: this.o.log,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
       pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
+      clock: this.o.clock,
     });
     await this.adoptIncompleteTransfers();
     await this.sendOwedAcks();
@@ -268,6 +278,11 @@ export class PipelineService {
 
   stats(): PipelineStats {
     return snapshotStats(this.counters);
+  }
+
+  /** `work` once more on a fresh connection when the connection was lost under it (store/pool.ts). */
+  private retried<T>(work: () => Promise<T>, what: string): Promise<T> {
+    return retryOnConnectionLoss(work, this.o.log, what, { clock: this.o.clock });
   }
 
   /** Resolves when everything received so far has been handled, written and answered. */
@@ -320,7 +335,7 @@ export class PipelineService {
     this.recorder.discard();
     const link = this.link;
     if (link !== undefined) await link.destroy().catch(() => {});
-    await abortPool(this.pool);
+    await abortPool(this.pool, { clock: this.o.clock });
   }
 
   private async shutdown(): Promise<void> {
@@ -328,11 +343,11 @@ export class PipelineService {
     this.expiry?.stop();
     const link = this.link;
     if (link !== undefined) {
-      await withTimeout(link.unsubscribe(), 2000).catch((error: unknown) =>
+      await withTimeout(this.o.clock, link.unsubscribe(), 2000).catch((error: unknown) =>
         this.o.log(`pipeline: unsubscribe failed: ${errorText(error)}`),
       );
     }
-    const drained = await withTimeout(this.idle(), STOP_IDLE_TIMEOUT_MS).then(
+    const drained = await withTimeout(this.o.clock, this.idle(), STOP_IDLE_TIMEOUT_MS).then(
       () => true,
       () => false,
     );
@@ -413,7 +428,7 @@ export class PipelineService {
     }
     const deviceId = await this.devices.ensure(mac);
     // legacy-two-writers: the "edge function" handles the same message at the same time (PROTOCOL.md §7.2).
-    const gate = this.o.profile === 'legacy-two-writers' ? new RaceGate() : undefined;
+    const gate = this.o.profile === 'legacy-two-writers' ? new RaceGate(this.o.clock) : undefined;
     const edge = gate === undefined ? undefined : this.edgeWriter(t, m, deviceId, gate);
     try {
       await this.serveMetadata(t, m, topic, payload, deviceId, gate);
@@ -450,7 +465,7 @@ export class PipelineService {
       this.reject(topic, payload, mac, decision.code, decision.reason);
       return;
     }
-    const now = this.o.now();
+    const now = this.o.clock.nowMs();
     const storedName = decision.kind === 'create' ? decision.storedName : decision.image.imageName;
     const captureTime = parseDeviceTimestamp(m.timestamp, now);
     const record = metadataRecord(m, { dialect: t.dialect, captureTime, storedName });
@@ -515,7 +530,7 @@ export class PipelineService {
     if (req.existingImageId === null) {
       if (gate !== undefined) {
         await gate.open;
-        await sleep(this.o.writerRaceWindowMs);
+        await this.o.clock.sleep(this.o.writerRaceWindowMs);
       }
       try {
         imageId = await insertImageRow(this.pool, req);
@@ -559,7 +574,7 @@ export class PipelineService {
       const decision = decideMetadata(m, rows[0] ?? new Map());
       if (decision.kind !== 'create' && decision.kind !== 'resume') return;
       const storedName = decision.kind === 'create' ? decision.storedName : decision.image.imageName;
-      const captureTime = parseDeviceTimestamp(m.timestamp, this.o.now());
+      const captureTime = parseDeviceTimestamp(m.timestamp, this.o.clock.nowMs());
       const req: OpenRequest = {
         route: {
           deviceId,
@@ -578,7 +593,7 @@ export class PipelineService {
         return;
       }
       await gate.open;
-      await sleep(this.o.writerRaceWindowMs);
+      await this.o.clock.sleep(this.o.writerRaceWindowMs);
       await insertImageRow(this.pool, req);
     } catch (error) {
       this.o.log(`pipeline: edge writer failed for ${t.deviceId} ${m.image_name}: ${errorText(error)}`);
@@ -594,16 +609,15 @@ export class PipelineService {
     record: Record<string, unknown>,
   ): Promise<void> {
     if (this.o.profile === 'fixed') {
-      const logId = await retryOnConnectionLoss(
+      const logId = await this.retried(
         () => logDuplicate(this.pool, route.deviceId, storedName, record),
-        this.o.log,
         'logging a duplicate',
       );
       if (logId === null) this.o.log(`pipeline: fn_log_duplicate_image did not log ${t.deviceId} ${storedName}`);
     } else if (this.schema.duplicateLog) {
       await logDuplicatePlain(this.pool, imageId, record);
     }
-    await retryOnConnectionLoss(() => upsertRoute(this.pool, route, imageId), this.o.log, 'routing a duplicate');
+    await this.retried(() => upsertRoute(this.pool, route, imageId), 'routing a duplicate');
     this.counters.duplicatesLogged++;
     this.o.history?.append({ type: 'pipeline_duplicate_logged', mac: t.deviceId, imageName: m.image_name });
     const tr = this.bindTransfer(
@@ -616,7 +630,7 @@ export class PipelineService {
       'complete',
     );
     // The device dequeues an image only on ACK_OK (PROTOCOL.md §1): a re-send of a stored image is acknowledged.
-    this.sendAck(tr, this.o.nextWakeMs(tr.mac, this.o.now()), 'found_complete');
+    this.sendAck(tr, this.o.nextWakeMs(tr.mac, this.o.clock.nowMs()), 'found_complete');
   }
 
   /** The cached transfer of this route, kept when it is the same image row (its known-chunk map stays valid). */
@@ -648,7 +662,7 @@ export class PipelineService {
       route.totalChunks,
       chunkBytes,
       state,
-      this.o.now(),
+      this.o.clock.nowMs(),
     );
     this.routes.set(key, tr);
     return tr;
@@ -672,7 +686,7 @@ export class PipelineService {
       return;
     }
     // legacy-memory-chunks keeps routes in memory only: after a restart a chunk finds "no metadata" (§7.3).
-    if (this.memory !== undefined || this.routes.isKnownAbsent(key, this.o.now())) {
+    if (this.memory !== undefined || this.routes.isKnownAbsent(key, this.o.clock.nowMs())) {
       this.rejectChunkWithoutRoute(t, c, topic, payload);
       return;
     }
@@ -680,7 +694,7 @@ export class PipelineService {
       (loaded) => {
         try {
           if (loaded === undefined) {
-            this.routes.markAbsent(key, this.o.now());
+            this.routes.markAbsent(key, this.o.clock.nowMs());
             this.rejectChunkWithoutRoute(t, c, topic, payload);
           } else this.acceptChunk(loaded, t, c, topic, payload);
         } catch (error) {
@@ -693,7 +707,7 @@ export class PipelineService {
   }
 
   private acceptChunk(tr: Transfer, t: Topic, c: Chunk, topic: string, payload: Buffer): void {
-    const now = this.o.now();
+    const now = this.o.clock.nowMs();
     if (tr.missingRequests === 0) this.deliveryLag.observe(now - tr.lastActivityMs, now);
     tr.lastActivityMs = now;
     const decision = decideChunk(tr, c.chunk_id, c.payload.byteLength);
@@ -748,9 +762,8 @@ export class PipelineService {
    */
   private async adoptIncompleteTransfers(): Promise<void> {
     if (this.o.profile !== 'fixed') return;
-    const routes = await retryOnConnectionLoss(
+    const routes = await this.retried(
       () => findIncompleteRoutes(this.pool, ADOPT_UPDATED_WITHIN_MS),
-      this.o.log,
       'incomplete transfers',
     );
     for (const r of routes) {
@@ -776,13 +789,13 @@ export class PipelineService {
       r.totalChunks,
       r.chunkBytes,
       state,
-      this.o.now(),
+      this.o.clock.nowMs(),
     );
   }
 
   /** A route this process has not seen (e.g. after a restart), from image_transfers. */
   private async loadRoute(t: Topic, wireName: string, key: string): Promise<Transfer | undefined> {
-    const r = await retryOnConnectionLoss(() => findRoute(this.pool, t.deviceId, wireName), this.o.log, 'route lookup');
+    const r = await this.retried(() => findRoute(this.pool, t.deviceId, wireName), 'route lookup');
     if (r === undefined) return undefined;
     const cached = this.routes.get(key); // metadata may have bound it meanwhile
     if (cached !== undefined) return cached;
@@ -827,7 +840,7 @@ export class PipelineService {
   // ---- completion and replies ------------------------------------------------------------------------------------
 
   private async complete(tr: Transfer): Promise<void> {
-    const wakeMs = this.o.nextWakeMs(tr.mac, this.o.now());
+    const wakeMs = this.o.nextWakeMs(tr.mac, this.o.clock.nowMs());
     const ackFirst = this.o.ackBeforeCommitForTest;
     if (ackFirst !== undefined) {
       // Test only (options.ts): the broken ordering the ACK-ordering test must catch.
@@ -889,7 +902,7 @@ export class PipelineService {
    * broker has it, nothing is owed for the image any more (`fixed`: image_acks_owed).
    */
   private sendAck(tr: AckTarget, wakeMs: number, basis: AckBasis): void {
-    const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(tr.mac, this.o.now());
+    const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(tr.mac, this.o.clock.nowMs());
     const message: ServerMessage = { kind: 'ack_ok', image_name: tr.wireName, next_wake_time: formatWakeTime(at) };
     this.send(tr.mac, tr.dialect, message, async () => {
       this.counters.acksSent++;
@@ -907,7 +920,7 @@ export class PipelineService {
    */
   private async sendOwedAcks(): Promise<void> {
     if (this.ackReceipts === undefined) return;
-    const owed = await retryOnConnectionLoss(() => listOwedAcks(this.pool), this.o.log, 'owed acks');
+    const owed = await this.retried(() => listOwedAcks(this.pool), 'owed acks');
     for (const a of owed) {
       const dialect: Dialect = a.dialect === 'spec' ? 'spec' : 'fw350';
       this.sendAck({ ...a, dialect }, a.nextWakeAtMs ?? Number.NaN, 'recovered');
@@ -975,11 +988,11 @@ class RaceGate {
   private readonly arrived = new Set<'service' | 'edge'>();
   private release: () => void = () => {};
 
-  constructor() {
+  constructor(clock: Clock) {
     this.open = new Promise<void>((resolve) => {
-      const timer = setTimeout(resolve, RACE_GATE_MAX_MS);
+      const timer = clock.setTimeout(resolve, RACE_GATE_MAX_MS);
       this.release = () => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve();
       };
     });
@@ -1026,16 +1039,16 @@ function isoOrNull(ms: number): string | null {
   return Number.isFinite(d.getTime()) ? d.toISOString() : null;
 }
 
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+function withTimeout<T>(clock: Clock, p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    const timer = clock.setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
     p.then(
       (v) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         resolve(v);
       },
       (e: unknown) => {
-        clearTimeout(timer);
+        clock.clearTimeout(timer);
         reject(e instanceof Error ? e : new Error(String(e)));
       },
     );

@@ -1,5 +1,7 @@
 // Buffers rejected messages and writes them to rejected_messages in batches (one statement per batch). Bounded:
 // past maxBuffered rows the oldest are dropped and counted, so a flood of garbage cannot exhaust memory.
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import type { RejectionRow } from './store/rejections.ts';
 
 export interface RejectionRecorderDeps {
@@ -8,15 +10,20 @@ export interface RejectionRecorderDeps {
   readonly log: (line: string) => void;
   readonly maxBuffered?: number;
   readonly maxRowsPerWrite?: number;
+  /** The flush timer's clock. Default realClock. */
+  readonly clock?: Clock;
 }
 
 export class RejectionRecorder {
   private rows: RejectionRow[] = [];
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private writing: Promise<void> | undefined;
   private dropped = 0;
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: RejectionRecorderDeps) {}
+  constructor(private readonly deps: RejectionRecorderDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   get busy(): boolean {
     return this.rows.length > 0 || this.writing !== undefined;
@@ -34,7 +41,7 @@ export class RejectionRecorder {
       }
     }
     if (this.timer === undefined && this.writing === undefined) {
-      this.timer = setTimeout(() => {
+      this.timer = this.clock.setTimeout(() => {
         this.timer = undefined;
         this.kick();
       }, this.deps.flushIntervalMs);
@@ -43,7 +50,7 @@ export class RejectionRecorder {
 
   /** A crash: whatever is buffered is lost (a write in flight may still land). */
   discard(): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
     this.timer = undefined;
     this.rows = [];
   }
@@ -52,7 +59,7 @@ export class RejectionRecorder {
   async drain(): Promise<void> {
     while (this.busy) {
       if (this.timer !== undefined) {
-        clearTimeout(this.timer);
+        this.clock.clearTimeout(this.timer);
         this.timer = undefined;
       }
       this.kick();

@@ -1,5 +1,6 @@
 // The in-process plumbing of the pipeline: per-device lanes and the chunk batcher (with an in-memory writer).
 import { describe, expect, test } from 'vitest';
+import { VirtualClock } from '../world/sim/virtual-clock.ts';
 import { ChunkBatcher, type ChunkBatch } from './chunk-batcher.ts';
 import { Lanes } from './lanes.ts';
 import type { ImageProgress } from './store/chunks.ts';
@@ -88,6 +89,33 @@ describe('ChunkBatcher', () => {
     expect(writes.flatMap((w) => w.chunkIds)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
     expect(t.buffered).toBe(0);
     expect(b.busy).toBe(false);
+  });
+
+  test('on a virtual clock, a partial batch is written when that clock reaches flushIntervalMs, not before', async () => {
+    const clock = new VirtualClock(0);
+    const writes: number[][] = [];
+    const b = new ChunkBatcher({
+      write: (batch) => {
+        writes.push([...batch.chunkIds]);
+        return Promise.resolve([] as ImageProgress[]);
+      },
+      flushIntervalMs: 15,
+      maxRows: 100,
+      onFlushed: () => {},
+      onFailed: () => {},
+      clock,
+    });
+    const t = transfer('img');
+    b.add(t, 0, new Uint8Array(10));
+    b.add(t, 1, new Uint8Array(10));
+    expect(clock.nextDueMs()).toBe(15);
+    await tick(20); // real time passing changes nothing
+    clock.advanceBy(14);
+    expect(writes).toEqual([]);
+    clock.advanceBy(1);
+    expect(writes).toEqual([[0, 1]]);
+    await b.drain();
+    expect(clock.pendingCount).toBe(0);
   });
 
   test('a failed write hands the batch back, and the batcher keeps going', async () => {

@@ -2,6 +2,8 @@
 // must ask for what it lacks). A transfer with chunks outstanding and no chunk for idleMs gets one request listing
 // the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
 // all stored but that is not complete (a completion that failed on a database error) is completed instead.
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { missingChunkIds } from './core/missing.ts';
 import type { Transfer } from './transfers.ts';
 
@@ -11,7 +13,8 @@ export interface SweeperDeps {
   /** No chunk for this long → idle (the configured idle time, stretched while delivery lags). */
   readonly idleMs: () => number;
   readonly requestsMax: number;
-  readonly now: () => number;
+  /** Idle times are read off it and the sweep interval runs on it. Default realClock. */
+  readonly clock?: Clock;
   readonly requestMissing: (t: Transfer, ids: readonly number[]) => void;
   readonly complete: (t: Transfer) => void;
   readonly log: (line: string) => void;
@@ -20,10 +23,13 @@ export interface SweeperDeps {
 const SWEEP_BATCH_MAX = 500;
 
 export class MissingChunksSweeper {
-  private timer: NodeJS.Timeout | undefined;
+  private timer: TimerHandle | undefined;
   private running: Promise<void> | undefined;
+  private readonly clock: Clock;
 
-  constructor(private readonly deps: SweeperDeps) {}
+  constructor(private readonly deps: SweeperDeps) {
+    this.clock = deps.clock ?? realClock;
+  }
 
   get busy(): boolean {
     return this.running !== undefined;
@@ -31,12 +37,11 @@ export class MissingChunksSweeper {
 
   start(): void {
     const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.idleMs() / 4)));
-    this.timer = setInterval(() => void this.sweep(), everyMs);
-    this.timer.unref();
+    this.timer = this.clock.setInterval(() => void this.sweep(), everyMs, { unref: true });
   }
 
   stop(): void {
-    if (this.timer !== undefined) clearInterval(this.timer);
+    if (this.timer !== undefined) this.clock.clearInterval(this.timer);
     this.timer = undefined;
   }
 
@@ -56,7 +61,7 @@ export class MissingChunksSweeper {
   }
 
   private dueTransfers(): Transfer[] {
-    const now = this.deps.now();
+    const now = this.clock.nowMs();
     const idleMs = this.deps.idleMs();
     const due: Transfer[] = [];
     for (const t of this.deps.transfers()) {
@@ -75,12 +80,12 @@ export class MissingChunksSweeper {
       const stored = await this.deps.storedChunkIds(due.map((t) => t.imageId));
       for (const t of due) {
         // Chunks may have arrived while the query ran: they answer the question better than the query did.
-        if (t.state !== 'receiving' || t.buffered > 0 || this.deps.now() - t.lastActivityMs < idleMs) continue;
+        if (t.state !== 'receiving' || t.buffered > 0 || this.clock.nowMs() - t.lastActivityMs < idleMs) continue;
         const ids = stored.get(t.imageId) ?? [];
         const missing = missingChunkIds(t.totalChunks, ids);
         // Either way this counts as one attempt, so a transfer that cannot finish is not retried forever.
         t.missingRequests++;
-        t.lastActivityMs = this.deps.now();
+        t.lastActivityMs = this.clock.nowMs();
         if (missing.length === 0) this.deps.complete(t);
         else this.deps.requestMissing(t, missing);
       }

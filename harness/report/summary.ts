@@ -11,6 +11,7 @@ export interface ReportSummary {
   readonly runs: readonly ReportEntry[];
 }
 
+// Wall time by default: generatedAt says when the report was written, not a time inside any run.
 export function reportSummary(entries: readonly ReportEntry[], now: Date = new Date()): ReportSummary {
   const counts = { met: 0, unmet: 0, unknown: 0 };
   for (const entry of entries) counts[entry.outcome]++;

@@ -84,7 +84,7 @@ export async function writeBundle(dir: string, input: BundleInput): Promise<{ di
   const replay = replayCommand(dir);
   const file: BundleFile = {
     format: bundleFormat,
-    createdAt: new Date().toISOString(),
+    createdAt: new Date().toISOString(), // wall time: when the bundle was written, not a time in the run
     seed: input.options.seed,
     scenario: input.scenario ?? null,
     options: bundledOptions(input.options),

@@ -4,6 +4,8 @@
 // (external broker), drives the fleet, and stops the command (SIGTERM) at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import type { Aedes } from 'aedes';
+import { settledWithin, type Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { redactText } from '../world/redact.ts';
 
 export interface ExternalService {
@@ -12,16 +14,17 @@ export interface ExternalService {
 
 const dataTopics = ['ESP32CAM/+/data', 'device/+/data', 'ESP32CAM/#', 'device/#', '#'];
 
-/** Resolves when a client subscribes to the device data topics on this broker, or after timeoutMs (rejects). */
-export function waitForIngestionSubscriber(aedes: Aedes, timeoutMs: number): Promise<void> {
+/** Resolves when a client subscribes to the device data topics on this broker, or after timeoutMs on `clock`
+ *  (rejects). */
+export function waitForIngestionSubscriber(aedes: Aedes, timeoutMs: number, clock: Clock = realClock): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
+    const timer = clock.setTimeout(() => {
       aedes.removeListener('subscribe', onSubscribe);
       reject(new Error(`no service subscribed to the device data topics within ${timeoutMs / 1000} s`));
     }, timeoutMs);
     function onSubscribe(subscriptions: { topic: string }[]) {
       if (!subscriptions.some((s) => dataTopics.includes(s.topic) || s.topic.endsWith('/+/data'))) return;
-      clearTimeout(timer);
+      clock.clearTimeout(timer);
       aedes.removeListener('subscribe', onSubscribe);
       resolve();
     }
@@ -29,10 +32,12 @@ export function waitForIngestionSubscriber(aedes: Aedes, timeoutMs: number): Pro
   });
 }
 
+/** `clock`: the grace period between SIGTERM and SIGKILL at stop() runs on it (default realClock). */
 export function startExternalCommand(
   command: string,
   env: { brokerUrl: string; databaseUrl: string },
   log: (line: string) => void,
+  clock: Clock = realClock,
 ): ExternalService & { readonly child: ChildProcess } {
   const child = spawn(command, {
     shell: true,
@@ -60,8 +65,7 @@ export function startExternalCommand(
         }
       };
       signalGroup('SIGTERM');
-      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 10_000).unref());
-      if ((await Promise.race([exited, timeout])) === 'timeout') signalGroup('SIGKILL');
+      if (!(await settledWithin(clock, exited, 10_000))) signalGroup('SIGKILL');
     },
   };
 }

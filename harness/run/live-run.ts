@@ -26,6 +26,8 @@ import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile, type PipelineStats } from '../pipeline/index.ts';
 import { isEmbeddedBroker, openBroker, type Broker } from '../world/broker.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { openRunDatabase, type RunDatabase } from '../world/database.ts';
 import { redactUrl } from '../db/database-error.ts';
 import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
@@ -80,6 +82,14 @@ export interface RunHooks {
   }): void;
 }
 
+/** What a run is given besides its options: the seams a world provides (ARCHITECTURE.md §8). */
+export interface RunSeams {
+  /** The run's one clock: fleet, pipelines, nemeses, broker restarts and the history's atMs all read it, and the
+   *  quiet period waits on it. Default realClock. (The time budget, the progress display and the run's wall time
+   *  are wall time whatever the clock.) */
+  readonly clock?: Clock;
+}
+
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
 const externalSubscribeTimeoutMs = 60_000;
 
@@ -94,29 +104,37 @@ const step = (stage: string) => {
   return found;
 };
 
-export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Promise<LiveRunResult> {
-  const startedMs = Date.now();
+export async function runLive(
+  options: LiveRunOptions,
+  hooks: RunHooks = {},
+  seams: RunSeams = {},
+): Promise<LiveRunResult> {
+  const clock = seams.clock ?? realClock;
+  const startedMs = Date.now(); // wall time: the time budget and the run's wallMs measure this process
   let peakRssBytes = process.memoryUsage().rss;
+  // Wall time: it samples this process's memory, not the world.
   const rssSampler = setInterval(() => (peakRssBytes = Math.max(peakRssBytes, process.memoryUsage().rss)), 100);
   rssSampler.unref();
-  const history = new History();
+  const history = new History(() => clock.nowMs());
   if (options.historyPath) history.writeTo(options.historyPath);
   const rng = createRng(options.seed);
   const faults = options.faults;
   const external = options.pipeline === 'external';
-  const timers: NodeJS.Timeout[] = [];
+  /** Timers of the run's clock, cleared at the end whatever happens. */
+  const timers: TimerHandle[] = [];
   const cleanups: (() => Promise<void>)[] = [];
   let db: RunDatabase | undefined;
   let broker: Broker | undefined;
   let pipelines: PipelineSet | undefined;
   let fleet: Fleet | undefined;
   let progressTimer: NodeJS.Timeout | undefined;
+  let budgetTimer: NodeJS.Timeout | undefined;
   try {
     hooks.onPhase?.('starting Postgres');
     db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
     await installProgressAudit(db.pool);
     hooks.onPhase?.('starting the MQTT broker');
-    broker = await openBroker({ url: options.brokerUrl });
+    broker = await openBroker({ url: options.brokerUrl, clock });
     const brokerUrl = broker.url;
     const database = db;
 
@@ -124,6 +142,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     const network = isEmbeddedBroker(broker)
       ? installNetworkNemesisOnBroker(broker, faults.network, rng.fork('nemesis:network'), history, {
           pipelineClientIdPrefix: 'camfleet-pipeline',
+          clock,
         })
       : undefined;
     // The broker's side of the story: every client session, in the same history.
@@ -138,14 +157,14 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       broker.onAedes(observe);
     }
     if (faults.network.slowSubscriber && broker.kind === 'external') {
-      const slow = await startSlowSubscriber(brokerUrl, history);
+      const slow = await startSlowSubscriber(brokerUrl, history, { clock });
       cleanups.push(() => slow.stop());
     }
 
     // The pipeline reaches Postgres through a slow link when that fault is on.
     let pipelineDatabaseUrl = db.scratch.url;
     if (faults.server.slowDatabaseMs > 0) {
-      const proxy = await startSlowDbProxy(db.scratch.url, faults.server.slowDatabaseMs, history);
+      const proxy = await startSlowDbProxy(db.scratch.url, faults.server.slowDatabaseMs, history, clock);
       pipelineDatabaseUrl = proxy.url;
       cleanups.push(() => proxy.stop());
     }
@@ -157,16 +176,17 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
           options.externalCommand,
           { brokerUrl, databaseUrl: db.scratch.url },
           (line) => hooks.onPhase?.(line),
+          clock,
         );
         cleanups.push(() => service.stop());
       }
       if (broker.aedes) {
         hooks.onPhase?.('waiting for the external pipeline to subscribe to the device data topics');
-        await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs).catch((error: unknown) => {
+        await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs, clock).catch((error: unknown) => {
           throw Object.assign(new Error(`--pipeline external: ${(error as Error).message}`), { exitCode: 2 });
         });
       } else {
-        await new Promise((resolve) => setTimeout(resolve, 3_000)); // a real broker tells us nothing: give it time
+        await clock.sleep(3_000); // a real broker tells us nothing: give it time
       }
     } else {
       hooks.onPhase?.('starting the ingestion pipeline');
@@ -179,6 +199,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
             profile,
             instanceTag,
             chunkTtlMs: legacyTtlMs(options.timeScale),
+            clock,
           }),
         options.pipeline,
         faults.server.twoInstances ? 2 : 1,
@@ -190,8 +211,8 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     const pipelineSet = pipelines;
 
     const budget = new AbortController();
-    const budgetTimer = setTimeout(() => budget.abort(), Math.max(0, options.timeBudgetMs - (Date.now() - startedMs)));
-    timers.push(budgetTimer);
+    // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
+    budgetTimer = setTimeout(() => budget.abort(), Math.max(0, options.timeBudgetMs - (Date.now() - startedMs)));
     fleet = new Fleet({
       brokerUrl,
       devices: options.devices,
@@ -211,6 +232,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       concurrencyMax: options.concurrencyMax,
       ackTimeoutMs: options.ackTimeoutMs,
       startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
+      clock,
       signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
       observeAck: async (mac, _imageName, sha256s) => {
@@ -235,14 +257,20 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
     // `N-receiving` triggers read the database itself (rows with durable progress), every 20 ms while one waits.
     let rowsReceiving = 0;
-    const scheduler = new FaultScheduler(history, () => ({
-      chunksStored: pipelineSet?.stats().chunksStored ?? fleetRef.counters.chunksSent - fleetRef.counters.chunksResent,
-      chunksExpected,
-      transfersInFlight: inFlight.count,
-      rowsReceiving,
-    }));
+    const scheduler = new FaultScheduler(
+      history,
+      () => ({
+        chunksStored:
+          pipelineSet?.stats().chunksStored ?? fleetRef.counters.chunksSent - fleetRef.counters.chunksResent,
+        chunksExpected,
+        transfersInFlight: inFlight.count,
+        rowsReceiving,
+      }),
+      undefined,
+      clock,
+    );
     let sampling = false;
-    const receivingSampler = setInterval(() => {
+    const receivingSampler = clock.setInterval(() => {
       if (sampling || !scheduler.waitsFor('receiving')) return;
       sampling = true;
       database.pool
@@ -283,21 +311,22 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     const progressNow = (): RunProgress => ({
       fleet: fleetRef.counters,
       pipeline: pipelineStats(),
-      elapsedMs: Date.now() - startedMs,
+      elapsedMs: Date.now() - startedMs, // wall time: what the person watching has waited
       phase,
       injecting: scheduler.injecting,
       ackTimeoutMs: options.ackTimeoutMs,
     });
+    // Wall time: the display refreshes for the person watching, however fast the run's clock goes.
     progressTimer = setInterval(() => hooks.onProgress?.(progressNow()), hooks.progressIntervalMs ?? 250);
 
-    const fleetStartMs = Date.now();
+    const fleetStartMs = clock.nowMs();
     history.append({ type: 'run_phase', phase: 'start' });
     hooks.onFleetStart?.({ db: database.pool, history, plan: (f, t, work) => scheduler.plan(f, t, work) });
     scheduler.start();
     let outcome = await fleet.run();
     // Heal: faults stop (a fault whose trigger never came is recorded as missed: E1 unknown); devices that still
     // hold work get clean wakes until their queues drain.
-    clearInterval(receivingSampler);
+    clock.clearInterval(receivingSampler);
     await scheduler.stop();
     await brokerRestarts?.stop();
     network?.uninstall();
@@ -311,7 +340,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       phase = 'heal';
       outcome = await fleet.heal();
     }
-    const fleetMs = Date.now() - fleetStartMs;
+    const fleetMs = clock.nowMs() - fleetStartMs;
     clearInterval(progressTimer);
     phase = 'done';
     hooks.onProgress?.(progressNow());
@@ -320,7 +349,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
     hooks.onPhase?.('quiet period');
     await fleet.shutdown();
     await pipelineSet?.idle();
-    await new Promise((resolve) => setTimeout(resolve, external ? Math.max(2_000, options.quietMs) : options.quietMs));
+    await clock.sleep(external ? Math.max(2_000, options.quietMs) : options.quietMs);
     await pipelineSet?.idle();
 
     history.append({ type: 'run_phase', phase: 'check' });
@@ -355,7 +384,7 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
       aborted: outcome.aborted,
       fleet: fleet.counters,
       pipeline: pipelineStats() ?? emptyPipelineStats(),
-      wallMs: Date.now() - startedMs,
+      wallMs: Date.now() - startedMs, // wall time
       fleetMs,
       peakRssBytes,
       brokerKind: broker.kind,
@@ -368,7 +397,8 @@ export async function runLive(options: LiveRunOptions, hooks: RunHooks = {}): Pr
   } finally {
     clearInterval(rssSampler);
     if (progressTimer) clearInterval(progressTimer);
-    for (const t of timers) clearTimeout(t);
+    if (budgetTimer) clearTimeout(budgetTimer);
+    for (const t of timers) clock.clearTimeout(t);
     await fleet?.shutdown().catch(() => {});
     await pipelines?.stop().catch(() => {});
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});

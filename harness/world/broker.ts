@@ -3,6 +3,8 @@
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { createServer, type Server, type Socket } from 'node:net';
+import type { Clock } from './clock.ts';
+import { realClock } from './live/real-clock.ts';
 import { redactUrl } from './redact.ts';
 
 export interface Broker {
@@ -46,9 +48,11 @@ export class BrokerUnavailableError extends Error {
 
 export const brokerConnectTimeoutMs = 5_000;
 
-export async function openBroker(options: { url?: string | undefined } = {}): Promise<Broker> {
+/** `clock`: an embedded broker's restart waits (`downMs`, the retries to listen again) run on it (default
+ *  realClock). */
+export async function openBroker(options: { url?: string | undefined; clock?: Clock } = {}): Promise<Broker> {
   if (options.url) return openExternalBroker(options.url);
-  return startEmbeddedBroker();
+  return startEmbeddedBroker(options.clock === undefined ? {} : { clock: options.clock });
 }
 
 interface Listening {
@@ -88,7 +92,8 @@ async function closeListening(l: Listening): Promise<void> {
   await new Promise<void>((resolve) => l.aedes.close(() => resolve()));
 }
 
-export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
+export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Promise<EmbeddedBroker> {
+  const clock = options.clock ?? realClock;
   let current: Listening | undefined = await listenAedes(0);
   const address = current.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
@@ -101,7 +106,7 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
     const old = current;
     current = undefined;
     if (old) await closeListening(old);
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, downMs)));
+    await clock.sleep(Math.max(0, downMs));
     if (stopped) return;
     // The port was ours a moment ago; Node sets SO_REUSEADDR, so a fresh listener can take it at once. Retry a
     // few times in case the kernel is slow to release it.
@@ -112,7 +117,7 @@ export async function startEmbeddedBroker(): Promise<EmbeddedBroker> {
         break;
       } catch (error) {
         lastError = error;
-        await new Promise((resolve) => setTimeout(resolve, 50));
+        await clock.sleep(50);
       }
     }
     if (!current) throw new Error(`broker restart: cannot listen again on 127.0.0.1:${port}: ${String(lastError)}`);
@@ -162,7 +167,7 @@ export async function probeBroker(url: string): Promise<{ ok: true } | { ok: fal
     const client = await mqtt.connectAsync(url, {
       connectTimeout: brokerConnectTimeoutMs,
       reconnectPeriod: 0,
-      clientId: `camfleet-probe-${process.pid}-${Date.now()}`,
+      clientId: `camfleet-probe-${process.pid}-${Date.now()}`, // wall time: only to make the id unique
     });
     await client.endAsync();
     return { ok: true };

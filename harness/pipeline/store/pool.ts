@@ -1,5 +1,7 @@
 // The pipeline's Postgres pool, transactions, and retry of failed writes.
 import pg from 'pg';
+import { settledWithin, type Clock } from '../../world/clock.ts';
+import { realClock } from '../../world/live/real-clock.ts';
 
 export type Queryable = pg.Pool | pg.PoolClient;
 
@@ -33,16 +35,20 @@ export function createPool(url: string, max: number, log: (line: string) => void
 
 /**
  * Ends a pool without waiting for anything (a crash): every connection is closed under whatever query it runs,
- * which then fails. Resolves once the pool has let go of its clients, or after `timeoutMs`.
+ * which then fails. Resolves once the pool has let go of its clients, or after `timeoutMs` (default 2000) on
+ * `clock` (default realClock).
  */
-export async function abortPool(pool: pg.Pool, timeoutMs = 2000): Promise<void> {
+export async function abortPool(
+  pool: pg.Pool,
+  options: { readonly timeoutMs?: number; readonly clock?: Clock } = {},
+): Promise<void> {
   const clients = poolClients.get(pool);
   const ended = pool.end().catch(() => {});
   for (const client of clients ?? []) {
     // pg's Client.end() closes the socket and fails the active query; checked-out clients are then released.
     void (client as unknown as pg.Client).end().catch(() => {});
   }
-  await Promise.race([ended, new Promise((resolve) => setTimeout(resolve, timeoutMs).unref())]);
+  await settledWithin(options.clock ?? realClock, ended, options.timeoutMs ?? 2000);
 }
 
 /**
@@ -60,20 +66,25 @@ export function isConnectionLoss(error: unknown): boolean {
   );
 }
 
-/** Runs `work` again (at most `attempts` times in all) when the connection was lost under it; other errors throw. */
+/**
+ * Runs `work` again (at most `attempts` times in all, default 3) when the connection was lost under it, after a
+ * short pause on `clock` (default realClock); other errors throw.
+ */
 export async function retryOnConnectionLoss<T>(
   work: () => Promise<T>,
   log: (line: string) => void,
   what: string,
-  attempts = 3,
+  options: { readonly attempts?: number; readonly clock?: Clock } = {},
 ): Promise<T> {
+  const attempts = options.attempts ?? 3;
+  const clock = options.clock ?? realClock;
   for (let attempt = 1; ; attempt++) {
     try {
       return await work();
     } catch (error) {
       if (attempt >= attempts || !isConnectionLoss(error)) throw error;
       log(`pipeline: ${what}: database connection lost (${errorText(error)}), retrying`);
-      await sleep(10 * attempt);
+      await clock.sleep(10 * attempt);
     }
   }
 }
@@ -97,11 +108,12 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
   }
 }
 
-/** `attempts` tries with growing pauses; the last error is thrown. */
+/** `attempts` tries with growing pauses on `clock`; the last error is thrown. */
 export async function withRetry<T>(
   attempts: number,
   work: (attempt: number) => Promise<T>,
   onRetry: (error: unknown, attempt: number) => void,
+  clock: Clock = realClock,
 ): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
@@ -109,13 +121,9 @@ export async function withRetry<T>(
     } catch (error) {
       if (attempt >= attempts) throw error;
       onRetry(error, attempt);
-      await sleep(Math.min(1000, 25 * 4 ** (attempt - 1)));
+      await clock.sleep(Math.min(1000, 25 * 4 ** (attempt - 1)));
     }
   }
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 export function errorText(error: unknown): string {
