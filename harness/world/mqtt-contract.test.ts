@@ -1,0 +1,90 @@
+// The MQTT contract (mqtt-contract.ts) run against both brokers a world can give the fleet and the pipeline:
+// (a) aedes in this process over TCP, through the live adapters (mqtt.js: createMqttTransport, connectMqttLink);
+// (b) the sim world's in-memory router, through its adapters (createDeviceTransport, connectRouterLink).
+//
+// Router-only, in harness/world/sim/router*.test.ts, because aedes legitimately behaves otherwise or cannot show it:
+// - persistent-session redelivery with DUP and takeover of a persistent session: our adapters always connect with a
+//   clean session (as the firmware and the pipeline do), and DUP is not visible through them;
+// - Mosquitto's queue limits (20 in flight, 1000 queued, drops counted): aedes has no such limit;
+// - restart with persistence: aedes here keeps everything in memory and loses it all on restart;
+// - `$` topics (§4.7.2): aedes only exempts `$SYS/` from leading wildcards and refuses client publishes there;
+// - the stepping API (deliverable()/deliver()) and the delivery filter.
+import { afterEach } from 'vitest';
+import { connectMqttLink, type MqttLink } from '../pipeline/mqtt-link.ts';
+import { createMqttTransport, type DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
+import { startEmbeddedBroker } from './broker.ts';
+import { describeMqttContract, type MqttBrokerUnderTest } from './mqtt-contract.ts';
+import { connectRouterLink, createDeviceTransport, Router } from './sim/router.ts';
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/** Closes what a test attached, whatever the broker. */
+function tracker() {
+  const devices: DeviceTransport[] = [];
+  const links: MqttLink[] = [];
+  return {
+    device<T extends DeviceTransport>(t: T): T {
+      devices.push(t);
+      return t;
+    },
+    async link(l: Promise<MqttLink>): Promise<MqttLink> {
+      const made = await l;
+      links.push(made);
+      return made;
+    },
+    async close(): Promise<void> {
+      await Promise.all(devices.map((d) => d.disconnect()));
+      await Promise.all(links.map((l) => l.destroy()));
+    },
+  };
+}
+
+describeMqttContract('aedes over TCP with mqtt.js', async (): Promise<MqttBrokerUnderTest> => {
+  const broker = await startEmbeddedBroker();
+  const attached = tracker();
+  return {
+    device: (clientId, qos, events) =>
+      attached.device(createMqttTransport({ brokerUrl: broker.url, clientId, qos, connectTimeoutMs: 5_000 }, events)),
+    link: (o) => attached.link(connectMqttLink({ url: broker.url, log: () => {}, ...o })),
+    // Bytes already written to a socket on this machine arrive well within this; a late one could only make a
+    // "did not arrive" check pass wrongly, never fail wrongly.
+    settle: () => sleep(150),
+    restart: () => broker.restart(50),
+    close: async () => {
+      await attached.close();
+      await broker.stop();
+    },
+  };
+});
+
+const routerTimers = new Set<ReturnType<typeof setTimeout>>();
+afterEach(() => {
+  for (const t of routerTimers) clearTimeout(t);
+  routerTimers.clear();
+});
+
+describeMqttContract('in-memory router', (): Promise<MqttBrokerUnderTest> => {
+  // Auto delivery; real timers only for what mqtt.js does on a timer too (pressure poll, reconnect period).
+  const router = new Router({
+    timers: {
+      setTimeout: (fn, afterMs) => {
+        const t = setTimeout(() => {
+          routerTimers.delete(t);
+          fn();
+        }, afterMs);
+        routerTimers.add(t);
+      },
+    },
+  });
+  const attached = tracker();
+  return Promise.resolve({
+    device: (clientId, qos, events) => attached.device(createDeviceTransport(router, { clientId, qos }, events)),
+    link: (o) => attached.link(connectRouterLink(router, { log: () => {}, ...o })),
+    settle: () => sleep(30), // a few of the 5 ms pressure polls; deliveries themselves are microtasks
+    restart: () => {
+      router.restart();
+      return Promise.resolve();
+    },
+    close: () => attached.close(),
+  });
+});

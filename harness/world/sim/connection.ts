@@ -1,0 +1,38 @@
+// One client connection at the in-memory router: the FIFOs of messages on the wire to it (one per publisher) and
+// whether its last delivery is held back by backpressure.
+import type { ClientEndpoint, Delivery, RouterConnection } from './router-types.ts';
+import type { Outgoing, Session } from './session.ts';
+
+export class Connection implements RouterConnection {
+  open = true;
+  /** Sent and not yet handed over, per publisher id: the FIFOs whose heads are deliverable. */
+  readonly channels = new Map<string, Outgoing[]>();
+  backlog = 0;
+  /** The last delivery, handed while the client was pressured (its PUBACK waits with it). */
+  held: Outgoing | undefined;
+  blocked = false;
+
+  constructor(
+    readonly id: number,
+    readonly session: Session,
+    readonly endpoint: ClientEndpoint,
+  ) {}
+
+  get clientId(): string {
+    return this.session.clientId;
+  }
+}
+
+/** What a scheduler and the delivery filter see of one message on its way to `c`. */
+export function describe(c: Connection, entry: Outgoing): Delivery {
+  return {
+    id: entry.id,
+    connectionId: c.id,
+    subscriberId: c.clientId,
+    publisherId: entry.message.publisherId,
+    topic: entry.message.topic,
+    payload: entry.message.payload,
+    qos: entry.qos,
+    dup: entry.dup,
+  };
+}
