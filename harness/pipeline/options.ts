@@ -5,29 +5,11 @@ import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
 
-/**
- * `fixed` is the reference behaviour. Each legacy profile reproduces ONE bug of the original system
- * (PROTOCOL.md §7) and otherwise behaves like a working service, so that one invariant catches it
- * (ARCHITECTURE.md §5; the table is in README.md):
- * - `legacy-insert`: a new device_images row per metadata message, no lookup (§7.1) → I1 on the base stage;
- * - `legacy-two-writers`: two select-then-insert writers per metadata message (§7.2) → I1 on the base stage;
- * - `legacy-memory-chunks`: chunks and routes in process memory only, lost by a restart (§7.3) → I4 / I5 / I2;
- * - `legacy-reset-count`: resume sets received_chunks back to 0 (§7.5) → I4;
- * - `legacy-ttl`: stored chunks expire `chunkTtlMs` after the transfer's last chunk (§7.6) → I4 (and I5).
- */
-export const pipelineProfiles = [
-  'fixed',
-  'legacy-insert',
-  'legacy-two-writers',
-  'legacy-memory-chunks',
-  'legacy-reset-count',
-  'legacy-ttl',
-] as const;
-export type PipelineProfile = (typeof pipelineProfiles)[number];
+import { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
-export function isPipelineProfile(value: string): value is PipelineProfile {
-  return (pipelineProfiles as readonly string[]).includes(value);
-}
+// The profiles and what each one changes are the core's data (core/profile.ts); named here too, where the CLI and
+// the run options look for them.
+export { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
 export interface PipelineOptions {
   /** mqtt://127.0.0.1:port */

@@ -4,16 +4,11 @@
 // whole batch). The caller acknowledges a device only after this has committed.
 import type pg from 'pg';
 import { verifyAssembly } from '../core/assembly.ts';
+import type { CompletionOutcome } from '../core/facts.ts';
 import { inTransaction } from './pool.ts';
 
-export type CompletionOutcome =
-  | { readonly kind: 'completed'; readonly sha256: string; readonly byteLength: number }
-  /** Someone (another instance, an earlier attempt) had already completed it: safe to acknowledge. */
-  | { readonly kind: 'already_complete' }
-  | { readonly kind: 'incomplete'; readonly reason: string }
-  /** Verification failed: the row is now 'failed' with this error_code; never acknowledged. */
-  | { readonly kind: 'invalid'; readonly errorCode: number; readonly reason: string }
-  | { readonly kind: 'gone' };
+// The outcomes are the core's facts (core/facts.ts): the transfer state machine reads them.
+export type { CompletionOutcome } from '../core/facts.ts';
 
 export interface CompletionRequest {
   readonly imageId: string;

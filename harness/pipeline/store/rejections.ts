@@ -1,15 +1,10 @@
 // rejected_messages: every refused message, with its code and reason (bad input is recorded, never silently
 // dropped). Written in batches.
+import type { RejectionRecord } from '../core/rejection.ts';
 import type { Queryable } from './pool.ts';
 
-export interface RejectionRow {
-  readonly topic: string;
-  readonly deviceMac: string | null;
-  readonly code: string;
-  readonly reason: string;
-  readonly payloadBytes: number;
-  readonly payloadExcerpt: string;
-}
+/** The row is the core's record of a refusal (core/rejection.ts). */
+export type RejectionRow = RejectionRecord;
 
 export async function insertRejections(db: Queryable, rows: readonly RejectionRow[]): Promise<void> {
   await db.query(
