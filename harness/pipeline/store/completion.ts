@@ -4,10 +4,10 @@
 // whole batch). The caller acknowledges a device only after this has committed.
 import type pg from 'pg';
 import { verifyAssembly } from '../core/assembly.ts';
-import type { CompletionOutcome } from '../core/facts.ts';
 import { inTransaction } from './pool.ts';
 
 // The outcomes are the core's facts (core/facts.ts): the transfer state machine reads them.
+import type { CompletionOutcome } from '../core/facts.ts';
 export type { CompletionOutcome } from '../core/facts.ts';
 
 export interface CompletionRequest {

@@ -1,9 +1,9 @@
 // rejected_messages: every refused message, with its code and reason (bad input is recorded, never silently
 // dropped). Written in batches.
-import type { RejectionRecord } from '../core/rejection.ts';
 import type { Queryable } from './pool.ts';
 
-/** The row is the core's record of a refusal (core/rejection.ts). */
+// The row is the core's record of a refusal (core/rejection.ts).
+import type { RejectionRecord } from '../core/rejection.ts';
 export type RejectionRow = RejectionRecord;
 
 export async function insertRejections(db: Queryable, rows: readonly RejectionRow[]): Promise<void> {
