@@ -56,8 +56,9 @@ export interface ProfilePolicy {
   readonly adoptsInFlight: boolean;
 }
 
-/** Everything the original service did (the legacy profiles start from it and change one thing). */
-const ORIGINAL: ProfilePolicy = {
+/** The original service as it ran before the migration, its bugs left out: each legacy profile is this with its one
+ *  bug put back (core/profile.test.ts checks that each changes only its own). */
+export const ORIGINAL_SERVICE_POLICY: ProfilePolicy = {
   opensWith: 'plain_sql',
   looksUpRows: true,
   edgeWriter: false,
@@ -73,17 +74,17 @@ const ORIGINAL: ProfilePolicy = {
 
 export const PROFILE_POLICIES: { readonly [P in PipelineProfile]: ProfilePolicy } = {
   fixed: {
-    ...ORIGINAL,
+    ...ORIGINAL_SERVICE_POLICY,
     opensWith: 'handler',
     logsDuplicatesWith: 'function',
     recordsOwedAcks: true,
     adoptsInFlight: true,
   },
-  'legacy-insert': { ...ORIGINAL, looksUpRows: false },
-  'legacy-two-writers': { ...ORIGINAL, edgeWriter: true, onInsertConflict: 'resume_winner' },
-  'legacy-memory-chunks': { ...ORIGINAL, chunksIn: 'memory', routesDurable: false },
-  'legacy-reset-count': { ...ORIGINAL, resumeResetsCount: true },
-  'legacy-ttl': { ...ORIGINAL, chunksExpire: true },
+  'legacy-insert': { ...ORIGINAL_SERVICE_POLICY, looksUpRows: false },
+  'legacy-two-writers': { ...ORIGINAL_SERVICE_POLICY, edgeWriter: true, onInsertConflict: 'resume_winner' },
+  'legacy-memory-chunks': { ...ORIGINAL_SERVICE_POLICY, chunksIn: 'memory', routesDurable: false },
+  'legacy-reset-count': { ...ORIGINAL_SERVICE_POLICY, resumeResetsCount: true },
+  'legacy-ttl': { ...ORIGINAL_SERVICE_POLICY, chunksExpire: true },
 };
 
 export function policyOf(profile: PipelineProfile): ProfilePolicy {
