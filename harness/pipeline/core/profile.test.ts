@@ -41,10 +41,11 @@ describe('profile policies', () => {
     }
   });
 
-  test('fixed: the resume migration handler, fn_log_duplicate_image, owed ACKs and adoption — and none of the bugs', () => {
+  test('fixed: the pipeline stage, the resume migration handler, fn_log_duplicate_image, owed ACKs and adoption — and none of the bugs', () => {
     expect(changedKeys(PROFILE_POLICIES.fixed)).toEqual([
       'adoptsInFlight',
       'logsDuplicatesWith',
+      'needsStage',
       'opensWith',
       'recordsOwedAcks',
     ]);

@@ -23,6 +23,10 @@ export function isPipelineProfile(value: string): value is PipelineProfile {
 }
 
 export interface ProfilePolicy {
+  /** The schema it runs on (store/schema-check.ts): `pipeline` is schema/001..004, the resume migration's unique key
+   *  and fn_* included; `base` is what the original ran on — the base tables (001) and camfleet's pipeline tables
+   *  (004) — and any later stage too. */
+  readonly needsStage: 'pipeline' | 'base';
   /** How metadata opens or resumes its row: `handler` is fn_wake_ingestion_handler with the route written in the
    *  same statement (the resume migration's way); `plain_sql` is the original's INSERT / UPDATE (store/legacy.ts),
    *  which runs on the base stage too. */
@@ -59,6 +63,7 @@ export interface ProfilePolicy {
 /** The original service as it ran before the migration, its bugs left out: each legacy profile is this with its one
  *  bug put back (core/profile.test.ts checks that each changes only its own). */
 export const ORIGINAL_SERVICE_POLICY: ProfilePolicy = {
+  needsStage: 'base',
   opensWith: 'plain_sql',
   looksUpRows: true,
   edgeWriter: false,
@@ -75,6 +80,7 @@ export const ORIGINAL_SERVICE_POLICY: ProfilePolicy = {
 export const PROFILE_POLICIES: { readonly [P in PipelineProfile]: ProfilePolicy } = {
   fixed: {
     ...ORIGINAL_SERVICE_POLICY,
+    needsStage: 'pipeline',
     opensWith: 'handler',
     logsDuplicatesWith: 'function',
     recordsOwedAcks: true,
