@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../simulator/protocol/index.ts';
 import type { InvariantId } from '../harness/checker/index.ts';
 import { invariantIds } from '../harness/checker/index.ts';
-import { exitCodes } from '../harness/cli/exit.ts';
+import type { Expectation } from '../harness/checker/expectation.ts';
+import { exitCodes } from '../harness/run/exit-codes.ts';
 import type {
   DeviceFaults,
   FaultMix,
@@ -51,15 +52,6 @@ export interface ScenarioOperator {
    *  per row, the way the seed guide's restore statement copies backup rows back. */
   readonly reinsertCompleteRowsAt: readonly string[];
 }
-
-/**
- * What the run must show.
- * - `"pass"`: every invariant I1–I9 is `pass` (an `unknown` does not meet it).
- * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
- *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
- *   starts breaking something new is noticed.
- */
-export type Expectation = 'pass' | { readonly fail: readonly InvariantId[]; readonly mayFail?: readonly InvariantId[] };
 
 export interface Scenario {
   readonly name: string;
@@ -412,11 +404,4 @@ export function readCatalogue(dir: string = catalogueDir): { scenarios: Scenario
     }
   }
   return { scenarios, invalid };
-}
-
-/** Pretty one-word form of an expectation: `pass`, `fail I1`, `fail I5 (I2 may fail)`. */
-export function describeExpectation(expect: Expectation): string {
-  if (expect === 'pass') return 'pass';
-  const may = expect.mayFail && expect.mayFail.length > 0 ? ` (${expect.mayFail.join(', ')} may fail)` : '';
-  return `fail ${expect.fail.join(', ')}${may}`;
 }
