@@ -14,7 +14,9 @@ import { connectMqttLink, type MqttLink } from '../pipeline/mqtt-link.ts';
 import { createMqttTransport, type DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
 import { startEmbeddedBroker } from './broker.ts';
 import { describeMqttContract, type MqttBrokerUnderTest } from './mqtt-contract.ts';
-import { connectRouterLink, createDeviceTransport, Router } from './sim/router.ts';
+import { createDeviceTransport } from './sim/device-transport.ts';
+import { connectRouterLink } from './sim/router-link.ts';
+import { Router } from './sim/router.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
