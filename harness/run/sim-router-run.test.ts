@@ -3,7 +3,7 @@
 // history and the checker are the ones live-run.test.ts runs on aedes: every invariant passes for `fixed`, and
 // `legacy-insert` under double sends fails I1 here as it does live.
 import { describe, expect, test } from 'vitest';
-import { primaryTarget } from '../../test/databases.ts';
+import { externalTarget, primaryTarget } from '../../test/databases.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { Router } from '../world/sim/router.ts';
@@ -30,29 +30,41 @@ function routerWorld() {
   return { router, world: simWorld(router, realClock) };
 }
 
+/** The fixed pipeline over a fresh router: every invariant passes, and everything went through that router. */
+async function expectFixedPasses(options: LiveRunOptions): Promise<void> {
+  const { router, world } = routerWorld();
+  const result = await runLive(options, {}, { world });
+
+  const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+  expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+  expect(result.verdict).toBe('pass');
+  expect(result.brokerKind).toBe('sim');
+  expect(result.fleet.captured).toBe(options.devices * options.imagesPerDevice);
+  expect(result.fleet.acked).toBe(result.fleet.captured);
+  expect(result.pipeline.imagesCompleted).toBe(result.fleet.captured);
+  expect(result.pipeline.rejected).toBe(0);
+  // Everything went through the router: at least every chunk the devices sent was published there and handed on,
+  // and no aedes saw a client (its broker_client events are absent).
+  const stats = router.stats();
+  expect(stats.published).toBeGreaterThanOrEqual(result.fleet.chunksSent);
+  expect(stats.delivered).toBeGreaterThanOrEqual(result.fleet.chunksSent);
+  expect(result.history.events.some((e) => e.type === 'broker_client')).toBe(false);
+  // The devices' clean sessions ended with the run (client id = MAC).
+  const macs = new Set(result.history.events.flatMap((e) => (e.type === 'device_captured' ? [e.capture.mac] : [])));
+  expect(macs.size).toBe(options.devices);
+  for (const mac of macs) expect(router.session(mac)).toBeUndefined();
+}
+
+const database = externalTarget();
+const onExternal = database.server ? test : test.skip;
+
 describe('a run over the in-memory router (sim world, real clock)', () => {
   test(`fixed, 10 devices × 2 images on ${primaryTarget().label}: every invariant passes`, async () => {
-    const { router, world } = routerWorld();
-    const result = await runLive(small, {}, { world });
+    await expectFixedPasses(small);
+  });
 
-    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
-    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
-    expect(result.verdict).toBe('pass');
-    expect(result.brokerKind).toBe('sim');
-    expect(result.fleet.captured).toBe(small.devices * small.imagesPerDevice);
-    expect(result.fleet.acked).toBe(result.fleet.captured);
-    expect(result.pipeline.imagesCompleted).toBe(result.fleet.captured);
-    expect(result.pipeline.rejected).toBe(0);
-    // Everything went through the router: at least every chunk the devices sent was published there and handed on,
-    // and no aedes saw a client (its broker_client events are absent).
-    const stats = router.stats();
-    expect(stats.published).toBeGreaterThanOrEqual(result.fleet.chunksSent);
-    expect(stats.delivered).toBeGreaterThanOrEqual(result.fleet.chunksSent);
-    expect(result.history.events.some((e) => e.type === 'broker_client')).toBe(false);
-    // The devices' clean sessions ended with the run (client id = MAC).
-    const macs = new Set(result.history.events.flatMap((e) => (e.type === 'device_captured' ? [e.capture.mac] : [])));
-    expect(macs.size).toBe(small.devices);
-    for (const mac of macs) expect(router.session(mac)).toBeUndefined();
+  onExternal(`the same on ${database.label}`, async () => {
+    await expectFixedPasses({ ...small, databaseUrl: database.server?.url });
   });
 
   test('legacy-insert on the base stage with every metadata sent twice fails I1 over the router too', async () => {
