@@ -7,8 +7,8 @@ import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/inde
 import type { Rng } from '../../simulator/random/prng.ts';
 import type { History } from '../history/history.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
-import { realClock } from '../world/live/real-clock.ts';
 import type { DeviceTransportFactory } from '../world/world.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { DeviceNemesis, driftedDialect } from '../nemesis/device-nemesis.ts';
 import { faultMixes, type DeviceFaults } from '../nemesis/fault-plan.ts';
 import { DeviceClock } from './device-clock.ts';

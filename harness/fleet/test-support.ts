@@ -16,10 +16,10 @@ import {
   type ServerMessage,
 } from '../../simulator/protocol/index.ts';
 import { createRng } from '../../simulator/random/prng.ts';
+import { liveWorld } from '../world/live/live-world.ts';
 import { History } from '../history/history.ts';
 import type { DeviceFaults } from '../nemesis/fault-plan.ts';
 import { faultMixes } from '../nemesis/fault-plan.ts';
-import { liveWorld } from '../world/live/live-world.ts';
 import { Fleet, type FleetOptions } from './fleet.ts';
 
 export interface TestBroker {
@@ -155,7 +155,7 @@ export async function startScriptedServer(brokerUrl: string, capturesPerDevice: 
   return server;
 }
 
-/** A small fleet on `brokerUrl` (the live world's mqtt.js transport) with fast wakes: awake time real (ack/idle timeout `ackTimeoutMs`), sleeps ~10 ms. */
+/** A small fleet on `brokerUrl` with fast wakes: awake time real (ack/idle timeout `ackTimeoutMs`), sleeps ~10 ms. */
 export function testFleet(
   brokerUrl: string,
   faults: Partial<DeviceFaults>,
@@ -163,7 +163,7 @@ export function testFleet(
 ): { fleet: Fleet; history: History } {
   const history = new History();
   const fleet = new Fleet({
-    transport: liveWorld({ url: brokerUrl }).deviceTransport,
+    transport: liveWorld({ url: brokerUrl }).deviceTransport, // the live world's mqtt.js transport
     devices: 1,
     imagesPerDevice: 1,
     imageKbMean: 8,
