@@ -5,7 +5,8 @@
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../test/databases.ts';
 import { runScenario } from './run-scenario.ts';
-import { describeExpectation, loadCatalogue } from './spec.ts';
+import { describeExpectation } from '../harness/checker/expectation.ts';
+import { loadCatalogue } from './spec.ts';
 import { defaultScenarioSeed } from './to-run-options.ts';
 import { tempDir } from '../test/temp-dir.ts';
 

@@ -1,5 +1,5 @@
 // Runs one scenario live and holds the result against its expectation; writes a failure bundle when it is not met.
-import { describeFailure } from '../harness/cli/exit.ts';
+import { describeFailure } from '../harness/run/exit-codes.ts';
 import type { ReportEntry } from '../harness/report/index.ts';
 import { entryFromRun, entryWithoutRun } from '../harness/report/index.ts';
 import { defaultBundleDir, writeBundle } from '../harness/run/bundle.ts';

@@ -3,8 +3,8 @@
 // `npm run scenario -- sensitivity`, never by hand; `--write-readme` puts it between the README's markers.
 import type { PipelineChoice } from '../harness/run/run-options.ts';
 import type { ReportEntry } from '../harness/report/index.ts';
-import { overallOutcome, type Outcome } from './expectation.ts';
-import { describeExpectation, type Scenario } from './spec.ts';
+import { describeExpectation, overallOutcome, type Outcome } from '../harness/checker/expectation.ts';
+import type { Scenario } from './spec.ts';
 
 export const legacyProfiles = [
   'legacy-insert',

@@ -4,7 +4,8 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { legacyProfiles } from './sensitivity.ts';
-import { describeExpectation, loadCatalogue, loadScenario, validateScenario } from './spec.ts';
+import { describeExpectation } from '../harness/checker/expectation.ts';
+import { loadCatalogue, loadScenario, validateScenario } from './spec.ts';
 import { tempDir } from '../test/temp-dir.ts';
 
 const good = {

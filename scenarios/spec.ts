@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../simulator/protocol/index.ts';
 import type { InvariantId } from '../harness/checker/index.ts';
 import { invariantIds } from '../harness/checker/index.ts';
-import { exitCodes } from '../harness/cli/exit.ts';
+import type { Expectation } from '../harness/checker/expectation.ts';
+import { exitCodes } from '../harness/run/exit-codes.ts';
 import type {
   DeviceFaults,
   FaultMix,
@@ -17,6 +18,14 @@ import type {
 } from '../harness/nemesis/fault-plan.ts';
 import { faultMixes } from '../harness/nemesis/fault-plan.ts';
 import { parseTrigger, triggerSyntax } from '../harness/nemesis/trigger.ts';
+import {
+  faultFieldsOf,
+  faultGroups,
+  isNumericKind,
+  numberRules,
+  type FaultField,
+  type FaultGroup,
+} from '../harness/nemesis/fault-fields.ts';
 import { exerciseNames, type ExerciseName } from '../harness/checker/exercises.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { liveRunDefaults, pipelineChoices } from '../harness/run/run-options.ts';
@@ -51,15 +60,6 @@ export interface ScenarioOperator {
    *  per row, the way the seed guide's restore statement copies backup rows back. */
   readonly reinsertCompleteRowsAt: readonly string[];
 }
-
-/**
- * What the run must show.
- * - `"pass"`: every invariant I1–I9 is `pass` (an `unknown` does not meet it).
- * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
- *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
- *   starts breaking something new is noticed.
- */
-export type Expectation = 'pass' | { readonly fail: readonly InvariantId[]; readonly mayFail?: readonly InvariantId[] };
 
 export interface Scenario {
   readonly name: string;
@@ -163,62 +163,31 @@ function show(value: Json): string {
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
-/** How each fault field is checked: a probability, a duration, a count, a schedule or a switch. */
-type FieldKind = 'rate' | 'ms' | 'count' | 'triggers' | 'flag';
-const deviceFields: Readonly<Record<keyof DeviceFaults, FieldKind>> = {
-  rebootRate: 'rate',
-  tornWriteRate: 'rate',
-  counterResetRate: 'rate',
-  doubleSendRate: 'rate',
-  interleavedSendRate: 'rate',
-  duplicateMetadataRate: 'rate',
-  wifiOutageRate: 'rate',
-  wifiOutageWakes: 'count',
-  badClockRate: 'rate',
-  dialectDriftRate: 'rate',
-  corruptMessageRate: 'rate',
-};
-const networkFields: Readonly<Record<keyof NetworkFaults, FieldKind>> = {
-  dropRate: 'rate',
-  duplicateRate: 'rate',
-  reorderRate: 'rate',
-  delayRate: 'rate',
-  delayMs: 'ms',
-  disconnectRate: 'rate',
-  brokerRestartAt: 'triggers',
-  slowSubscriber: 'flag',
-};
-const serverFields: Readonly<Record<keyof ServerFaults, FieldKind>> = {
-  pipelineRestartAt: 'triggers',
-  twoInstances: 'flag',
-  killConnectionsAt: 'triggers',
-  slowDatabaseMs: 'ms',
-};
+type FaultValue = number | boolean | string | readonly string[];
 
-function faultGroup<K extends string>(
+/**
+ * One group of a scenario's faults: only the fields fault-fields.ts declares for it, each checked by its kind.
+ * The rate groups are partial (laid over the mix); the migration needs all of its fields.
+ */
+function faultGroup<G extends FaultGroup>(
   r: Reader,
   path: string,
   value: Json,
-  kinds: Readonly<Record<K, FieldKind>>,
-): Partial<Record<K, number | boolean | readonly string[]>> {
-  const keys = Object.keys(kinds) as K[];
-  const record = r.object(path, value, keys, []);
-  const out: Partial<Record<K, number | boolean | readonly string[]>> = {};
-  for (const key of keys) {
+  group: G,
+): Partial<Record<FaultField<G>['key'], FaultValue>> {
+  const fields = faultFieldsOf(group);
+  const keys = fields.map((f) => f.key);
+  const record = r.object(path, value, keys, group === 'migration' ? keys : []);
+  const out: Partial<Record<FaultField<G>['key'], FaultValue>> = {};
+  for (const { key, kind } of fields) {
     const v = record[key];
     if (v === undefined) continue;
     const at = `${path}.${key}`;
-    const kind = kinds[key];
-    out[key] =
-      kind === 'rate'
-        ? r.number(at, v, 0, 1)
-        : kind === 'ms'
-          ? r.number(at, v, 0, 600_000, true)
-          : kind === 'count'
-            ? r.number(at, v, 1, 100, true)
-            : kind === 'triggers'
-              ? r.triggers(at, v)
-              : r.boolean(at, v);
+    if (isNumericKind(kind)) {
+      const { min, max, integer } = numberRules[kind].file;
+      out[key] = r.number(at, v, min, max, integer);
+    } else
+      out[key] = kind === 'triggers' ? r.triggers(at, v) : kind === 'trigger' ? r.trigger(at, v) : r.boolean(at, v);
   }
   return out;
 }
@@ -276,21 +245,20 @@ export function validateScenario(data: unknown, source: string): Scenario {
   const pipeline = r.choice<PipelineChoice>('pipeline', top.pipeline, pipelineChoices);
   const stage = r.choice<RunStage>('stage', top.stage, ['base', 'cleanup', 'resume']);
 
-  const fa = r.object('faults', top.faults, ['mix', 'device', 'network', 'server', 'migration'], ['mix']);
+  const fa = r.object('faults', top.faults, ['mix', ...faultGroups], ['mix']);
   const faults: { -readonly [K in keyof ScenarioFaults]: ScenarioFaults[K] } = {
     mix: r.choice<FaultMix>('faults.mix', fa.mix, Object.keys(faultMixes) as FaultMix[]),
   };
   if (fa.device !== undefined)
-    faults.device = faultGroup(r, 'faults.device', fa.device, deviceFields) as Partial<DeviceFaults>;
+    faults.device = faultGroup(r, 'faults.device', fa.device, 'device') as Partial<DeviceFaults>;
   if (fa.network !== undefined)
-    faults.network = faultGroup(r, 'faults.network', fa.network, networkFields) as Partial<NetworkFaults>;
+    faults.network = faultGroup(r, 'faults.network', fa.network, 'network') as Partial<NetworkFaults>;
   if (fa.server !== undefined)
-    faults.server = faultGroup(r, 'faults.server', fa.server, serverFields) as Partial<ServerFaults>;
+    faults.server = faultGroup(r, 'faults.server', fa.server, 'server') as Partial<ServerFaults>;
   if (fa.migration !== undefined) {
     if (fa.migration === null) faults.migration = null;
     else {
-      const m = r.object('faults.migration', fa.migration, ['at'], ['at']);
-      faults.migration = { at: r.trigger('faults.migration.at', m.at) };
+      faults.migration = faultGroup(r, 'faults.migration', fa.migration, 'migration') as MigrationFault;
       // fault-plan.ts: the migration is only meaningful on the base stage (it applies cleanup and resume).
       if (stage !== 'base') r.fail('stage', '"base" when faults.migration is set', stage);
     }
@@ -412,11 +380,4 @@ export function readCatalogue(dir: string = catalogueDir): { scenarios: Scenario
     }
   }
   return { scenarios, invalid };
-}
-
-/** Pretty one-word form of an expectation: `pass`, `fail I1`, `fail I5 (I2 may fail)`. */
-export function describeExpectation(expect: Expectation): string {
-  if (expect === 'pass') return 'pass';
-  const may = expect.mayFail && expect.mayFail.length > 0 ? ` (${expect.mayFail.join(', ')} may fail)` : '';
-  return `fail ${expect.fail.join(', ')}${may}`;
 }

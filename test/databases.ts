@@ -3,7 +3,7 @@ import pg from 'pg';
 import { inject } from 'vitest';
 import { createScratchDatabase, type ScratchDatabase } from '../harness/db/scratch-database.ts';
 import { describeAddress } from '../harness/db/database-error.ts';
-import { withDatabase, type DatabaseServer } from '../harness/db/server.ts';
+import { withDatabase, type DatabaseServer } from '../harness/db/database-server.ts';
 
 export interface DatabaseTarget {
   /** Shown in suite names, so a skipped external suite says why. */

@@ -1,19 +1,7 @@
+// The yargs tail every camfleet command shares: strict flags, help, and one-line usage errors with exit 2.
 import type { Argv } from 'yargs';
+import { exitCodes } from '../run/exit-codes.ts';
 import { redactText } from '../world/redact.ts';
-// Exit codes every camfleet command shares (ARCHITECTURE.md §6).
-export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
-
-/** Maps an error to its exit code and one line for stderr; errors that carry `exitCode` choose their own. */
-export function describeFailure(error: unknown): { exitCode: number; message: string } {
-  if (error instanceof Error) {
-    const own = (error as { exitCode?: unknown }).exitCode;
-    const hint = (error as { hint?: unknown }).hint;
-    // pg and mqtt.js errors, and ours, may quote a URL with its password: never print one.
-    const message = redactText(`error: ${error.message}${typeof hint === 'string' && hint ? `\nhint: ${hint}` : ''}`);
-    return { exitCode: typeof own === 'number' ? own : exitCodes.usage, message };
-  }
-  return { exitCode: exitCodes.usage, message: redactText(`error: ${String(error)}`) };
-}
 
 /**
  * yargs' failure handler for every camfleet command: one line saying what is wrong and where to look, exit 2.

@@ -8,8 +8,8 @@ import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeFaultPlan } from '../nemesis/fault-plan.ts';
 import { writeReport, type ReportEntry } from '../report/index.ts';
-import type { InvariantOutcome, Outcome } from '../../scenarios/expectation.ts';
-import { overallOutcome } from '../../scenarios/expectation.ts';
+import type { InvariantOutcome, Outcome } from '../checker/expectation.ts';
+import { describeExpectation, overallOutcome } from '../checker/expectation.ts';
 import { runScenario } from '../../scenarios/run-scenario.ts';
 import {
   replaceReadmeSection,
@@ -18,9 +18,10 @@ import {
   sensitivityOutcome,
   sensitivityRows,
 } from '../../scenarios/sensitivity.ts';
-import { catalogueDir, describeExpectation, loadScenario, readCatalogue, type Scenario } from '../../scenarios/spec.ts';
+import { catalogueDir, loadScenario, readCatalogue, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
-import { describeFailure, exitCodes, standardCli } from './exit.ts';
+import { describeFailure, exitCodes } from '../run/exit-codes.ts';
+import { standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';

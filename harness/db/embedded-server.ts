@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DatabaseUnavailableError } from './database-error.ts';
 import { spawnEmbeddedServerInOwnSession } from './own-session-spawn.ts';
-import { withDatabase, type DatabaseServer } from './server.ts';
+import { withDatabase, type DatabaseServer } from './database-server.ts';
 
 export interface EmbeddedOptions {
   /** Keep data here between runs (e.g. `.camfleet/pgdata`); absent = a temporary directory deleted on stop. */

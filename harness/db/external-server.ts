@@ -2,7 +2,7 @@
 // answers, quickly, so a wrong URL costs the user seconds, not a hang.
 import pg from 'pg';
 import { DatabaseUnavailableError, describeAddress, describeConnectError } from './database-error.ts';
-import { withDatabase, type DatabaseServer } from './server.ts';
+import { withDatabase, type DatabaseServer } from './database-server.ts';
 
 /** Well under the promised 10 s, leaving room for start-up around it. */
 export const connectTimeoutMs = 5_000;

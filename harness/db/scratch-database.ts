@@ -2,7 +2,7 @@
 // two runs at once never see each other's rows.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import type { DatabaseServer } from './server.ts';
+import type { DatabaseServer } from './database-server.ts';
 
 export interface ScratchDatabase {
   readonly name: string;

@@ -3,7 +3,8 @@
 // duplicates and the next can preview and clean them.
 import pg from 'pg';
 import { embeddedCredentials } from '../db/embedded-server.ts';
-import { openDatabaseServer, type DatabaseServer } from '../db/server.ts';
+import type { DatabaseServer } from '../db/database-server.ts';
+import { openDatabaseServer } from '../db/server.ts';
 
 export const defaultDataDir = '.camfleet/pgdata';
 const embeddedDatabase = 'camfleet';

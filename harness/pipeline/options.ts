@@ -4,6 +4,7 @@ import type { History } from '../history/history.ts';
 import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
+import type { PipelineLinkFactory } from './mqtt-link.ts';
 
 import { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
@@ -12,8 +13,12 @@ import { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './cor
 export { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
 export interface PipelineOptions {
-  /** mqtt://127.0.0.1:port */
+  /** mqtt://127.0.0.1:port. The default link connects to it; log lines name it (redacted). With `link`, it is only
+   *  named (a world's brokerLabel, e.g. 'sim://router'). */
   brokerUrl: string;
+  /** Where the MQTT link comes from: a world's pipelineLink (ARCHITECTURE.md §8). Default: mqtt.js over TCP to
+   *  `brokerUrl` (connectMqttLink), as `npm run pipeline` uses. */
+  link?: PipelineLinkFactory;
   /** A database already migrated to stage 'pipeline' (schema steps base..pipeline). */
   databaseUrl: string;
   /** Default 'fixed'. */
@@ -63,6 +68,7 @@ export interface PipelineOptions {
 
 export interface ResolvedOptions {
   readonly brokerUrl: string;
+  readonly link: PipelineLinkFactory | undefined;
   readonly databaseUrl: string;
   readonly profile: PipelineProfile;
   readonly history: History | undefined;
@@ -115,6 +121,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
   };
   return {
     brokerUrl: o.brokerUrl,
+    link: o.link,
     databaseUrl: o.databaseUrl,
     profile,
     history: o.history,

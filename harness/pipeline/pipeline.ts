@@ -171,8 +171,9 @@ export class PipelineService {
   }
 
   async connect(): Promise<void> {
-    this.link = await connectMqttLink({
-      url: this.o.brokerUrl,
+    // A world's link (live: mqtt.js; sim: the in-memory router), or mqtt.js to brokerUrl when none was given.
+    const connectLink = this.o.link ?? ((lo) => connectMqttLink({ url: this.o.brokerUrl, ...lo }));
+    this.link = await connectLink({
       clientId: this.o.clientId,
       subscriptions: this.o.subscriptions ?? serverSubscriptions(),
       log: this.o.log,

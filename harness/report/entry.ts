@@ -3,9 +3,8 @@
 import type { Verdict } from '../checker/index.ts';
 import { describeFaultPlan } from '../nemesis/fault-plan.ts';
 import type { LiveRunOptions, PipelineChoice, RunStage } from '../run/run-options.ts';
-import type { InvariantOutcome, Outcome } from '../../scenarios/expectation.ts';
-import { judgeExpectation, overallOutcome } from '../../scenarios/expectation.ts';
-import type { Expectation } from '../../scenarios/spec.ts';
+import type { Expectation, InvariantOutcome, Outcome } from '../checker/expectation.ts';
+import { judgeExpectation, overallOutcome } from '../checker/expectation.ts';
 import type { LiveRunResult } from '../run/live-run.ts';
 
 export interface ReportEntry {

@@ -1,8 +1,7 @@
 // JUnit XML for CI: one <testsuite> per run (scenario), one <testcase> per invariant (classname = scenario name,
 // name = `I1 unique`); an unmet expectation is a <failure>, an undecided one (verdict unknown, run not done) an
 // <error>. Every attribute and text is XML-escaped.
-import { describeExpectation } from '../../scenarios/spec.ts';
-import type { InvariantOutcome } from '../../scenarios/expectation.ts';
+import { describeExpectation, type InvariantOutcome } from '../checker/expectation.ts';
 import { invariantIds, invariantInfo } from '../checker/index.ts';
 import type { ReportEntry } from './entry.ts';
 

@@ -1,6 +1,6 @@
 // The machine-readable summary of a set of runs: one object per run with the expectation, the outcome, and per
 // invariant what was expected and what happened (with the offending rows the checker listed).
-import { overallOutcome, type Outcome } from '../../scenarios/expectation.ts';
+import { overallOutcome, type Outcome } from '../checker/expectation.ts';
 import type { ReportEntry } from './entry.ts';
 
 export interface ReportSummary {

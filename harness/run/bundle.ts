@@ -5,11 +5,11 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
 import type { InvariantVerdict, Verdict } from '../checker/index.ts';
-import { exitCodes } from '../cli/exit.ts';
+import { exitCodes } from './exit-codes.ts';
 import type { HistoryEvent } from '../history/events.ts';
 import { redactText } from '../world/redact.ts';
 import { describeFaultPlan, faultMixes, type FaultPlan } from '../nemesis/fault-plan.ts';
-import type { Expectation } from '../../scenarios/spec.ts';
+import type { Expectation } from '../checker/expectation.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions } from './run-options.ts';
 import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
 import { exerciseNames } from '../checker/exercises.ts';

@@ -1,5 +1,5 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
-import { faultFlags } from '../cli/fault-options.ts';
+import { faultFields } from '../nemesis/fault-fields.ts';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 
@@ -37,13 +37,13 @@ export function reproduceCommand(options: LiveRunOptions): string {
     parts.push('--faults none');
     const none = faultMixes.none as unknown as Record<string, Record<string, unknown>>;
     const plan = options.faults as unknown as Record<string, Record<string, unknown>>;
-    for (const f of faultFlags) {
+    // The migration comes last: no migration is `null`, so its `at` reads as undefined, as in the `none` mix.
+    for (const f of faultFields) {
       const value = plan[f.group]?.[f.key];
       if (same(value, none[f.group]?.[f.key])) continue;
       if (f.kind === 'switch') parts.push(value === true ? `--${f.flag}` : `--no-${f.flag}`);
       else parts.push(`--${f.flag} ${Array.isArray(value) ? value.join(' ') : String(value)}`);
     }
-    if (options.faults.migration) parts.push(`--migrate-at ${options.faults.migration.at}`);
   }
   return parts.join(' ');
 }

@@ -4,7 +4,8 @@ import pg from 'pg';
 import { applyStep, migrateUp } from '../../schema/runner.ts';
 import { schemaSteps } from '../../schema/steps.ts';
 import { createScratchDatabase, type ScratchDatabase } from '../db/scratch-database.ts';
-import { openDatabaseServer, type DatabaseServer } from '../db/server.ts';
+import type { DatabaseServer } from '../db/database-server.ts';
+import { openDatabaseServer } from '../db/server.ts';
 
 export interface RunDatabase {
   readonly server: DatabaseServer;

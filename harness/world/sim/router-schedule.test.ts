@@ -2,7 +2,8 @@
 // per-publisher order (§4.6) and no other, and under any choice of steps order holds and QoS 1 is never lost.
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { connectRouterLink, Router } from './router.ts';
+import { connectRouterLink } from './router-link.ts';
+import { Router } from './router.ts';
 import { recordingDevice } from './test-support.ts';
 
 describe('interleavings', () => {

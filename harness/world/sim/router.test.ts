@@ -1,7 +1,8 @@
 // The in-memory router's own semantics, beyond the contract it shares with aedes (harness/world/mqtt-contract.ts):
 // stepping, QoS, persistent sessions and DUP, takeover, Mosquitto's queue limits, restart, the delivery filter.
 import { describe, expect, test } from 'vitest';
-import { BrokerDownError, connectRouterLink, Router, type Delivery, type RouterConnection } from './router.ts';
+import { connectRouterLink } from './router-link.ts';
+import { BrokerDownError, Router, type Delivery, type RouterConnection } from './router.ts';
 import { recordingDevice, settle } from './test-support.ts';
 
 const topicsOf = (ds: readonly Delivery[]) => ds.map((d) => `${d.topic} ${d.payload.toString()}`);

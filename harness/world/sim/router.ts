@@ -34,8 +34,6 @@ import { Connection, describe } from './connection.ts';
 
 export type * from './router-types.ts';
 export { BrokerDownError } from './router-types.ts';
-export { createDeviceTransport, type RouterTransportOptions } from './device-transport.ts';
-export { connectRouterLink, type RouterLinkOptions } from './router-link.ts';
 
 /** mqtt-link polls a pressured client this often; auto mode does the same with the injected timers. */
 const PRESSURE_POLL_MS = 5;

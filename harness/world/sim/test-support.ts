@@ -1,6 +1,7 @@
 // Small helpers for the router's own tests: a device on the router that records what it receives.
 import type { DeviceTransport } from '../../../simulator/transport/mqtt-transport.ts';
-import { createDeviceTransport, type QoS, type Router } from './router.ts';
+import { createDeviceTransport } from './device-transport.ts';
+import type { QoS, Router } from './router.ts';
 
 export interface RecordingDevice {
   readonly transport: DeviceTransport;

@@ -1,7 +1,7 @@
 // Holding verdicts to an expectation: pass means all pass; fail lists must fail, mayFail may do anything, the
 // rest must not fail.
 import { describe, expect, test } from 'vitest';
-import { invariantIds, type InvariantId, type InvariantVerdict, type Verdict } from '../harness/checker/index.ts';
+import { invariantIds, type InvariantId, type InvariantVerdict, type Verdict } from './verdict.ts';
 import { judgeExpectation, overallOutcome } from './expectation.ts';
 
 const verdicts = (over: Partial<Record<InvariantId, Verdict>>): InvariantVerdict[] =>

@@ -1,8 +1,18 @@
-// Holds a run's verdicts against a scenario's expectation (spec.ts, `Expectation`), invariant by invariant, so a
-// report can say for each one what was expected and what happened.
-import type { InvariantId, InvariantVerdict, Verdict } from '../harness/checker/index.ts';
-import { invariantIds, invariantInfo } from '../harness/checker/index.ts';
-import type { Expectation } from './spec.ts';
+// Holds a run's verdicts against an expectation, invariant by invariant, so a report can say for each one what was
+// expected and what happened. A scenario spec (scenarios/spec.ts) declares its expectation; a plain `simulate` run
+// expects `pass`. Here, beside the verdicts, because the report and the failure bundle hold runs to it too, and they
+// sit below the scenarios.
+import type { InvariantId, InvariantVerdict, Verdict } from './verdict.ts';
+import { invariantIds, invariantInfo } from './verdict.ts';
+
+/**
+ * What the run must show.
+ * - `"pass"`: every invariant I1–I9 is `pass` (an `unknown` does not meet it).
+ * - `{ fail: [...], mayFail?: [...] }`: every invariant in `fail` is `fail`; those in `mayFail` may be anything
+ *   (secondary effects of the same bug); every other invariant is `pass` or `unknown` — never `fail`, so a bug that
+ *   starts breaking something new is noticed.
+ */
+export type Expectation = 'pass' | { readonly fail: readonly InvariantId[]; readonly mayFail?: readonly InvariantId[] };
 
 /** What one invariant must show: `pass`, `fail`, `not-fail` (pass or unknown) or `any` (a `mayFail` id). */
 export type InvariantExpectation = 'pass' | 'fail' | 'not-fail' | 'any';
@@ -68,4 +78,11 @@ export function overallOutcome(outcomes: readonly { readonly outcome: Outcome }[
   if (outcomes.some((o) => o.outcome === 'unmet')) return 'unmet';
   if (outcomes.some((o) => o.outcome === 'unknown')) return 'unknown';
   return 'met';
+}
+
+/** Pretty one-word form of an expectation: `pass`, `fail I1`, `fail I5 (I2 may fail)`. */
+export function describeExpectation(expect: Expectation): string {
+  if (expect === 'pass') return 'pass';
+  const may = expect.mayFail && expect.mayFail.length > 0 ? ` (${expect.mayFail.join(', ')} may fail)` : '';
+  return `fail ${expect.fail.join(', ')}${may}`;
 }

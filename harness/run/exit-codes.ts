@@ -1,0 +1,18 @@
+// Exit codes every camfleet command shares (ARCHITECTURE.md §6): a run's verdict (or a scenario's outcome) as a
+// process exit code, and an error as code + message. Here, below the commands, because the layers they call throw
+// errors that choose their code (a bad spec or bundle is a usage error) and a scenario's report quotes the message.
+import { redactText } from '../world/redact.ts';
+
+export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
+
+/** Maps an error to its exit code and one line for stderr; errors that carry `exitCode` choose their own. */
+export function describeFailure(error: unknown): { exitCode: number; message: string } {
+  if (error instanceof Error) {
+    const own = (error as { exitCode?: unknown }).exitCode;
+    const hint = (error as { hint?: unknown }).hint;
+    // pg and mqtt.js errors, and ours, may quote a URL with its password: never print one.
+    const message = redactText(`error: ${error.message}${typeof hint === 'string' && hint ? `\nhint: ${hint}` : ''}`);
+    return { exitCode: typeof own === 'number' ? own : exitCodes.usage, message };
+  }
+  return { exitCode: exitCodes.usage, message: redactText(`error: ${String(error)}`) };
+}
