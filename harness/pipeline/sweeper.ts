@@ -1,7 +1,8 @@
 // The missing-chunks sweeper (PROTOCOL.md §4 missing_chunks, §7.8: a real broker drops messages, so the pipeline
 // must ask for what it lacks). A transfer with chunks outstanding and no chunk for idleMs gets one request listing
 // the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
-// all stored but that is not complete (a completion that failed on a database error) is completed instead.
+// all stored but that is not complete (a completion that failed on a database error) is completed instead. What is
+// due and what to do are the core's decisions (core/sweep.ts); this file runs the timer and the query.
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { isDueForSweep, isStillIdle, sweepAction } from './core/sweep.ts';

@@ -2,11 +2,11 @@
 // Pure (ARCHITECTURE.md §6): the service applies the step — sets the state, queues the completion, sends the
 // ACK_OK, releases held chunks, counts and logs — and decides nothing itself.
 //
-//   receiving ──all_stored──▶ completing ──completion: completed / already_complete──▶ complete (absorbing)
-//       ▲   ▲                     │  └──────completion: invalid / gone──────▶ failed
-//       │   └─completion: incomplete / completion_failed─┘                      │
-//       └──────────────────────────── opened (metadata resumed it) ────────────┘
-//   found_complete (metadata found the row complete) → complete, from anywhere.
+//   receiving ─all_stored─▶ completing ─completion: completed | already_complete─▶ complete (absorbing)
+//   completing ─completion: incomplete, completion_failed─▶ receiving
+//   completing ─completion: invalid | gone─▶ failed ─opened (metadata resumes it) | all_stored─▶ receiving | completing
+//   any state ─found_complete (metadata found the row complete)─▶ complete
+//   expired (legacy-ttl) changes no state: known chunks are forgotten unless complete.
 //
 // I7: the only steps that acknowledge are those whose event is a durable fact that the row is complete — this
 // process's committed completion (own_commit), or the row found complete (found_complete). A restarted pipeline's
