@@ -132,12 +132,12 @@ test('an ACK_OK the broker took is owed no more: image_acks_owed is empty once t
 });
 
 test('a crash after the completion commit and before the ACK: the restarted pipeline sends the ACK it owed', async () => {
-  let first: Awaited<ReturnType<typeof world.pipeline>> | undefined;
+  const started: { first?: Awaited<ReturnType<typeof world.pipeline>> } = {};
   let crashed: Promise<void> | undefined;
-  first = await world.pipeline({
+  started.first = await world.pipeline({
     // The crash lands exactly between the commit and the publish of the ACK_OK.
     afterCommitForTest: async () => {
-      crashed ??= first?.crash();
+      crashed ??= started.first?.crash();
       await crashed;
     },
   });
