@@ -2,6 +2,7 @@
 // of a run, then the run and its report, then the scenarios, then the commands. A layer imports its own and lower
 // layers only, and no file imports itself back through others. Read from the import statements of every .ts file
 // under simulator/, harness/ and scenarios/ (tests included), so a new upward import or circle fails here, named.
+// Inside a layer, a few parts are narrowed further (`narrowed`: harness/fleet never imports harness/nemesis).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,15 @@ const layers: readonly { readonly name: string; readonly folders: readonly strin
   { name: 'commands', folders: ['harness/cli'] },
 ];
 const scanned = ['simulator', 'harness', 'scenarios'];
+/** Inside a layer, parts that may import only some of the others (ARCHITECTURE.md §8), tests included. */
+const narrowed: readonly { readonly folder: string; readonly mayImport: readonly string[]; readonly why: string }[] = [
+  {
+    folder: 'harness/fleet',
+    mayImport: ['harness/fleet', 'simulator', 'harness/history', 'harness/world'],
+    // Issue 8 "Faults inside the workload": harness/fleet imported harness/nemesis.
+    why: 'the fleet knows the firmware, history and world, no faults (those come as an effect filter around a device)',
+  },
+];
 /** Outside the layers: schema/ (the SQL and its runner, importing none of ours), below everything; test/ (shared
  *  test support), which only tests and test-support files may import. */
 const belowAll = ['schema'];
@@ -68,6 +78,21 @@ function layerViolations(graph: ImportGraph): string[] {
       if (to === undefined) problems.push(`${file} imports ${target}, which is in no layer`);
       else if (to > from)
         problems.push(`${file} (${layers[from]?.name}) imports ${target} (${layers[to]?.name}, a higher layer)`);
+    }
+  }
+  return problems.sort();
+}
+
+/** One line per import out of a narrowed part (`narrowed`) into a folder it may not import. */
+function narrowedViolations(graph: ImportGraph): string[] {
+  const problems: string[] = [];
+  for (const [file, imports] of graph) {
+    for (const part of narrowed) {
+      if (!within(file, part.folder)) continue;
+      for (const target of imports) {
+        if (belowAll.some((f) => within(target, f)) || testSupport.some((f) => within(target, f))) continue;
+        if (!part.mayImport.some((f) => within(target, f))) problems.push(`${file} imports ${target}: ${part.why}`);
+      }
     }
   }
   return problems.sort();
@@ -152,11 +177,16 @@ describe('layering', () => {
     expect(layerViolations(graph)).toEqual([]);
   });
 
+  test('harness/fleet imports only the fleet, simulator, history and world: never harness/nemesis', () => {
+    expect(graph.get('harness/fleet/device-driver.ts')).toContain('harness/fleet/effect-filter.ts');
+    expect(narrowedViolations(graph)).toEqual([]);
+  });
+
   test('no file imports itself back through others (harness/db had server.ts ↔ embedded/external-server.ts)', () => {
     expect(importCycles(graph)).toEqual([]);
   });
 
-  test('the rules catch an upward import, a file outside the layers, test support in code, and a circle', () => {
+  test('the rules catch an upward import, a file outside the layers, test support in code, a narrowed part importing out, and a circle', () => {
     const bad: ImportGraph = new Map([
       ['harness/run/reproduce.ts', ['harness/cli/fault-options.ts', 'harness/nemesis/trigger.ts']],
       ['harness/cli/fault-options.ts', ['harness/nemesis/trigger.ts']],
@@ -166,11 +196,17 @@ describe('layering', () => {
       ['harness/pipeline/test-support.ts', ['test/databases.ts']],
       ['harness/db/server.ts', ['harness/db/embedded-server.ts']],
       ['harness/db/embedded-server.ts', ['harness/db/server.ts']],
+      ['harness/fleet/device-driver.ts', ['harness/nemesis/device-nemesis.ts', 'harness/world/clock.ts']],
+      ['harness/fleet/test-support.ts', ['harness/fleet/fleet.ts', 'test/databases.ts', 'harness/pipeline/index.ts']],
     ]);
     expect(layerViolations(bad)).toEqual([
       'harness/elsewhere/x.ts is in no layer (add its folder to harness/layering.test.ts)',
       'harness/pipeline/store.ts imports test support test/databases.ts',
       'harness/run/reproduce.ts (run and report) imports harness/cli/fault-options.ts (commands, a higher layer)',
+    ]);
+    expect(narrowedViolations(bad)).toEqual([
+      'harness/fleet/device-driver.ts imports harness/nemesis/device-nemesis.ts: the fleet knows the firmware, history and world, no faults (those come as an effect filter around a device)',
+      'harness/fleet/test-support.ts imports harness/pipeline/index.ts: the fleet knows the firmware, history and world, no faults (those come as an effect filter around a device)',
     ]);
     expect(importCycles(bad)).toEqual([['harness/db/embedded-server.ts', 'harness/db/server.ts']]);
   });

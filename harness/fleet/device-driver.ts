@@ -1,7 +1,8 @@
 // Drives one simulated device: feeds inputs to the pure firmware core and carries out its effects with a live
-// transport, real timers and the device clock; records what the device did in the history. It is also the seam
-// where the device faults of ARCHITECTURE.md §4 are injected (the decisions come from harness/nemesis/
-// device-nemesis.ts): each one is recorded as a `nemesis` event the moment it strikes, and the firmware heals it.
+// transport, real timers and the device clock; records what the device did in the history. An optional effect
+// filter (effect-filter.ts) sits around that interpreter: it is asked as each wake starts, on each step's effects and
+// after each effect, and may take the few actions `FilteredDevice` offers. The driver knows nothing of what the
+// filter is for (the nemesis' device faults, ARCHITECTURE.md §8).
 import {
   step,
   withImageCounter,
@@ -11,21 +12,13 @@ import {
   type FirmwareState,
   type StepContext,
 } from '../../simulator/firmware/index.ts';
-import { decodeServerMessage, encodeDeviceMessage, type DeviceMessage } from '../../simulator/protocol/index.ts';
+import { decodeServerMessage, encodeDeviceMessage } from '../../simulator/protocol/index.ts';
 import type { DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
 import { settledWithin, type Clock, type TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
-import {
-  BAD_CLOCK_WAKE_MS,
-  rebootAfterChunks,
-  transferOrder,
-  type DeviceFaultName,
-  type DeviceNemesis,
-  type WakeFaults,
-} from '../nemesis/device-nemesis.ts';
-import { corruptMessage, type CorruptKind } from '../nemesis/corrupt-message.ts';
 import type { DeviceClock } from './device-clock.ts';
+import { plainWake, type DeviceEffectFilter, type FilteredDevice, type WakeConditions } from './effect-filter.ts';
 import type { FleetCounters } from './fleet-counters.ts';
 
 export interface DriverDeps {
@@ -41,20 +34,11 @@ export interface DriverDeps {
   /** The device went to deep sleep; the fleet decides whether and when it wakes again. */
   readonly onSleep: (driver: DeviceDriver, untilMs: number) => void;
   readonly chunkIdBase: 0 | 1;
-  /** Device faults to inject (absent: none, the device behaves exactly as its firmware says). */
-  readonly nemesis?: DeviceNemesis;
+  /** Put around the effect interpreter (absent: none, the device behaves exactly as its firmware says). */
+  readonly filter?: DeviceEffectFilter;
   /** The world's clock, on which the firmware's timers run (`clock` above is the device's own RTC, read off it).
    *  Default realClock. */
   readonly worldClock?: Clock;
-}
-
-/** The reboot planned for this wake: strikes after `afterChunks` chunk publishes of the current transfer. */
-interface RebootArm {
-  readonly fraction: number;
-  imageName: string | null;
-  afterChunks: number;
-  totalChunks: number;
-  chunksSent: number;
 }
 
 export class DeviceDriver {
@@ -64,28 +48,21 @@ export class DeviceDriver {
   /** Chunk ids already sent per captureSeq, to count re-sent chunks. */
   private readonly chunksSent = new Map<number, Set<number>>();
   wakes = 0;
-  /** Wakes lost to a Wi-Fi outage fault (the fleet does not count them against wakesMax). */
+  /** Wakes the filter left without network (the fleet does not count them against wakesMax). */
   outageWakes = 0;
-  /** The faults of the current wake (null: none planned, e.g. no nemesis). */
-  private wakeFaults: WakeFaults | null = null;
-  /** Bad clock: device clock minus true clock for this wake (0 when the clock is right). */
-  private clockSkewMs = 0;
-  private reboot: RebootArm | null = null;
-  /** At most one torn write per wake, so a device cannot lose every capture of a wake in a reboot loop. */
-  private tornThisWake = false;
+  /** The current wake as the filter made it (`plainWake` without a filter). */
+  private conditions: WakeConditions = plainWake;
   /** Set while performing effects when power is cut: the rest of the step's effects never happen. */
   private powerCut = false;
   /** The last session close in progress (a connect waits for it). */
   private disconnecting: Promise<unknown> = Promise.resolve();
-  /** Image transfers started so far (the nemesis' per-send opportunity index). */
-  private sendsStarted = 0;
-  /** Corrupt-message fault: the malformed message to publish after the next metadata of that image name. */
-  private readonly corruptPending = new Map<string, CorruptKind>();
   /** After shutdown the device is gone: late connect results or messages must not make it act (or capture). */
   private stopped = false;
 
-  /** The device-fault decisions; undefined once faults stop (heal phase) or when there is no nemesis. */
-  private nemesis: DeviceNemesis | undefined;
+  /** Undefined once dropped (heal phase) or when there is none. */
+  private filter: DeviceEffectFilter | undefined;
+  /** What the filter sees of this device and may ask of it. */
+  private readonly filtered: FilteredDevice;
   private readonly worldClock: Clock;
 
   constructor(
@@ -93,17 +70,15 @@ export class DeviceDriver {
     private readonly transport: DeviceTransport,
     private readonly deps: DriverDeps,
   ) {
-    this.nemesis = deps.nemesis;
+    this.filter = deps.filter;
     this.worldClock = deps.worldClock ?? realClock;
+    this.filtered = this.filteredDevice();
   }
 
-  /** Faults stop for good (the heal phase): from the next wake on the device behaves as its firmware says. */
-  stopFaults(): void {
-    this.nemesis = undefined;
-    this.wakeFaults = null;
-    this.reboot = null;
-    this.clockSkewMs = 0;
-    this.corruptPending.clear();
+  /** The filter goes for good (the heal phase): from the next wake on the device behaves as its firmware says. */
+  dropFilter(): void {
+    this.filter = undefined;
+    this.conditions = plainWake;
   }
 
   get mac(): string {
@@ -120,51 +95,51 @@ export class DeviceDriver {
 
   wake(): void {
     this.wakes += 1;
-    this.planFaults();
+    // The filter acts before the wake is recorded: what it does to the wake (and records) comes first.
+    this.conditions = this.filter?.beginWake(this.filtered) ?? plainWake;
+    if (this.conditions.offline) this.outageWakes += 1;
     this.deps.history.append({ type: 'device_wake', mac: this.mac, wake: this.wakes });
     this.dispatch({ type: 'wake' });
   }
 
-  /** Per-wake faults, injected before the wake starts (counter reset, bad clock, Wi-Fi outage, reboot armed). */
-  private planFaults(): void {
-    const nemesis = this.nemesis;
-    if (!nemesis) return;
-    if (this.wakes === 1 && nemesis.dialectDrift) {
-      this.recordFault('dialect_drift', `speaks the ${this.state.config.dialect} dialect`);
-    }
-    const plan = nemesis.planWake(this.wakes);
-    this.wakeFaults = plan;
-    this.tornThisWake = false;
-    this.reboot = null;
-    this.clockSkewMs = 0;
-    const counter = this.state.persistent.flash.imageCounter;
-    if (plan.counterReset && counter > 0) {
-      // Healing: none needed on the device; the pipeline must tell the new picture from the old (name reuse).
-      this.state = withImageCounter(this.state, 0);
-      this.recordFault('counter_reset', `wake ${plan.wake}: flash counter ${counter} -> 0`);
-    }
-    if (plan.badClock) {
-      this.clockSkewMs = BAD_CLOCK_WAKE_MS - this.deps.clock.now();
-      this.recordFault('bad_clock', `wake ${plan.wake}: clock reads 1970, unpadded timestamps`);
-    }
-    if (plan.wifiOutageStarts > 0) {
-      this.recordFault('wifi_outage', `wakes ${plan.wake}..${plan.wake + plan.wifiOutageStarts - 1} without Wi-Fi`);
-    }
-    if (plan.wifiOutage) this.outageWakes += 1;
-    if (plan.rebootAtFraction !== null) {
-      this.reboot = {
-        fraction: plan.rebootAtFraction,
-        imageName: null,
-        afterChunks: 0,
-        totalChunks: 0,
-        chunksSent: 0,
-      };
-    }
-  }
-
-  private recordFault(fault: DeviceFaultName, detail: string): void {
-    this.deps.counters.faultsInjected += 1;
-    this.deps.history.append({ type: 'nemesis', fault, target: this.mac, detail });
+  /** The driver's side of the filter seam: read-only views plus the actions a filter may take. */
+  private filteredDevice(): FilteredDevice {
+    const { history, counters } = this.deps;
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- the getters below read the driver's live state
+    const driver = this;
+    return {
+      get mac() {
+        return driver.mac;
+      },
+      get wakes() {
+        return driver.wakes;
+      },
+      get state() {
+        return driver.state;
+      },
+      get dialect() {
+        return driver.state.config.dialect;
+      },
+      chunkIdBase: this.deps.chunkIdBase,
+      clockNowMs: () => this.deps.clock.now(),
+      recordAction: (name, detail) => {
+        counters.faultsInjected += 1;
+        history.append({ type: 'nemesis', fault: name, target: this.mac, detail });
+      },
+      record: (event) => history.append(event),
+      writeImageCounter: (value) => {
+        this.state = withImageCounter(this.state, value);
+      },
+      loseQueuedCapture: (image) => {
+        this.state = withoutQueuedCapture(this.state, image.captureSeq);
+        counters.capturesLost += 1;
+        history.append({ type: 'device_lost_capture', mac: this.mac, imageName: image.name, sha256: image.sha256 });
+      },
+      cutPower: () => {
+        this.powerCut = true;
+      },
+      publishRaw: (topic, payload) => this.transport.publish(topic, payload),
+    };
   }
 
   /** Called by the transport for every message on the device's /cmd and /ack topics. */
@@ -180,9 +155,10 @@ export class DeviceDriver {
     if (this.stopped) return;
     const result = step(this.state, input, this.stepContext());
     this.state = result.state;
-    const effects = this.nemesis?.sendFaultsOn ? this.withSendFaults(result.effects) : result.effects;
+    const effects = this.filter ? this.filter.filterEffects(result.effects, this.filtered) : result.effects;
     for (const effect of effects) {
       this.perform(effect);
+      this.filter?.afterEffect(effect, this.filtered);
       if (this.powerCut) {
         // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
         this.powerCut = false;
@@ -194,50 +170,10 @@ export class DeviceDriver {
 
   private stepContext(): StepContext {
     const nowMs = this.deps.clock.now();
-    if (this.clockSkewMs === 0) return { nowMs, random: this.deps.random };
-    return { nowMs: nowMs + this.clockSkewMs, random: this.deps.random, timestampStyle: 'unpadded' };
-  }
-
-  /**
-   * Double send, interleaved send and duplicate metadata: each transfer the firmware emits in this step
-   * (a metadata publish and the chunk publishes of that image right after it) goes out in the order the nemesis
-   * says (`transferOrder`). Chunk re-sends without metadata (missing_chunks answers) are not transfers.
-   */
-  private withSendFaults(effects: readonly FirmwareEffect[]): FirmwareEffect[] {
-    const nemesis = this.nemesis;
-    if (!nemesis) return [...effects];
-    const out: FirmwareEffect[] = [];
-    let i = 0;
-    while (i < effects.length) {
-      const effect = effects[i] as FirmwareEffect;
-      if (effect.type !== 'publish' || effect.message.kind !== 'metadata') {
-        out.push(effect);
-        i += 1;
-        continue;
-      }
-      const name = effect.message.image_name;
-      const block: FirmwareEffect[] = [effect];
-      i += 1;
-      for (; i < effects.length; i++) {
-        const next = effects[i] as FirmwareEffect;
-        if (next.type !== 'publish' || next.message.kind !== 'chunk' || next.message.image_name !== name) break;
-        block.push(next);
-      }
-      const faults = nemesis.sendFaults(this.sendsStarted++);
-      const chunks = block.length - 1;
-      if (faults.mode === 'double')
-        this.recordFault('double_send', `${name}: sent twice back to back (${chunks} chunks)`);
-      if (faults.mode === 'interleaved') {
-        this.recordFault('interleaved_send', `${name}: two transfers, chunks interleaved (${chunks} chunks)`);
-      }
-      if (faults.duplicateMetadata) this.recordFault('duplicate_metadata', `${name}: metadata published twice`);
-      if (faults.corrupt !== undefined) {
-        this.recordFault('corrupt_message', `${name}: one ${faults.corrupt} message besides the transfer`);
-        this.corruptPending.set(name, faults.corrupt);
-      }
-      for (const index of transferOrder(chunks, faults)) out.push(block[index] as FirmwareEffect);
-    }
-    return out;
+    const { clockOffsetMs, timestampStyle } = this.conditions;
+    if (clockOffsetMs === 0 && timestampStyle === undefined) return { nowMs, random: this.deps.random };
+    const context = { nowMs: nowMs + clockOffsetMs, random: this.deps.random };
+    return timestampStyle === undefined ? context : { ...context, timestampStyle };
   }
 
   /** Ends timers and the session (end of run). */
@@ -275,60 +211,6 @@ export class DeviceDriver {
     this.dispatch({ type: 'message', message });
   }
 
-  /**
-   * Corrupt-message fault: the malformed message planned for this transfer, right after its first metadata, on the
-   * device's own data topic. The real transfer goes on untouched; the pipeline must record this one (I9).
-   */
-  private publishCorrupt(metadata: Extract<DeviceMessage, { kind: 'metadata' }>): void {
-    const kind = this.corruptPending.get(metadata.image_name);
-    if (kind === undefined) return;
-    this.corruptPending.delete(metadata.image_name);
-    const wire = corruptMessage(kind, metadata, this.state.config.dialect, { chunkIdBase: this.deps.chunkIdBase });
-    this.transport.publish(wire.topic, wire.payload);
-    this.deps.history.append({
-      type: 'device_sent_malformed',
-      mac: this.mac,
-      topic: wire.topic,
-      kind: wire.kind,
-      expectedCode: wire.expectedCode,
-    });
-  }
-
-  /** Reboot fault: count the chunk publishes of the current transfer and cut the power after the planned one. */
-  private armedReboot(message: DeviceMessage): void {
-    const arm = this.reboot;
-    if (arm === null) return;
-    if (message.kind === 'metadata') {
-      // Each transfer start re-arms on that transfer: the reboot strikes the transfer in progress.
-      arm.imageName = message.image_name;
-      arm.totalChunks = message.total_chunk_count;
-      arm.afterChunks = rebootAfterChunks(arm.fraction, message.total_chunk_count);
-      arm.chunksSent = 0;
-      return;
-    }
-    if (message.kind !== 'chunk' || message.image_name !== arm.imageName) return;
-    arm.chunksSent += 1;
-    if (arm.chunksSent < arm.afterChunks) return;
-    this.reboot = null; // once per wake
-    this.recordFault(
-      'reboot',
-      `wake ${this.wakes}: ${arm.imageName} after ${arm.chunksSent} of ${arm.totalChunks} chunks (RAM lost, SD kept)`,
-    );
-    this.powerCut = true;
-  }
-
-  /** Torn SD write: the capture's queue entry is lost and the device reboots (recorded as a lost capture). */
-  private maybeTearWrite(captureSeq: number, imageName: string, sha256: string): void {
-    const nemesis = this.nemesis;
-    if (!nemesis || this.tornThisWake || !nemesis.tornWrite(captureSeq)) return;
-    this.tornThisWake = true;
-    this.state = withoutQueuedCapture(this.state, captureSeq);
-    this.recordFault('torn_write', `${imageName} (capture ${captureSeq}): SD-queue entry lost, power cut`);
-    this.deps.counters.capturesLost += 1;
-    this.deps.history.append({ type: 'device_lost_capture', mac: this.mac, imageName, sha256 });
-    this.powerCut = true;
-  }
-
   /** The image an ACK for `name` refers to: the in-flight one, else the oldest queued with that name. */
   private queuedImage(name: string) {
     const queue = this.state.persistent.sd.queue;
@@ -340,8 +222,8 @@ export class DeviceDriver {
     const { history, counters } = this.deps;
     switch (effect.type) {
       case 'connect':
-        if (this.wakeFaults?.wifiOutage) {
-          // Wi-Fi down: the join fails without the network being touched (the firmware captures offline).
+        if (this.conditions.offline) {
+          // No network: the join fails without the link being touched (the firmware captures offline).
           void Promise.resolve().then(() => this.dispatch({ type: 'connect_failed' }));
           return;
         }
@@ -361,7 +243,6 @@ export class DeviceDriver {
         const message = effect.message;
         const wire = encodeDeviceMessage(message, this.state.config.dialect, { chunkIdBase: this.deps.chunkIdBase });
         this.transport.publish(wire.topic, wire.payload);
-        this.armedReboot(message);
         if (message.kind === 'chunk') {
           counters.chunksSent += 1;
           const image = this.queuedImage(message.image_name);
@@ -379,7 +260,6 @@ export class DeviceDriver {
             imageName: message.image_name,
             sha256: image?.sha256 ?? '',
           });
-          this.publishCorrupt(message);
         }
         return;
       }
@@ -398,8 +278,8 @@ export class DeviceDriver {
         return;
       }
       case 'sleep': {
-        // A wake time read off a bad clock is a duration from the device's "now": carried over to the true clock.
-        const untilMs = effect.untilMs - this.clockSkewMs;
+        // A wake time read off a clock set off is a duration from the device's "now": carried over to the true clock.
+        const untilMs = effect.untilMs - this.conditions.clockOffsetMs;
         history.append({ type: 'device_sleep', mac: this.mac, untilMs });
         this.deps.onSleep(this, untilMs);
         return;
@@ -418,7 +298,6 @@ export class DeviceDriver {
             captureSeq: effect.image.captureSeq,
           },
         });
-        this.maybeTearWrite(effect.image.captureSeq, effect.image.name, effect.image.sha256);
         return;
       case 'dequeued':
         counters.acked += 1;

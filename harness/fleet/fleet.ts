@@ -1,7 +1,8 @@
 // Runs N simulated devices concurrently against a world's broker (World.deviceTransport): staggered first wakes, at most
 // `concurrencyMax` devices awake at once, deep sleeps compressed by `timeScale`. A device is done when it has
-// captured its images and its queue is empty, or when it has used `wakesMax` wakes — wakes lost to a Wi-Fi outage
-// fault are not counted, so an outage never eats the wakes the device needs to drain its queue afterwards.
+// captured its images and its queue is empty, or when it has used `wakesMax` wakes — wakes its effect filter left
+// without network are not counted, so a Wi-Fi outage never eats the wakes the device needs to drain its queue
+// afterwards. The fleet knows no faults: a filter per device (effect-filter.ts) is where the nemesis acts.
 import { initialState, makeFirmwareConfig } from '../../simulator/firmware/index.ts';
 import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
@@ -9,10 +10,9 @@ import type { History } from '../history/history.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import type { DeviceTransportFactory } from '../world/world.ts';
 import { realClock } from '../world/live/real-clock.ts';
-import { DeviceNemesis, driftedDialect } from '../nemesis/device-nemesis.ts';
-import { faultMixes, type DeviceFaults } from '../nemesis/fault-plan.ts';
 import { DeviceClock } from './device-clock.ts';
 import { DeviceDriver } from './device-driver.ts';
+import type { DeviceEffectFilter } from './effect-filter.ts';
 import { newFleetCounters, type FleetCounters } from './fleet-counters.ts';
 
 export interface FleetOptions {
@@ -40,10 +40,11 @@ export interface FleetOptions {
   /** Is one of these captures (every queued capture carrying the ACK's name) stored complete? */
   readonly observeAck: (mac: string, imageName: string, sha256s: readonly string[]) => Promise<boolean>;
   /**
-   * Device faults (ARCHITECTURE.md §4), drawn per device from `rng.fork('nemesis:device:<mac>')`. Default: none
-   * (all rates 0), which leaves every device exactly as without a nemesis.
+   * The effect filter put around each device's driver for the safety phase (the nemesis' device faults:
+   * harness/nemesis/device-fault-filter.ts), asked once per device as it is built; `heal()` drops them. Default:
+   * none, every device exactly as its firmware says.
    */
-  readonly deviceFaults?: DeviceFaults;
+  readonly deviceFilter?: (mac: string) => DeviceEffectFilter;
   /** Heal phase: clean wakes at most per device still holding images (default 3). */
   readonly healWakesMax?: number;
   /** Aborts the run (time budget): pending wakes are cancelled and the promise resolves with `aborted`. */
@@ -90,12 +91,11 @@ export class Fleet {
     this.clock = worldClock;
     const macs = fleetMacs(options.rng.fork('macs'), options.devices);
     this.healWakesMax = options.healWakesMax ?? 3;
-    const deviceFaults = options.deviceFaults ?? faultMixes.none.device;
     for (const mac of macs) {
       const deviceRng = options.rng.fork(`device:${mac}`);
-      const nemesis = new DeviceNemesis(deviceFaults, options.rng.fork(`nemesis:device:${mac}`));
-      // Dialect drift: this device speaks the other dialect (chunk ids stay 0-based: a per-deployment setting).
-      const dialect = nemesis.dialectDrift ? driftedDialect(options.dialect) : options.dialect;
+      const filter = options.deviceFilter?.(mac);
+      // A filter may have the device speak another dialect than its fleet.
+      const dialect = filter ? filter.dialect(options.dialect) : options.dialect;
       const config = makeFirmwareConfig({
         deviceId: mac,
         dialect,
@@ -121,7 +121,7 @@ export class Fleet {
         observeAck: options.observeAck,
         onSleep: (d, untilMs) => this.onSleep(d, clock, untilMs),
         chunkIdBase: options.chunkIdBase,
-        nemesis,
+        ...(filter ? { filter } : {}),
         worldClock,
       });
       this.drivers.push(driver);
@@ -147,12 +147,13 @@ export class Fleet {
   }
 
   /**
-   * The heal phase (ARCHITECTURE.md §6: safety, then heal, then liveness), after `run()`: device faults stop for
-   * good, and every device still holding images gets clean wakes — at the wake time it last asked for — until its
-   * queue is empty or it used `healWakesMax` more wakes. Resolves like `run()` (with the same abort signal).
+   * The heal phase (ARCHITECTURE.md §6: safety, then heal, then liveness), after `run()`: every device's effect
+   * filter is dropped for good (device faults stop), and every device still holding images gets clean wakes — at
+   * the wake time it last asked for — until its queue is empty or it used `healWakesMax` more wakes. Resolves like
+   * `run()` (with the same abort signal).
    */
   heal(): Promise<FleetResult> {
-    for (const driver of this.drivers) driver.stopFaults();
+    for (const driver of this.drivers) driver.dropFilter();
     return new Promise<FleetResult>((resolve) => {
       this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
       if (this.aborted) return this.finish();

@@ -18,8 +18,6 @@ import {
 import { createRng } from '../../simulator/random/prng.ts';
 import { liveWorld } from '../world/live/live-world.ts';
 import { History } from '../history/history.ts';
-import type { DeviceFaults } from '../nemesis/fault-plan.ts';
-import { faultMixes } from '../nemesis/fault-plan.ts';
 import { Fleet, type FleetOptions } from './fleet.ts';
 
 export interface TestBroker {
@@ -155,12 +153,11 @@ export async function startScriptedServer(brokerUrl: string, capturesPerDevice: 
   return server;
 }
 
+/** The seed of `testFleet`'s Rng unless its options give one (a filter built for it forks the same one). */
+export const TEST_FLEET_SEED = 20260114;
+
 /** A small fleet on `brokerUrl` with fast wakes: awake time real (ack/idle timeout `ackTimeoutMs`), sleeps ~10 ms. */
-export function testFleet(
-  brokerUrl: string,
-  faults: Partial<DeviceFaults>,
-  options: Partial<FleetOptions> = {},
-): { fleet: Fleet; history: History } {
+export function testFleet(brokerUrl: string, options: Partial<FleetOptions> = {}): { fleet: Fleet; history: History } {
   const history = new History();
   const fleet = new Fleet({
     transport: liveWorld({ url: brokerUrl }).deviceTransport, // the live world's mqtt.js transport
@@ -172,7 +169,7 @@ export function testFleet(
     qos: 1,
     dialect: 'fw350',
     chunkIdBase: 0,
-    rng: createRng(20260114),
+    rng: createRng(TEST_FLEET_SEED),
     history,
     timeScale: 3_600_000,
     realSleepMsMax: 20,
@@ -181,7 +178,6 @@ export function testFleet(
     ackTimeoutMs: 600,
     startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
     observeAck: () => Promise.resolve(true),
-    deviceFaults: { ...faultMixes.none.device, ...faults },
     ...options,
   });
   return { fleet, history };

@@ -1,8 +1,9 @@
 // Device faults (ARCHITECTURE.md §4): which fault strikes which device when, decided from the run's seed and the
-// rates of `DeviceFaults`. Pure decisions only — the fleet's DeviceDriver injects them, records each one as a
-// `nemesis` history event and lets the firmware heal. Every decision reads its own stream forked from the device's
-// nemesis Rng by a label naming the opportunity (`wake:<n>`, `capture:<seq>`, `send:<n>`), so one decision never
-// shifts another and the same seed gives the same faults at the same opportunities.
+// rates of `DeviceFaults`. Pure decisions only — device-fault-filter.ts injects them through the fleet's effect
+// filter seam, records each one as a `nemesis` history event and lets the firmware heal. Every decision reads its
+// own stream forked from the device's nemesis Rng by a label naming the opportunity (`wake:<n>`, `capture:<seq>`,
+// `send:<n>`), so one decision never shifts another and the same seed gives the same faults at the same
+// opportunities.
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
 import { corruptKinds, type CorruptKind } from './corrupt-message.ts';

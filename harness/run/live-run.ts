@@ -19,6 +19,7 @@ import { Fleet } from '../fleet/fleet.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import { History } from '../history/history.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
+import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { installNetworkNemesisOnBroker } from '../nemesis/network-nemesis.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
@@ -232,6 +233,9 @@ export async function runLive(
     const budget = new AbortController();
     // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
     budgetTimer = setTimeout(() => budget.abort(), Math.max(0, options.timeBudgetMs - (Date.now() - startedMs)));
+    // Device faults: one effect filter per device, each on `fleetRng.fork('nemesis:device:<mac>')` (the fleet's own
+    // Rng, as when the fleet drew them itself), so a seed gives the same device faults.
+    const fleetRng = rng.fork('fleet');
     fleet = new Fleet({
       transport: world.deviceTransport,
       devices: options.devices,
@@ -242,9 +246,9 @@ export async function runLive(
       qos: options.qos,
       dialect: options.dialect,
       chunkIdBase: 0,
-      rng: rng.fork('fleet'),
+      rng: fleetRng,
       history,
-      deviceFaults: faults.device,
+      deviceFilter: deviceFaultFilters(faults.device, fleetRng),
       timeScale: options.timeScale,
       realSleepMsMax: 2_000,
       staggerMs: Math.min(1_000, options.devices * 2),

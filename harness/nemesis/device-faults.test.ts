@@ -6,8 +6,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { decodeDeviceMessage, type Chunk, type Hello, type Metadata } from '../../simulator/protocol/index.ts';
 import type { HistoryEvent } from '../history/events.ts';
 import type { History } from '../history/history.ts';
-import type { DeviceFaults } from '../nemesis/fault-plan.ts';
-import type { FleetOptions } from './fleet.ts';
+import type { FleetOptions } from '../fleet/fleet.ts';
+import type { DeviceFaults } from './fault-plan.ts';
 import {
   startScriptedServer,
   startTestBroker,
