@@ -4,9 +4,9 @@
 // policy each (see options.ts): how metadata opens a row (legacy-insert, legacy-two-writers, legacy-reset-count:
 // plain SQL of store/legacy.ts), where chunks live (legacy-memory-chunks: memory-chunks.ts) or how long
 // (legacy-ttl: chunk-expiry.ts); `fixed` takes none of those branches.
-import type pg from 'pg';
 import type { Clock } from '../world/clock.ts';
 import { redactUrl } from '../world/redact.ts';
+import type { Database } from '../world/sql.ts';
 import {
   decodeDeviceMessage,
   encodeServerMessage,
@@ -68,7 +68,7 @@ import {
   resumeImageRow,
   setReceivedChunks,
 } from './store/legacy.ts';
-import { abortPool, errorText, retryOnConnectionLoss, withRetry } from './store/pool.ts';
+import { errorText, retryOnConnectionLoss, withRetry } from './store/pool.ts';
 import type { SchemaFeatures } from './store/schema-check.ts';
 import { insertRejections } from './store/rejections.ts';
 import { MissingChunksSweeper } from './sweeper.ts';
@@ -137,7 +137,7 @@ export class PipelineService {
 
   constructor(
     options: ResolvedOptions,
-    private readonly pool: pg.Pool,
+    private readonly pool: Database,
     private readonly schema: SchemaFeatures = { duplicateLog: true, uniqueKey: true },
   ) {
     const log = options.log;
@@ -335,7 +335,7 @@ export class PipelineService {
     this.recorder.discard();
     const link = this.link;
     if (link !== undefined) await link.destroy().catch(() => {});
-    await abortPool(this.pool, { clock: this.o.clock });
+    await this.pool.abort(); // on the clock the pool was created with (index.ts)
   }
 
   private async shutdown(): Promise<void> {

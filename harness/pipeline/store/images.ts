@@ -3,7 +3,7 @@
 // (device, wire name) → image row that chunks follow, also after a pipeline restart.
 import type { ImageFacts } from '../core/facts.ts';
 import { jsonParam } from './json.ts';
-import type { Queryable } from './pool.ts';
+import type { Sql } from '../../world/sql.ts';
 
 interface ImageRow {
   image_id: string;
@@ -21,10 +21,7 @@ export interface ImageLookup {
 }
 
 /** For each lookup, the device's rows under any of its names, by stored name. One statement for all. */
-export async function findImagesMany(
-  db: Queryable,
-  lookups: readonly ImageLookup[],
-): Promise<Map<string, ImageFacts>[]> {
+export async function findImagesMany(db: Sql, lookups: readonly ImageLookup[]): Promise<Map<string, ImageFacts>[]> {
   const deviceIds: string[] = [];
   const names: string[] = [];
   const ords: number[] = [];
@@ -93,7 +90,7 @@ export interface OpenRequest {
  * the route of each wire name to the row it returned. One statement for the batch; a device has at most one
  * request in a batch (its metadata is handled in order), so no route is written twice.
  */
-export async function openTransfers(db: Queryable, reqs: readonly OpenRequest[]): Promise<OpenResult[]> {
+export async function openTransfers(db: Sql, reqs: readonly OpenRequest[]): Promise<OpenResult[]> {
   const { rows } = await db.query<{ ord: number; result: Record<string, unknown> | null }>(
     `WITH req AS (
        SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[], $5::uuid[], $6::text[], $7::text[],
@@ -146,7 +143,7 @@ function toOpenResult(r: Record<string, unknown>): OpenResult {
 }
 
 /** Routes the wire name to a row without opening a transfer (a re-send of a complete image). */
-export async function upsertRoute(db: Queryable, route: TransferRoute, imageId: string): Promise<void> {
+export async function upsertRoute(db: Sql, route: TransferRoute, imageId: string): Promise<void> {
   await db.query(
     `INSERT INTO image_transfers (device_id, wire_name, image_id, capture_timestamp, image_size, total_chunks)
      VALUES ($1, $2, $3, $4, $5, $6)
@@ -159,7 +156,7 @@ export async function upsertRoute(db: Queryable, route: TransferRoute, imageId: 
 
 /** fn_log_duplicate_image: a re-announced complete image is logged against its row (I6). Returns the log id. */
 export async function logDuplicate(
-  db: Queryable,
+  db: Sql,
   deviceId: string,
   storedName: string,
   metadata: Record<string, unknown>,
@@ -177,7 +174,7 @@ export async function logDuplicate(
  * and the checker can tell it from a re-send.
  */
 export async function logNameReuse(
-  db: Queryable,
+  db: Sql,
   deviceId: string,
   olderImageId: string,
   metadata: Record<string, unknown>,
@@ -209,7 +206,7 @@ export interface StoredRouteOf extends StoredRoute {
 }
 
 /** Routes from image_transfers, each with its device and row; `where` filters them (t, d, di are the tables). */
-async function selectRoutes(db: Queryable, where: string, values: unknown[]): Promise<StoredRouteOf[]> {
+async function selectRoutes(db: Sql, where: string, values: unknown[]): Promise<StoredRouteOf[]> {
   const { rows } = await db.query<{
     mac: string;
     wire_name: string;
@@ -251,7 +248,7 @@ async function selectRoutes(db: Queryable, where: string, values: unknown[]): Pr
 
 /** Transfers still in flight (a row pending/receiving, its route touched within `updatedWithinMs`): what a
  *  pipeline restarted mid-transfer takes over, to ask for the chunks it lacks. */
-export function findIncompleteRoutes(db: Queryable, updatedWithinMs: number): Promise<StoredRouteOf[]> {
+export function findIncompleteRoutes(db: Sql, updatedWithinMs: number): Promise<StoredRouteOf[]> {
   return selectRoutes(
     db,
     `di.status IN ('pending', 'receiving') AND t.updated_at > now() - make_interval(secs => $1::double precision / 1000)`,
@@ -260,6 +257,6 @@ export function findIncompleteRoutes(db: Queryable, updatedWithinMs: number): Pr
 }
 
 /** The durable route of a device's wire name (for chunks whose metadata this process has not seen). */
-export async function findRoute(db: Queryable, mac: string, wireName: string): Promise<StoredRoute | undefined> {
+export async function findRoute(db: Sql, mac: string, wireName: string): Promise<StoredRoute | undefined> {
   return (await selectRoutes(db, 'd.device_mac = $1 AND t.wire_name = $2', [mac, wireName]))[0];
 }

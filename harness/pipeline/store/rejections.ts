@@ -1,6 +1,6 @@
 // rejected_messages: every refused message, with its code and reason (bad input is recorded, never silently
 // dropped). Written in batches.
-import type { Queryable } from './pool.ts';
+import type { Sql } from '../../world/sql.ts';
 
 export interface RejectionRow {
   readonly topic: string;
@@ -11,7 +11,7 @@ export interface RejectionRow {
   readonly payloadExcerpt: string;
 }
 
-export async function insertRejections(db: Queryable, rows: readonly RejectionRow[]): Promise<void> {
+export async function insertRejections(db: Sql, rows: readonly RejectionRow[]): Promise<void> {
   await db.query(
     `INSERT INTO rejected_messages (topic, device_mac, code, reason, payload_bytes, payload_excerpt)
      SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
