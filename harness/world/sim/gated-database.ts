@@ -258,6 +258,11 @@ export class GatedDatabase implements Database {
     await turn();
   }
 
+  /** Lets callers run on: resolves once what they send in response to their results is at the gate. */
+  settle(): Promise<void> {
+    return turn();
+  }
+
   /** Watches every blocked statement again (a lock held outside the gate may have gone); true if any completed. */
   recheck(): Promise<boolean> {
     return this.step(() => this.watchBlocked());
