@@ -230,11 +230,11 @@ export class GatedDatabase implements Database {
    * Runs one pending statement alone and resolves once it has completed (its result is then in ready(), and every
    * blocked statement has been watched again) or waits on a lock (it is then in blocked()). One at a time.
    */
-  async release(statement: GatedStatement): Promise<ReleaseOutcome> {
-    const e = this.entries.get(statement.id);
-    if (e === undefined || e.state !== 'pending' || e.slotRef.queue[0] !== e || e.slotRef.active !== undefined)
-      throw new Error(`gate: statement ${statement.id} is not pending at the head of its slot`);
+  release(statement: GatedStatement): Promise<ReleaseOutcome> {
     return this.step(async () => {
+      const e = this.entries.get(statement.id);
+      if (e === undefined || e.state !== 'pending' || e.slotRef.queue[0] !== e || e.slotRef.active !== undefined)
+        throw new Error(`gate: statement ${statement.id} is not pending at the head of its slot`);
       const slot = e.slotRef;
       slot.queue.shift();
       slot.active = e;
