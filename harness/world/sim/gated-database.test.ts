@@ -113,14 +113,24 @@ describe('gated database: the controller decides', () => {
     expect(await adminRows('SELECT id FROM t ORDER BY id')).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }]);
   });
 
-  it('refuses a second release() while one runs, and one that is not pending at the head of its slot', async () => {
+  it('settling() while a release runs; a second release() is refused, and one not pending at the head of its slot', async () => {
     const q = db().transaction(async (tx) => {
       await tx.query('SELECT 1');
     });
     await db().settle();
     const begin = db().pending()[0]!;
+    expect(db().settling()).toBeUndefined();
     const running = db().release(begin);
+    const settling = db().settling();
+    expect(settling).toBeInstanceOf(Promise);
     await expect(db().release(begin)).rejects.toThrow(/one release\(\) or recheck\(\) at a time/);
+    await settling;
+    expect(
+      db()
+        .ready()
+        .map((r) => r.text),
+    ).toEqual(['BEGIN']); // over once settling() has settled
+    expect(db().settling()).toBeUndefined();
     await running;
     await expect(db().release(begin)).rejects.toThrow(/not pending/);
     await db().runAll();

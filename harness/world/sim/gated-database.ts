@@ -14,7 +14,7 @@
 //   deterministically, not whenever its socket happens to answer. (Two statements unblocked by one COMMIT run side
 //   by side, as Postgres lets them; one that then waits on the other is seen blocked again.)
 // - Controller API, for the seeded scheduler: pending() (releasable statements, by arrival), release(s), ready()
-//   (results not yet handed back, by arrival), deliver(r), blocked(), recheck(); runAll() and mode 'auto' (the
+//   (results not yet handed back, by arrival), deliver(r), blocked(), recheck(), settling(); runAll() and mode 'auto' (the
 //   default) do it in the simplest order: deliver everything ready, else release the oldest pending.
 // - Wall time is used on purpose here, and only to wait for the real server (polling a running statement, the
 //   bounded wait of abort()); the callers' time is the sim world's clock, never this.
@@ -61,6 +61,8 @@ export class GatedDatabase implements Database {
   private readonly idleWaiters: (() => void)[] = [];
   private nextId = 1;
   private stepping = false;
+  /** The release() or recheck() under way, settled either way (settling()). */
+  private current: Promise<void> | undefined;
   private autoQueued = false;
   private closed: 'aborted' | 'ended' | undefined;
   private readonly mode: 'auto' | 'manual';
@@ -212,6 +214,15 @@ export class GatedDatabase implements Database {
     if (e?.state !== 'ready' || e.outcome === undefined) throw new Error(`gate: result ${result.id} is not ready`);
     this.handBack(e, e.outcome);
     await turn();
+  }
+
+  /**
+   * The release() or recheck() under way — real work in Postgres whose end the controller does not choose — as a
+   * promise that settles (never rejects) once it is over, or undefined when none runs. A scheduler that starts a
+   * release without awaiting it waits on this before it looks at pending() and ready() again.
+   */
+  settling(): Promise<void> | undefined {
+    return this.current;
   }
 
   /** Lets callers run on: resolves once what they send in response to their results is at the gate. */
@@ -367,10 +378,15 @@ export class GatedDatabase implements Database {
     if (this.stepping) throw new Error('gate: one release() or recheck() at a time');
     if (this.closed === 'aborted') throw new DatabaseClosedError('aborted');
     this.stepping = true;
+    let over = () => {};
+    this.current = new Promise<void>((resolve) => (over = resolve));
     try {
       return await work();
     } finally {
+      // Settled only once the gate may step again, so whoever waits on settling() can release at once.
       this.stepping = false;
+      this.current = undefined;
+      over();
     }
   }
 
