@@ -1,13 +1,13 @@
-// Runs N simulated devices concurrently against a live broker: staggered first wakes, at most
+// Runs N simulated devices concurrently against a world's broker (World.deviceTransport): staggered first wakes, at most
 // `concurrencyMax` devices awake at once, deep sleeps compressed by `timeScale`. A device is done when it has
 // captured its images and its queue is empty, or when it has used `wakesMax` wakes — wakes lost to a Wi-Fi outage
 // fault are not counted, so an outage never eats the wakes the device needs to drain its queue afterwards.
 import { initialState, makeFirmwareConfig } from '../../simulator/firmware/index.ts';
 import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
-import { createMqttTransport } from '../../simulator/transport/mqtt-transport.ts';
 import type { History } from '../history/history.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
+import type { DeviceTransportFactory } from '../world/world.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { DeviceNemesis, driftedDialect } from '../nemesis/device-nemesis.ts';
 import { faultMixes, type DeviceFaults } from '../nemesis/fault-plan.ts';
@@ -16,7 +16,8 @@ import { DeviceDriver } from './device-driver.ts';
 import { newFleetCounters, type FleetCounters } from './fleet-counters.ts';
 
 export interface FleetOptions {
-  readonly brokerUrl: string;
+  /** Each device's broker session (client id = MAC): a world's `deviceTransport` (live: mqtt.js; sim: the router). */
+  readonly transport: DeviceTransportFactory;
   readonly devices: number;
   readonly imagesPerDevice: number;
   readonly imageKbMean: number;
@@ -107,8 +108,8 @@ export class Fleet {
       const firmwareRng = deviceRng.fork('firmware');
       const clock = new DeviceClock(options.startClockMs, () => worldClock.nowMs());
       let driver: DeviceDriver | undefined = undefined;
-      const transport = createMqttTransport(
-        { brokerUrl: options.brokerUrl, clientId: mac, qos: options.qos, connectTimeoutMs: 10_000 },
+      const transport = options.transport(
+        { clientId: mac, qos: options.qos, connectTimeoutMs: 10_000 },
         { onMessage: (topic, payload) => driver?.receive(topic, payload), onLost: () => driver?.lost() },
       );
       driver = new DeviceDriver(initialState(config, deviceRng.int(0, 0x7fffffff)), transport, {

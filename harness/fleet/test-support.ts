@@ -16,6 +16,7 @@ import {
   type ServerMessage,
 } from '../../simulator/protocol/index.ts';
 import { createRng } from '../../simulator/random/prng.ts';
+import { liveWorld } from '../world/live/live-world.ts';
 import { History } from '../history/history.ts';
 import type { DeviceFaults } from '../nemesis/fault-plan.ts';
 import { faultMixes } from '../nemesis/fault-plan.ts';
@@ -162,7 +163,7 @@ export function testFleet(
 ): { fleet: Fleet; history: History } {
   const history = new History();
   const fleet = new Fleet({
-    brokerUrl,
+    transport: liveWorld({ url: brokerUrl }).deviceTransport, // the live world's mqtt.js transport
     devices: 1,
     imagesPerDevice: 1,
     imageKbMean: 8,

@@ -1,6 +1,10 @@
 // Runs image completions (assemble, verify, commit, then acknowledge) with bounded concurrency, at most one per
-// transfer at a time.
+// transfer at a time (the transfer state machine's all_stored step says when one is due: core/transfer-state.ts).
+import { transferStep, type TransferEvent } from './core/transfer-state.ts';
 import type { Transfer } from './transfers.ts';
+
+const ALL_STORED: TransferEvent = { kind: 'all_stored' };
+const COMPLETION_FAILED: TransferEvent = { kind: 'completion_failed' };
 
 export class Completer {
   private readonly queue: Transfer[] = [];
@@ -16,10 +20,12 @@ export class Completer {
     return this.active > 0 || this.queue.length > 0;
   }
 
-  /** Completes `t` unless a completion of it is queued or running, or it is already complete. */
+  /** Every chunk of `t` is stored: completes it, unless a completion of it is queued or running, or it is already
+   *  complete. */
   request(t: Transfer): void {
-    if (t.state === 'completing' || t.state === 'complete') return;
-    t.state = 'completing';
+    const step = transferStep(t.state, ALL_STORED);
+    t.state = step.state;
+    if (!step.requestCompletion) return;
     this.queue.push(t);
     this.pump();
   }
@@ -37,7 +43,7 @@ export class Completer {
       // `complete` reports its own failures; a throw here is a bug, and must not wedge the queue.
       void this.complete(t)
         .catch(() => {
-          if (t.state === 'completing') t.state = 'receiving';
+          if (t.state === 'completing') t.state = transferStep(t.state, COMPLETION_FAILED).state;
         })
         .finally(() => {
           this.active--;

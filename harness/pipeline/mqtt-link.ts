@@ -20,6 +20,12 @@ export interface MqttLinkOptions {
   readonly clock?: Clock;
 }
 
+/** What the pipeline asks of a world's link: everything but where the broker is (the world knows that). */
+export type PipelineLinkOptions = Omit<MqttLinkOptions, 'url'>;
+
+/** Where the pipeline's link comes from (PipelineOptions.link; a world's pipelineLink). */
+export type PipelineLinkFactory = (options: PipelineLinkOptions) => Promise<MqttLink>;
+
 export interface MqttLink {
   publish(topic: string, payload: string): Promise<void>;
   unsubscribe(): Promise<void>;

@@ -4,34 +4,21 @@ import type { History } from '../history/history.ts';
 import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
+import type { PipelineLinkFactory } from './mqtt-link.ts';
 
-/**
- * `fixed` is the reference behaviour. Each legacy profile reproduces ONE bug of the original system
- * (PROTOCOL.md §7) and otherwise behaves like a working service, so that one invariant catches it
- * (ARCHITECTURE.md §5; the table is in README.md):
- * - `legacy-insert`: a new device_images row per metadata message, no lookup (§7.1) → I1 on the base stage;
- * - `legacy-two-writers`: two select-then-insert writers per metadata message (§7.2) → I1 on the base stage;
- * - `legacy-memory-chunks`: chunks and routes in process memory only, lost by a restart (§7.3) → I4 / I5 / I2;
- * - `legacy-reset-count`: resume sets received_chunks back to 0 (§7.5) → I4;
- * - `legacy-ttl`: stored chunks expire `chunkTtlMs` after the transfer's last chunk (§7.6) → I4 (and I5).
- */
-export const pipelineProfiles = [
-  'fixed',
-  'legacy-insert',
-  'legacy-two-writers',
-  'legacy-memory-chunks',
-  'legacy-reset-count',
-  'legacy-ttl',
-] as const;
-export type PipelineProfile = (typeof pipelineProfiles)[number];
+import { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
-export function isPipelineProfile(value: string): value is PipelineProfile {
-  return (pipelineProfiles as readonly string[]).includes(value);
-}
+// The profiles and what each one changes are the core's data (core/profile.ts); named here too, where the CLI and
+// the run options look for them.
+export { isPipelineProfile, pipelineProfiles, type PipelineProfile } from './core/profile.ts';
 
 export interface PipelineOptions {
-  /** mqtt://127.0.0.1:port */
+  /** mqtt://127.0.0.1:port. The default link connects to it; log lines name it (redacted). With `link`, it is only
+   *  named (a world's brokerLabel, e.g. 'sim://router'). */
   brokerUrl: string;
+  /** Where the MQTT link comes from: a world's pipelineLink (ARCHITECTURE.md §8). Default: mqtt.js over TCP to
+   *  `brokerUrl` (connectMqttLink), as `npm run pipeline` uses. */
+  link?: PipelineLinkFactory;
   /** A database already migrated to stage 'pipeline' (schema steps base..pipeline). */
   databaseUrl: string;
   /** Default 'fixed'. */
@@ -81,6 +68,7 @@ export interface PipelineOptions {
 
 export interface ResolvedOptions {
   readonly brokerUrl: string;
+  readonly link: PipelineLinkFactory | undefined;
   readonly databaseUrl: string;
   readonly profile: PipelineProfile;
   readonly history: History | undefined;
@@ -133,6 +121,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
   };
   return {
     brokerUrl: o.brokerUrl,
+    link: o.link,
     databaseUrl: o.databaseUrl,
     profile,
     history: o.history,

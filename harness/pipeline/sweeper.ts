@@ -1,10 +1,11 @@
 // The missing-chunks sweeper (PROTOCOL.md §4 missing_chunks, §7.8: a real broker drops messages, so the pipeline
 // must ask for what it lacks). A transfer with chunks outstanding and no chunk for idleMs gets one request listing
 // the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
-// all stored but that is not complete (a completion that failed on a database error) is completed instead.
+// all stored but that is not complete (a completion that failed on a database error) is completed instead. What is
+// due and what to do are the core's decisions (core/sweep.ts); this file runs the timer and the query.
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
-import { missingChunkIds } from './core/missing.ts';
+import { isDueForSweep, isStillIdle, sweepAction } from './core/sweep.ts';
 import type { Transfer } from './transfers.ts';
 
 export interface SweeperDeps {
@@ -65,8 +66,7 @@ export class MissingChunksSweeper {
     const idleMs = this.deps.idleMs();
     const due: Transfer[] = [];
     for (const t of this.deps.transfers()) {
-      if (t.state !== 'receiving' || t.buffered > 0 || t.sweeping) continue;
-      if (now - t.lastActivityMs < idleMs || t.missingRequests >= this.deps.requestsMax) continue;
+      if (!isDueForSweep(t, now, idleMs, this.deps.requestsMax)) continue;
       due.push(t);
       if (due.length >= SWEEP_BATCH_MAX) break;
     }
@@ -80,14 +80,13 @@ export class MissingChunksSweeper {
       const stored = await this.deps.storedChunkIds(due.map((t) => t.imageId));
       for (const t of due) {
         // Chunks may have arrived while the query ran: they answer the question better than the query did.
-        if (t.state !== 'receiving' || t.buffered > 0 || this.clock.nowMs() - t.lastActivityMs < idleMs) continue;
-        const ids = stored.get(t.imageId) ?? [];
-        const missing = missingChunkIds(t.totalChunks, ids);
+        if (!isStillIdle(t, this.clock.nowMs(), idleMs)) continue;
+        const action = sweepAction(t.totalChunks, stored.get(t.imageId) ?? []);
         // Either way this counts as one attempt, so a transfer that cannot finish is not retried forever.
         t.missingRequests++;
         t.lastActivityMs = this.clock.nowMs();
-        if (missing.length === 0) this.deps.complete(t);
-        else this.deps.requestMissing(t, missing);
+        if (action.kind === 'complete') this.deps.complete(t);
+        else this.deps.requestMissing(t, action.chunkIds);
       }
     } catch (error) {
       this.deps.log(`pipeline: missing-chunks sweep failed: ${error instanceof Error ? error.message : String(error)}`);

@@ -1,11 +1,14 @@
 // The in-memory side of image transfers: the route of a device's wire image name to its image row (backed by
 // image_transfers, so it survives a restart), and what this process knows of the transfer's progress.
 import type { Dialect } from '../../simulator/protocol/index.ts';
-import type { TransferFacts } from './core/facts.ts';
+import { storedDialect, type TransferFacts } from './core/facts.ts';
+import { isSettled, stateOfStoredRow, type TransferState } from './core/transfer-state.ts';
+import type { StoredRoute } from './store/images.ts';
 
-export type TransferState = 'receiving' | 'completing' | 'complete' | 'failed';
+export type { TransferState } from './core/transfer-state.ts';
 
 export class Transfer implements TransferFacts {
+  /** What this process believes of it; changed only by steps of the transfer state machine (core/transfer-state.ts). */
   state: TransferState;
   /** 1 = stored or on its way to the store (buffered / being flushed); a chunk seen twice is not written twice. */
   readonly known: Uint8Array;
@@ -34,6 +37,31 @@ export class Transfer implements TransferFacts {
     this.known = new Uint8Array(totalChunks);
     this.lastActivityMs = nowMs;
   }
+}
+
+/** The Transfer of a durable route read back from image_transfers (a chunk whose metadata this process has not
+ *  seen, or adoption after a restart): its state from the row, its dialect as stored, else `fallbackDialect`. */
+export function transferFromRoute(
+  mac: string,
+  wireName: string,
+  r: StoredRoute,
+  fallbackDialect: Dialect,
+  nowMs: number,
+): Transfer {
+  return new Transfer(
+    mac,
+    storedDialect(r.dialect, fallbackDialect),
+    r.deviceId,
+    wireName,
+    r.storedName,
+    r.imageId,
+    r.captureTimestamp,
+    r.imageSize,
+    r.totalChunks,
+    r.chunkBytes,
+    stateOfStoredRow(r.status),
+    nowMs,
+  );
 }
 
 export function routeKey(mac: string, wireName: string): string {
@@ -84,7 +112,7 @@ export class RouteCache {
   private evictSettled(): void {
     for (const [key, t] of this.routes) {
       if (this.routes.size <= SETTLED_KEPT_MAX / 2) break;
-      if ((t.state === 'complete' || t.state === 'failed') && t.buffered === 0) this.routes.delete(key);
+      if (isSettled(t.state) && t.buffered === 0) this.routes.delete(key);
     }
   }
 }

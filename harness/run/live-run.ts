@@ -1,6 +1,8 @@
 // One live run: world up (database at the run's stage, broker), pipeline(s), fleet, nemesis; then the heal phase
 // (faults off, devices with work left get clean wakes), a quiet period, the checker over the history and the
 // database, and everything torn down again. Safety phase, then heal, then liveness (ARCHITECTURE.md §6).
+// The fleet and the pipelines reach the broker through a World (run-world.ts): a live one over the broker opened
+// here, or the one the caller hands in (RunSeams.world, e.g. the sim world's in-memory router).
 import type pg from 'pg';
 import { applyStep } from '../../schema/runner.ts';
 import { schemaSteps } from '../../schema/steps.ts';
@@ -25,7 +27,7 @@ import { checkExercised, hasExercises } from '../checker/exercises.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile, type PipelineStats } from '../pipeline/index.ts';
-import { isEmbeddedBroker, openBroker, type Broker } from '../world/broker.ts';
+import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { openRunDatabase, type RunDatabase } from '../world/database.ts';
@@ -33,6 +35,8 @@ import { redactUrl } from '../db/database-error.ts';
 import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
 import { emptyPipelineStats, PipelineSet } from './pipeline-set.ts';
 import type { LiveRunOptions } from './run-options.ts';
+import { givenWorldProblem, openRunWorld, RunWorldError } from './run-world.ts';
+import type { World } from '../world/world.ts';
 
 export interface RunProgress {
   readonly fleet: FleetCounters;
@@ -56,7 +60,8 @@ export interface LiveRunResult {
   /** From the first wake to the last device done (heal phase included). */
   readonly fleetMs: number;
   readonly peakRssBytes: number;
-  readonly brokerKind: Broker['kind'];
+  /** The broker the run opened, or `sim` (the in-memory router) / `external` (a live world the caller gave). */
+  readonly brokerKind: Broker['kind'] | 'sim';
   readonly databaseKind: 'embedded' | 'external';
   readonly databaseName: string;
   /** The run database's URL when it was kept (`keepDatabase` on an external server; for `--pipeline external`). */
@@ -88,6 +93,10 @@ export interface RunSeams {
    *  quiet period waits on it. Default realClock. (The time budget, the progress display and the run's wall time
    *  are wall time whatever the clock.) */
   readonly clock?: Clock;
+  /** The world the fleet and the pipelines talk through, owned by the caller; instead of the broker the run would
+   *  open (no `brokerUrl`, no external pipeline, no network faults: see run-world.ts). Its clock is the run's clock
+   *  (a different `clock` beside it is refused). Default: a live world over aedes or `brokerUrl`. */
+  readonly world?: World;
 }
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
@@ -109,7 +118,11 @@ export async function runLive(
   hooks: RunHooks = {},
   seams: RunSeams = {},
 ): Promise<LiveRunResult> {
-  const clock = seams.clock ?? realClock;
+  if (seams.world !== undefined) {
+    const problem = givenWorldProblem(options, seams.world, seams.clock);
+    if (problem !== undefined) throw new RunWorldError(problem);
+  }
+  const clock = seams.world?.clock ?? seams.clock ?? realClock;
   const startedMs = Date.now(); // wall time: the time budget and the run's wallMs measure this process
   let peakRssBytes = process.memoryUsage().rss;
   // Wall time: it samples this process's memory, not the world.
@@ -133,20 +146,21 @@ export async function runLive(
     hooks.onPhase?.('starting Postgres');
     db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
     await installProgressAudit(db.pool);
-    hooks.onPhase?.('starting the MQTT broker');
-    broker = await openBroker({ url: options.brokerUrl, clock });
-    const brokerUrl = broker.url;
+    const opened = await openRunWorld(options, seams.world, clock, (phase) => hooks.onPhase?.(phase));
+    broker = opened.broker;
+    const world = opened.world;
     const database = db;
 
     // Network faults act inside the embedded broker (and follow it through restarts).
-    const network = isEmbeddedBroker(broker)
-      ? installNetworkNemesisOnBroker(broker, faults.network, rng.fork('nemesis:network'), history, {
-          pipelineClientIdPrefix: 'camfleet-pipeline',
-          clock,
-        })
-      : undefined;
+    const network =
+      broker !== undefined && isEmbeddedBroker(broker)
+        ? installNetworkNemesisOnBroker(broker, faults.network, rng.fork('nemesis:network'), history, {
+            pipelineClientIdPrefix: 'camfleet-pipeline',
+            clock,
+          })
+        : undefined;
     // The broker's side of the story: every client session, in the same history.
-    if (isEmbeddedBroker(broker)) {
+    if (broker !== undefined && isEmbeddedBroker(broker)) {
       const observe = (aedes: NonNullable<Broker['aedes']>) => {
         aedes.on('client', (client) => history.append({ type: 'broker_client', clientId: client.id, connected: true }));
         aedes.on('clientDisconnect', (client) =>
@@ -156,8 +170,8 @@ export async function runLive(
       observe(broker.aedes);
       broker.onAedes(observe);
     }
-    if (faults.network.slowSubscriber && broker.kind === 'external') {
-      const slow = await startSlowSubscriber(brokerUrl, history, { clock });
+    if (faults.network.slowSubscriber && broker?.kind === 'external') {
+      const slow = await startSlowSubscriber(broker.url, history, { clock });
       cleanups.push(() => slow.stop());
     }
 
@@ -170,6 +184,9 @@ export async function runLive(
     }
 
     if (external) {
+      // givenWorldProblem refused an external pipeline on a given world: the service needs a broker URL.
+      if (broker === undefined) throw new RunWorldError('--pipeline external needs the broker the run opens');
+      const brokerUrl = broker.url;
       hooks.onPhase?.(`external pipeline: broker ${redactUrl(brokerUrl)}, database ${redactUrl(db.scratch.url)}`);
       if (options.externalCommand) {
         const service = startExternalCommand(
@@ -193,7 +210,9 @@ export async function runLive(
       pipelines = new PipelineSet(
         (profile: PipelineProfile, instanceTag: string) =>
           startPipeline({
-            brokerUrl,
+            // Named in the pipeline's log lines; the world's link is what connects.
+            brokerUrl: broker?.url ?? world.brokerLabel,
+            link: world.pipelineLink,
             databaseUrl: pipelineDatabaseUrl,
             history,
             profile,
@@ -214,7 +233,7 @@ export async function runLive(
     // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
     budgetTimer = setTimeout(() => budget.abort(), Math.max(0, options.timeBudgetMs - (Date.now() - startedMs)));
     fleet = new Fleet({
-      brokerUrl,
+      transport: world.deviceTransport,
       devices: options.devices,
       imagesPerDevice: options.imagesPerDevice,
       imageKbMean: options.imageKbMean,
@@ -293,7 +312,7 @@ export async function runLive(
         control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
       });
     const brokerRestarts =
-      isEmbeddedBroker(broker) && faults.network.brokerRestartAt.length > 0
+      broker !== undefined && isEmbeddedBroker(broker) && faults.network.brokerRestartAt.length > 0
         ? planBrokerRestarts(broker, faults.network.brokerRestartAt, history, scheduler)
         : undefined;
     let migration: Promise<void> | undefined;
@@ -387,7 +406,7 @@ export async function runLive(
       wallMs: Date.now() - startedMs, // wall time
       fleetMs,
       peakRssBytes,
-      brokerKind: broker.kind,
+      brokerKind: broker?.kind ?? (world.mode === 'sim' ? 'sim' : 'external'),
       databaseKind: db.server.kind,
       databaseName: db.scratch.name,
       keptDatabaseUrl: keep ? db.scratch.url : undefined,

@@ -1,6 +1,7 @@
-// The MQTT contract (mqtt-contract.ts) run against both brokers a world can give the fleet and the pipeline:
-// (a) aedes in this process over TCP, through the live adapters (mqtt.js: createMqttTransport, connectMqttLink);
-// (b) the sim world's in-memory router, through its adapters (createDeviceTransport, connectRouterLink).
+// The MQTT contract (mqtt-contract.ts) run against both brokers a world can give the fleet and the pipeline, through
+// the World seam's own factories (world.ts: deviceTransport, pipelineLink), as the fleet and the pipeline get them:
+// (a) liveWorld over aedes in this process over TCP (mqtt.js: createMqttTransport, connectMqttLink);
+// (b) simWorld over the in-memory router (its adapters createDeviceTransport, connectRouterLink).
 //
 // Router-only, in harness/world/sim/router*.test.ts, because aedes legitimately behaves otherwise or cannot show it:
 // - persistent-session redelivery with DUP and takeover of a persistent session: our adapters always connect with a
@@ -10,13 +11,14 @@
 // - `$` topics (§4.7.2): aedes only exempts `$SYS/` from leading wildcards and refuses client publishes there;
 // - the stepping API (deliverable()/deliver()) and the delivery filter.
 import { afterEach } from 'vitest';
-import { connectMqttLink, type MqttLink } from '../pipeline/mqtt-link.ts';
-import { createMqttTransport, type DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
+import type { MqttLink } from '../pipeline/mqtt-link.ts';
+import type { DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
 import { startEmbeddedBroker } from './broker.ts';
+import { liveWorld } from './live/live-world.ts';
+import { realClock } from './live/real-clock.ts';
 import { describeMqttContract, type MqttBrokerUnderTest } from './mqtt-contract.ts';
-import { createDeviceTransport } from './sim/device-transport.ts';
-import { connectRouterLink } from './sim/router-link.ts';
 import { Router } from './sim/router.ts';
+import { simWorld } from './sim/sim-world.ts';
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
@@ -43,11 +45,12 @@ function tracker() {
 
 describeMqttContract('aedes over TCP with mqtt.js', async (): Promise<MqttBrokerUnderTest> => {
   const broker = await startEmbeddedBroker();
+  const world = liveWorld(broker);
   const attached = tracker();
   return {
     device: (clientId, qos, events) =>
-      attached.device(createMqttTransport({ brokerUrl: broker.url, clientId, qos, connectTimeoutMs: 5_000 }, events)),
-    link: (o) => attached.link(connectMqttLink({ url: broker.url, log: () => {}, ...o })),
+      attached.device(world.deviceTransport({ clientId, qos, connectTimeoutMs: 5_000 }, events)),
+    link: (o) => attached.link(world.pipelineLink({ log: () => {}, ...o })),
     // Bytes already written to a socket on this machine arrive well within this; a late one could only make a
     // "did not arrive" check pass wrongly, never fail wrongly.
     settle: () => sleep(150),
@@ -78,10 +81,13 @@ describeMqttContract('in-memory router', (): Promise<MqttBrokerUnderTest> => {
       },
     },
   });
+  // The clock is only the world's label here: the router's own timers are the ones above.
+  const world = simWorld(router, realClock);
   const attached = tracker();
   return Promise.resolve({
-    device: (clientId, qos, events) => attached.device(createDeviceTransport(router, { clientId, qos }, events)),
-    link: (o) => attached.link(connectRouterLink(router, { log: () => {}, ...o })),
+    device: (clientId, qos, events) =>
+      attached.device(world.deviceTransport({ clientId, qos, connectTimeoutMs: 5_000 }, events)),
+    link: (o) => attached.link(world.pipelineLink({ log: () => {}, ...o })),
     settle: () => sleep(30), // a few of the 5 ms pressure polls; deliveries themselves are microtasks
     restart: () => {
       router.restart();

@@ -118,3 +118,11 @@ export function metadataRecord(
 export function celsiusToFahrenheit(c: number): number {
   return Math.round((c * 1.8 + 32) * 100) / 100;
 }
+
+/** A refusal decided from the message alone, before any row is read or a device provisioned. */
+export function refuseBeforeLookup(m: Metadata): { readonly code: 'bad_field'; readonly reason: string } | undefined {
+  if (m.timestamp.includes('\u0000')) {
+    return { code: 'bad_field', reason: 'timestamp contains NUL, which the database cannot store' };
+  }
+  return undefined;
+}

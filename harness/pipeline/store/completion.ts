@@ -5,14 +5,9 @@
 import { verifyAssembly } from '../core/assembly.ts';
 import type { Database } from '../../world/sql.ts';
 
-export type CompletionOutcome =
-  | { readonly kind: 'completed'; readonly sha256: string; readonly byteLength: number }
-  /** Someone (another instance, an earlier attempt) had already completed it: safe to acknowledge. */
-  | { readonly kind: 'already_complete' }
-  | { readonly kind: 'incomplete'; readonly reason: string }
-  /** Verification failed: the row is now 'failed' with this error_code; never acknowledged. */
-  | { readonly kind: 'invalid'; readonly errorCode: number; readonly reason: string }
-  | { readonly kind: 'gone' };
+// The outcomes are the core's facts (core/facts.ts): the transfer state machine reads them.
+import type { CompletionOutcome } from '../core/facts.ts';
+export type { CompletionOutcome } from '../core/facts.ts';
 
 export interface CompletionRequest {
   readonly imageId: string;

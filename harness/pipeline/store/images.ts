@@ -2,8 +2,12 @@
 // through the resume migration's fn_wake_ingestion_handler, duplicate and name-reuse logging, and the durable route
 // (device, wire name) → image row that chunks follow, also after a pipeline restart.
 import type { ImageFacts } from '../core/facts.ts';
+import type { OpenRequest, OpenResult, TransferRoute } from '../core/open.ts';
 import { jsonParam } from './json.ts';
 import type { Sql } from '../../world/sql.ts';
+
+// The request and its result are the core's values (core/open.ts); named here too, where the store takes them.
+export type { OpenRequest, OpenResult, TransferRoute } from '../core/open.ts';
 
 interface ImageRow {
   image_id: string;
@@ -54,34 +58,6 @@ function toFacts(r: ImageRow): ImageFacts {
     totalChunks: r.total_chunks,
     receivedChunks: r.received_chunks ?? 0,
   };
-}
-
-export interface TransferRoute {
-  readonly deviceId: string;
-  readonly wireName: string;
-  readonly captureTimestamp: string;
-  readonly imageSize: number;
-  readonly totalChunks: number;
-}
-
-export type OpenResult =
-  | {
-      readonly ok: true;
-      readonly imageId: string;
-      readonly isResume: boolean;
-      /** The row was found complete (another writer finished it meanwhile): treat the metadata as a re-send. */
-      readonly alreadyComplete: boolean;
-      readonly receivedChunks: number;
-    }
-  /** fn_wake_ingestion_handler answered success:false (its error code and message). */
-  | { readonly ok: false; readonly code: string; readonly message: string };
-
-export interface OpenRequest {
-  readonly route: TransferRoute;
-  readonly storedName: string;
-  readonly capturedAtIso: string;
-  readonly metadata: Record<string, unknown>;
-  readonly existingImageId: string | null;
 }
 
 /**

@@ -2,14 +2,9 @@
 // dropped). Written in batches.
 import type { Sql } from '../../world/sql.ts';
 
-export interface RejectionRow {
-  readonly topic: string;
-  readonly deviceMac: string | null;
-  readonly code: string;
-  readonly reason: string;
-  readonly payloadBytes: number;
-  readonly payloadExcerpt: string;
-}
+// The row is the core's record of a refusal (core/rejection.ts).
+import type { RejectionRecord } from '../core/rejection.ts';
+export type RejectionRow = RejectionRecord;
 
 export async function insertRejections(db: Sql, rows: readonly RejectionRow[]): Promise<void> {
   await db.query(

@@ -5,6 +5,7 @@
 // where a later stage created it.
 import type { Sql } from '../../world/sql.ts';
 import { PipelineUsageError, type PipelineProfile } from '../options.ts';
+import { policyOf } from '../core/profile.ts';
 
 export interface SchemaFeatures {
   /** duplicate_images_log exists (stage cleanup+resume): re-sends and name reuse are logged there. */
@@ -32,13 +33,13 @@ export async function checkPipelineSchema(db: Sql, profile: PipelineProfile = 'f
      ], NULL) AS missing,
      to_regclass('duplicate_images_log') IS NOT NULL AS duplicate_log,
      EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'device_images_device_id_image_name_key') AS unique_key`,
-    [profile === 'fixed'],
+    [policyOf(profile).needsStage === 'pipeline'],
   );
   const row = rows[0];
   const missing = row?.missing ?? [];
   if (missing.length > 0) {
     throw new PipelineUsageError(
-      profile === 'fixed'
+      policyOf(profile).needsStage === 'pipeline'
         ? `the database is not at schema stage 'pipeline' (missing: ${missing.join(', ')}); ` +
             'run `npm run migrate -- up --to pipeline` first'
         : `profile ${profile} needs the base tables and the pipeline tables of schema/004_pipeline.sql ` +

@@ -1,0 +1,51 @@
+// Which world a run talks through (ARCHITECTURE.md §8): the one its caller hands in (RunSeams.world, e.g. the sim
+// world over the in-memory router, owned and closed by the caller), or a live world over the broker the run opens
+// itself (aedes in this process, or MQTT_URL), which the run stops at its end.
+import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
+import { openBroker, type Broker } from '../world/broker.ts';
+import type { Clock } from '../world/clock.ts';
+import { liveWorld } from '../world/live/live-world.ts';
+import type { World } from '../world/world.ts';
+import type { LiveRunOptions } from './run-options.ts';
+
+export interface RunWorld {
+  readonly world: World;
+  /** The broker the run opened (and must stop); undefined when the world was given. */
+  readonly broker: Broker | undefined;
+}
+
+/** A run that cannot go ahead on the world it was given (exit 2, before anything starts). */
+export class RunWorldError extends Error {
+  override readonly name = 'RunWorldError';
+  readonly exitCode = 2;
+}
+
+/**
+ * Why `options` cannot run on a given world, or undefined when they can. What a given world lacks today: a broker
+ * URL for the user's own service (`--pipeline external`) and the aedes hooks the network nemesis and broker
+ * restarts act through (the router's delivery filter and restart() are their sim counterparts, not wired yet).
+ * Checked rather than skipped, so such a run never passes for having injected nothing.
+ */
+export function givenWorldProblem(options: LiveRunOptions, world: World, clock: Clock | undefined): string | undefined {
+  const where = `the ${world.mode} world given to the run (${world.brokerLabel})`;
+  if (clock !== undefined && clock !== world.clock) return `a run takes one clock: ${where} brings its own`;
+  if (options.brokerUrl !== undefined) return `a broker URL was given, but the run talks through ${where}`;
+  if (options.pipeline === 'external')
+    return `--pipeline external needs a broker URL to give the service; ${where} has none`;
+  const network = describeFaultPlan({ ...faultMixes.none, network: options.faults.network });
+  if (network !== 'none') return `network faults (${network}) act on the embedded broker, not on ${where}`;
+  return undefined;
+}
+
+/** The given world (after givenWorldProblem), or a live one over a broker opened now. */
+export async function openRunWorld(
+  options: LiveRunOptions,
+  given: World | undefined,
+  clock: Clock,
+  onPhase: ((phase: string) => void) | undefined,
+): Promise<RunWorld> {
+  if (given !== undefined) return { world: given, broker: undefined };
+  onPhase?.('starting the MQTT broker');
+  const broker = await openBroker({ url: options.brokerUrl, clock });
+  return { world: liveWorld(broker, clock), broker };
+}

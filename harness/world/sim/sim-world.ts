@@ -1,0 +1,22 @@
+// The sim world: devices and the pipeline attach to the in-memory router (router.ts) through its adapters
+// (device-transport.ts, router-link.ts), which behave as the mqtt.js ones do. Whoever made the router decides its
+// delivery mode ('auto' drains in microtasks; 'manual' leaves every delivery to a scheduler) and its timers; the
+// world only attaches clients to it.
+import type { Clock } from '../clock.ts';
+import type { World } from '../world.ts';
+import { createDeviceTransport } from './device-transport.ts';
+import { connectRouterLink } from './router-link.ts';
+import type { Router } from './router.ts';
+
+export const SIM_BROKER_LABEL = 'sim://router';
+
+export function simWorld(router: Router, clock: Clock): World {
+  return {
+    mode: 'sim',
+    clock,
+    brokerLabel: SIM_BROKER_LABEL,
+    // connectTimeoutMs means nothing here: the router accepts or refuses a CONNECT at once.
+    deviceTransport: (o, events) => createDeviceTransport(router, { clientId: o.clientId, qos: o.qos }, events),
+    pipelineLink: (o) => connectRouterLink(router, { url: SIM_BROKER_LABEL, ...o }),
+  };
+}
