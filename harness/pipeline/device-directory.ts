@@ -1,8 +1,8 @@
 // MAC → device_id, with auto-provisioning of unknown devices (PROTOCOL.md §6). Known ids are cached; the rest are
 // looked up — and created if absent — in batches (a fleet saying HELLO at once costs a few transactions).
-import type pg from 'pg';
 import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
+import type { Database } from '../world/sql.ts';
 import { GroupCall } from './group-call.ts';
 import { provisionDevices } from './store/devices.ts';
 import { errorText, withRetry } from './store/pool.ts';
@@ -13,7 +13,7 @@ export class DeviceDirectory {
   private readonly batches: GroupCall<string, string>;
 
   constructor(
-    pool: pg.Pool,
+    db: Database,
     onProvisioned: (count: number) => void,
     log: (line: string) => void,
     /** The retries' pauses run on it. */
@@ -25,7 +25,7 @@ export class DeviceDirectory {
         // another try: the next attempt sees the committed rows.
         const { ids, created } = await withRetry(
           3,
-          () => provisionDevices(pool, [...new Set(macs)]),
+          () => provisionDevices(db, [...new Set(macs)]),
           (error) => log(`pipeline: provisioning ${macs.length} devices failed, retrying: ${errorText(error)}`),
           clock,
         );

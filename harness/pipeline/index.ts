@@ -2,7 +2,8 @@
 import { resolveOptions, type PipelineOptions } from './options.ts';
 import { PipelineService } from './pipeline.ts';
 import type { PipelineStats } from './stats.ts';
-import { createPool } from './store/pool.ts';
+import { createPgDatabase } from '../world/live/pg-database.ts';
+import { errorText } from './store/pool.ts';
 import { checkPipelineSchema } from './store/schema-check.ts';
 
 export type { PipelineOptions, PipelineProfile } from './options.ts';
@@ -34,7 +35,13 @@ export interface Pipeline {
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const o = resolveOptions(options);
-  const pool = createPool(o.databaseUrl, o.poolMax, o.log, o.clientId);
+  const pool = createPgDatabase({
+    url: o.databaseUrl,
+    max: o.poolMax,
+    applicationName: o.clientId,
+    onIdleError: (error) => o.log(`pipeline: idle database connection failed: ${errorText(error)}`),
+    clock: o.clock,
+  });
   let service: PipelineService | undefined;
   try {
     const schema = await checkPipelineSchema(pool, o.profile);

@@ -4,9 +4,9 @@
 // core decision → store call → core decision → send: metadata-handler.ts (with legacy-writers.ts), chunk-handler.ts,
 // completion-path.ts (completion and ACK_OK, through the transfer state machine), restart-recovery.ts. What a
 // profile changes is data (core/profile.ts); no file here asks which profile runs.
-import type pg from 'pg';
 import type { Clock } from '../world/clock.ts';
 import { redactUrl } from '../world/redact.ts';
+import type { Database } from '../world/sql.ts';
 import {
   decodeDeviceMessage,
   encodeServerMessage,
@@ -40,7 +40,7 @@ import { emptyStats, snapshotStats, type PipelineStats } from './stats.ts';
 import { storedChunkIds } from './store/chunks.ts';
 import { touchDevices, type DeviceSighting } from './store/devices.ts';
 import { expireChunks, setReceivedChunks } from './store/legacy.ts';
-import { abortPool, errorText, retryOnConnectionLoss, withRetry } from './store/pool.ts';
+import { errorText, retryOnConnectionLoss, withRetry } from './store/pool.ts';
 import type { SchemaFeatures } from './store/schema-check.ts';
 import { insertRejections } from './store/rejections.ts';
 import { MissingChunksSweeper } from './sweeper.ts';
@@ -85,7 +85,7 @@ export class PipelineService {
 
   constructor(
     options: ResolvedOptions,
-    private readonly pool: pg.Pool,
+    private readonly pool: Database,
     private readonly schema: SchemaFeatures = { duplicateLog: true, uniqueKey: true },
   ) {
     const log = options.log;
@@ -244,7 +244,7 @@ export class PipelineService {
     this.recorder.discard();
     const link = this.link;
     if (link !== undefined) await link.destroy().catch(() => {});
-    await abortPool(this.pool, { clock: this.o.clock });
+    await this.pool.abort(); // on the clock the pool was created with (index.ts)
   }
 
   private async shutdown(): Promise<void> {

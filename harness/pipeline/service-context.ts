@@ -1,7 +1,6 @@
 // What the pipeline's wiring modules share (metadata-handler, legacy-writers, chunk-handler, completion-path,
 // restart-recovery): the service (pipeline.ts) builds it once. Plain references and the service's three outlets —
 // send a reply, record a rejection, retry a lost connection — so no module reaches into another's state.
-import type pg from 'pg';
 import type { Dialect, ServerMessage } from '../../simulator/protocol/index.ts';
 import type { ProfilePolicy } from './core/profile.ts';
 import type { PipelineRejectCode } from './core/rejection.ts';
@@ -11,13 +10,14 @@ import type { ResolvedOptions } from './options.ts';
 import type { PipelineStats } from './stats.ts';
 import type { SchemaFeatures } from './store/schema-check.ts';
 import type { RouteCache } from './transfers.ts';
+import type { Database } from '../world/sql.ts';
 
 export interface ServiceContext {
   /** Options; `log` is silent once the instance has crashed. */
   readonly o: ResolvedOptions;
   /** What the profile changes (core/profile.ts): the only way a module learns which profile runs. */
   readonly policy: ProfilePolicy;
-  readonly pool: pg.Pool;
+  readonly pool: Database;
   readonly schema: SchemaFeatures;
   readonly counters: PipelineStats;
   readonly routes: RouteCache;

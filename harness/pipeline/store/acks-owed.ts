@@ -1,7 +1,7 @@
 // The ACK_OKs owed (schema/004_pipeline.sql, image_acks_owed): written by completeImages in the completing
 // transaction, deleted here once the broker has taken the ACK_OK, and read by a pipeline that starts again after a
 // crash, which sends whatever its predecessor committed but never acknowledged.
-import type pg from 'pg';
+import type { Sql } from '../../world/sql.ts';
 
 export interface OwedAckRow {
   readonly imageId: string;
@@ -15,8 +15,8 @@ export interface OwedAckRow {
 /** At most this many owed ACKs are sent at a start; any more wait for their devices' re-sends (found complete). */
 export const OWED_ACKS_AT_START_MAX = 10_000;
 
-export async function listOwedAcks(pool: pg.Pool): Promise<OwedAckRow[]> {
-  const { rows } = await pool.query<{
+export async function listOwedAcks(db: Sql): Promise<OwedAckRow[]> {
+  const { rows } = await db.query<{
     image_id: string;
     device_mac: string;
     wire_name: string;
@@ -40,7 +40,7 @@ export async function listOwedAcks(pool: pg.Pool): Promise<OwedAckRow[]> {
 }
 
 /** The broker has these ACK_OKs: nothing is owed for them any more. */
-export async function settleOwedAcks(pool: pg.Pool, imageIds: readonly string[]): Promise<void> {
+export async function settleOwedAcks(db: Sql, imageIds: readonly string[]): Promise<void> {
   if (imageIds.length === 0) return;
-  await pool.query('DELETE FROM image_acks_owed WHERE image_id = ANY ($1::uuid[])', [imageIds]);
+  await db.query('DELETE FROM image_acks_owed WHERE image_id = ANY ($1::uuid[])', [imageIds]);
 }

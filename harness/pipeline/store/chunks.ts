@@ -4,7 +4,7 @@
 // The chunk bytes travel as ONE binary parameter (all payloads concatenated) with offsets and lengths, sliced
 // in SQL: pg sends a Buffer parameter in binary, while a bytea[] would be hex text (twice the bytes, parsed on
 // both sides) — measured here: ~35,000 rows/s vs ~15,000 rows/s for bytea[].
-import type { Queryable } from './pool.ts';
+import type { Sql, Statement } from '../../world/sql.ts';
 
 export interface ChunkRows {
   readonly imageIds: readonly string[];
@@ -21,7 +21,7 @@ export interface ImageProgress {
   readonly status: string | null;
 }
 
-const WRITE_CHUNKS = {
+const WRITE_CHUNKS: Statement = {
   name: 'camfleet_pipeline_write_chunks',
   text: `WITH rows AS (
     SELECT u.image_id, u.chunk_id, substring($3::bytea FROM u.off FOR u.len) AS bytes
@@ -46,7 +46,7 @@ const WRITE_CHUNKS = {
 };
 
 /** Writes a batch; returns progress of every image that got at least one new chunk. */
-export async function writeChunks(db: Queryable, batch: ChunkRows): Promise<ImageProgress[]> {
+export async function writeChunks(db: Sql, batch: ChunkRows): Promise<ImageProgress[]> {
   const n = batch.chunkIds.length;
   const offsets = new Array<number>(n);
   const lengths = new Array<number>(n);
@@ -69,7 +69,7 @@ export async function writeChunks(db: Queryable, batch: ChunkRows): Promise<Imag
     received_chunks: number;
     total_chunks: number | null;
     status: string | null;
-  }>({ ...WRITE_CHUNKS, values: [batch.imageIds, batch.chunkIds, bytes, offsets, lengths] });
+  }>(WRITE_CHUNKS, [batch.imageIds, batch.chunkIds, bytes, offsets, lengths]);
   return rows.map((r) => ({
     imageId: r.image_id,
     inserted: r.inserted,
@@ -80,7 +80,7 @@ export async function writeChunks(db: Queryable, batch: ChunkRows): Promise<Imag
 }
 
 /** The stored chunk ids of each image (for missing_chunks). */
-export async function storedChunkIds(db: Queryable, imageIds: readonly string[]): Promise<Map<string, number[]>> {
+export async function storedChunkIds(db: Sql, imageIds: readonly string[]): Promise<Map<string, number[]>> {
   const { rows } = await db.query<{ image_id: string; ids: number[] }>(
     `SELECT image_id::text, array_agg(chunk_id) AS ids FROM image_chunks
      WHERE image_id = ANY ($1::uuid[]) GROUP BY image_id`,

@@ -2,9 +2,8 @@
 // lock the row, assemble its chunks in order (in SQL: no image bytes cross the wire), verify, store the blob, mark
 // the row complete. Images that become complete together share that transaction (one round trip per step for the
 // whole batch). The caller acknowledges a device only after this has committed.
-import type pg from 'pg';
 import { verifyAssembly } from '../core/assembly.ts';
-import { inTransaction } from './pool.ts';
+import type { Database } from '../../world/sql.ts';
 
 // The outcomes are the core's facts (core/facts.ts): the transfer state machine reads them.
 import type { CompletionOutcome } from '../core/facts.ts';
@@ -31,10 +30,10 @@ export function blobUrl(imageId: string): string {
   return `${BLOB_URL_PREFIX}${imageId}`;
 }
 
-export async function completeImages(pool: pg.Pool, reqs: readonly CompletionRequest[]): Promise<CompletionOutcome[]> {
+export async function completeImages(db: Database, reqs: readonly CompletionRequest[]): Promise<CompletionOutcome[]> {
   const ids = [...new Set(reqs.map((r) => r.imageId))];
   const outcomes = new Map<string, CompletionOutcome>();
-  await inTransaction(pool, async (client) => {
+  await db.transaction(async (client) => {
     // Rows locked in one order, so concurrent completers cannot deadlock on them.
     const locked = await client.query<{
       image_id: string;

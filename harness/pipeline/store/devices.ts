@@ -1,7 +1,6 @@
 // devices: find a device by its normalised MAC, or auto-provision it (PROTOCOL.md §6: device_code
 // DEVICE-ESP32S3-NNN = first free zero-padded number, provisioning_status 'pending_mapping', is_active false).
-import type pg from 'pg';
-import { inTransaction, type Queryable } from './pool.ts';
+import type { Database, Sql } from '../../world/sql.ts';
 
 /** Serialises code allocation between every writer that uses it (several pipeline instances included). */
 const DEVICE_CODE_LOCK = 0x63616d66; // 'camf'
@@ -15,10 +14,10 @@ const NORMALISED_MAC = `upper(translate(d.device_mac, ':- ', ''))`;
  * MAC's device id, and how many rows were created.
  */
 export async function provisionDevices(
-  pool: pg.Pool,
+  db: Database,
   macs: readonly string[],
 ): Promise<{ ids: Map<string, string>; created: number }> {
-  return inTransaction(pool, async (client) => {
+  return db.transaction(async (client) => {
     await client.query('SELECT pg_advisory_xact_lock($1)', [DEVICE_CODE_LOCK]);
     // A fresh statement after the lock: its snapshot sees every code committed by the previous holder.
     const code = (n: string) => `'DEVICE-ESP32S3-' || lpad(${n}::text, greatest(3, length(${n}::text)), '0')`;
@@ -45,7 +44,7 @@ export async function provisionDevices(
        ORDER BY ${NORMALISED_MAC}, d.created_at`,
       [macs],
     );
-    return { ids: new Map(found.rows.map((r) => [r.mac, r.device_id])), created: inserted.rowCount ?? 0 };
+    return { ids: new Map(found.rows.map((r) => [r.mac, r.device_id])), created: inserted.rowCount };
   });
 }
 
@@ -58,7 +57,7 @@ export interface DeviceSighting {
 }
 
 /** last_seen_at now, and whatever each device reported (absent fields keep their value). One statement. */
-export async function touchDevices(db: Queryable, sightings: readonly DeviceSighting[]): Promise<void> {
+export async function touchDevices(db: Sql, sightings: readonly DeviceSighting[]): Promise<void> {
   await db.query(
     `UPDATE devices d SET last_seen_at = now(), updated_at = now(),
        firmware_version = coalesce(u.firmware_version, d.firmware_version),

@@ -4,7 +4,7 @@
 import type { ImageFacts } from '../core/facts.ts';
 import type { OpenRequest, OpenResult, TransferRoute } from '../core/open.ts';
 import { jsonParam } from './json.ts';
-import type { Queryable } from './pool.ts';
+import type { Sql } from '../../world/sql.ts';
 
 // The request and its result are the core's values (core/open.ts); named here too, where the store takes them.
 export type { OpenRequest, OpenResult, TransferRoute } from '../core/open.ts';
@@ -25,10 +25,7 @@ export interface ImageLookup {
 }
 
 /** For each lookup, the device's rows under any of its names, by stored name. One statement for all. */
-export async function findImagesMany(
-  db: Queryable,
-  lookups: readonly ImageLookup[],
-): Promise<Map<string, ImageFacts>[]> {
+export async function findImagesMany(db: Sql, lookups: readonly ImageLookup[]): Promise<Map<string, ImageFacts>[]> {
   const deviceIds: string[] = [];
   const names: string[] = [];
   const ords: number[] = [];
@@ -69,7 +66,7 @@ function toFacts(r: ImageRow): ImageFacts {
  * the route of each wire name to the row it returned. One statement for the batch; a device has at most one
  * request in a batch (its metadata is handled in order), so no route is written twice.
  */
-export async function openTransfers(db: Queryable, reqs: readonly OpenRequest[]): Promise<OpenResult[]> {
+export async function openTransfers(db: Sql, reqs: readonly OpenRequest[]): Promise<OpenResult[]> {
   const { rows } = await db.query<{ ord: number; result: Record<string, unknown> | null }>(
     `WITH req AS (
        SELECT * FROM unnest($1::uuid[], $2::timestamptz[], $3::text[], $4::jsonb[], $5::uuid[], $6::text[], $7::text[],
@@ -122,7 +119,7 @@ function toOpenResult(r: Record<string, unknown>): OpenResult {
 }
 
 /** Routes the wire name to a row without opening a transfer (a re-send of a complete image). */
-export async function upsertRoute(db: Queryable, route: TransferRoute, imageId: string): Promise<void> {
+export async function upsertRoute(db: Sql, route: TransferRoute, imageId: string): Promise<void> {
   await db.query(
     `INSERT INTO image_transfers (device_id, wire_name, image_id, capture_timestamp, image_size, total_chunks)
      VALUES ($1, $2, $3, $4, $5, $6)
@@ -135,7 +132,7 @@ export async function upsertRoute(db: Queryable, route: TransferRoute, imageId: 
 
 /** fn_log_duplicate_image: a re-announced complete image is logged against its row (I6). Returns the log id. */
 export async function logDuplicate(
-  db: Queryable,
+  db: Sql,
   deviceId: string,
   storedName: string,
   metadata: Record<string, unknown>,
@@ -153,7 +150,7 @@ export async function logDuplicate(
  * and the checker can tell it from a re-send.
  */
 export async function logNameReuse(
-  db: Queryable,
+  db: Sql,
   deviceId: string,
   olderImageId: string,
   metadata: Record<string, unknown>,
@@ -185,7 +182,7 @@ export interface StoredRouteOf extends StoredRoute {
 }
 
 /** Routes from image_transfers, each with its device and row; `where` filters them (t, d, di are the tables). */
-async function selectRoutes(db: Queryable, where: string, values: unknown[]): Promise<StoredRouteOf[]> {
+async function selectRoutes(db: Sql, where: string, values: unknown[]): Promise<StoredRouteOf[]> {
   const { rows } = await db.query<{
     mac: string;
     wire_name: string;
@@ -227,7 +224,7 @@ async function selectRoutes(db: Queryable, where: string, values: unknown[]): Pr
 
 /** Transfers still in flight (a row pending/receiving, its route touched within `updatedWithinMs`): what a
  *  pipeline restarted mid-transfer takes over, to ask for the chunks it lacks. */
-export function findIncompleteRoutes(db: Queryable, updatedWithinMs: number): Promise<StoredRouteOf[]> {
+export function findIncompleteRoutes(db: Sql, updatedWithinMs: number): Promise<StoredRouteOf[]> {
   return selectRoutes(
     db,
     `di.status IN ('pending', 'receiving') AND t.updated_at > now() - make_interval(secs => $1::double precision / 1000)`,
@@ -236,6 +233,6 @@ export function findIncompleteRoutes(db: Queryable, updatedWithinMs: number): Pr
 }
 
 /** The durable route of a device's wire name (for chunks whose metadata this process has not seen). */
-export async function findRoute(db: Queryable, mac: string, wireName: string): Promise<StoredRoute | undefined> {
+export async function findRoute(db: Sql, mac: string, wireName: string): Promise<StoredRoute | undefined> {
   return (await selectRoutes(db, 'd.device_mac = $1 AND t.wire_name = $2', [mac, wireName]))[0];
 }

@@ -1,15 +1,14 @@
 // The original service's own SQL, for the legacy profiles (PROTOCOL.md §7): plain INSERT / UPDATE of
 // device_images with no fn_* functions, so it runs on the BASE stage (no unique key, no resume migration). Each
 // statement is as the original had it; the bug a profile reproduces is in which of them it calls, and when.
-import type pg from 'pg';
 import { verifyAssembly } from '../core/assembly.ts';
 import { BLOB_URL_PREFIX, type CompletionOutcome, type CompletionRequest } from './completion.ts';
 import type { OpenRequest } from './images.ts';
 import { jsonParam } from './json.ts';
-import { inTransaction, type Queryable } from './pool.ts';
+import type { Database, Sql } from '../../world/sql.ts';
 
 /** A new device_images row (receiving, received_chunks 0), whatever rows the name already has. */
-export async function insertImageRow(db: Queryable, req: OpenRequest): Promise<string> {
+export async function insertImageRow(db: Sql, req: OpenRequest): Promise<string> {
   const { rows } = await db.query<{ image_id: string }>(
     `INSERT INTO device_images (device_id, company_id, program_id, site_id, image_name, image_size, captured_at,
                                 total_chunks, received_chunks, status, metadata)
@@ -41,7 +40,7 @@ export interface ResumedRow {
  * fallback that set received_chunks back to 0 (PROTOCOL.md §7.5) — the bug of legacy-reset-count.
  */
 export async function resumeImageRow(
-  db: Queryable,
+  db: Sql,
   imageId: string,
   req: OpenRequest,
   resetCount: boolean,
@@ -64,11 +63,7 @@ export async function resumeImageRow(
 }
 
 /** A re-send logged in duplicate_images_log (where the stage has it) without fn_log_duplicate_image. */
-export async function logDuplicatePlain(
-  db: Queryable,
-  imageId: string,
-  metadata: Record<string, unknown>,
-): Promise<void> {
+export async function logDuplicatePlain(db: Sql, imageId: string, metadata: Record<string, unknown>): Promise<void> {
   await db.query(
     `INSERT INTO duplicate_images_log (device_id, image_id, image_name, original_captured_at, duplicate_metadata)
      SELECT di.device_id, di.image_id, di.image_name, di.captured_at, $2::jsonb
@@ -88,8 +83,8 @@ export interface ExpiredTransfer {
  * is older than `ttlMs` are deleted, and received_chunks is recomputed from what is left — so it goes down. The
  * Postgres clock judges the age (received_at is stamped by it).
  */
-export async function expireChunks(pool: pg.Pool, ttlMs: number): Promise<ExpiredTransfer[]> {
-  return inTransaction(pool, async (client) => {
+export async function expireChunks(db: Database, ttlMs: number): Promise<ExpiredTransfer[]> {
+  return db.transaction(async (client) => {
     const deleted = await client.query<{ image_id: string; n: number }>(
       `WITH stale AS (
          -- Per unfinished image, its newest chunk through the (image_id, chunk_id) key: no scan of all chunks.
@@ -127,7 +122,7 @@ export async function expireChunks(pool: pg.Pool, ttlMs: number): Promise<Expire
  * counted its in-memory buffer). After a restart that count starts again from 0 — progress goes back (I4).
  */
 export async function setReceivedChunks(
-  db: Queryable,
+  db: Sql,
   imageIds: readonly string[],
   counts: readonly number[],
 ): Promise<void> {
@@ -144,21 +139,21 @@ export async function setReceivedChunks(
  * row marked complete in one transaction per image (ack after commit still holds: I7 is not this profile's bug).
  */
 export async function completeFromMemory(
-  pool: pg.Pool,
+  db: Database,
   reqs: readonly CompletionRequest[],
   chunksOf: (imageId: string) => readonly (Uint8Array | undefined)[] | undefined,
 ): Promise<CompletionOutcome[]> {
   const out: CompletionOutcome[] = [];
-  for (const req of reqs) out.push(await completeOne(pool, req, chunksOf(req.imageId)));
+  for (const req of reqs) out.push(await completeOne(db, req, chunksOf(req.imageId)));
   return out;
 }
 
 async function completeOne(
-  pool: pg.Pool,
+  db: Database,
   req: CompletionRequest,
   chunks: readonly (Uint8Array | undefined)[] | undefined,
 ): Promise<CompletionOutcome> {
-  return inTransaction(pool, async (client) => {
+  return db.transaction(async (client) => {
     const locked = await client.query<{
       status: string | null;
       image_size: number | null;

@@ -1,55 +1,7 @@
-// The pipeline's Postgres pool, transactions, and retry of failed writes.
-import pg from 'pg';
-import { settledWithin, type Clock } from '../../world/clock.ts';
+// The pipeline's policy for failed database calls: which errors are a lost connection, and how often to try again.
+// The database itself (query, transaction, abort) is the world's seam: world/sql.ts, world/live/pg-database.ts.
+import type { Clock } from '../../world/clock.ts';
 import { realClock } from '../../world/live/real-clock.ts';
-
-export type Queryable = pg.Pool | pg.PoolClient;
-
-/** Clients of each pool this module created, so abortPool can cut them (a crash does not wait for queries). */
-const poolClients = new WeakMap<pg.Pool, Set<pg.PoolClient>>();
-
-/**
- * The pipeline's pool. `applicationName` shows in pg_stat_activity (a fault injector kills the pipeline's backends
- * by it). A killed or dropped connection is replaced by the pool on the next query; callers retry what failed.
- */
-export function createPool(url: string, max: number, log: (line: string) => void, applicationName?: string): pg.Pool {
-  const pool = new pg.Pool({
-    connectionString: url,
-    max,
-    connectionTimeoutMillis: 10_000,
-    ...(applicationName === undefined ? {} : { application_name: applicationName.slice(0, 63) }),
-  });
-  const clients = new Set<pg.PoolClient>();
-  poolClients.set(pool, clients);
-  pool.on('connect', (client) => {
-    clients.add(client);
-    // A checked-out client whose backend is killed emits 'error' on itself, not on the pool: without a listener
-    // that would be an uncaught exception. The query running on it fails and the caller handles that.
-    client.on('error', () => {});
-  });
-  pool.on('remove', (client) => clients.delete(client));
-  // An idle client losing its connection (server restart, killed backend) must not crash the process.
-  pool.on('error', (error) => log(`pipeline: idle database connection failed: ${errorText(error)}`));
-  return pool;
-}
-
-/**
- * Ends a pool without waiting for anything (a crash): every connection is closed under whatever query it runs,
- * which then fails. Resolves once the pool has let go of its clients, or after `timeoutMs` (default 2000) on
- * `clock` (default realClock).
- */
-export async function abortPool(
-  pool: pg.Pool,
-  options: { readonly timeoutMs?: number; readonly clock?: Clock } = {},
-): Promise<void> {
-  const clients = poolClients.get(pool);
-  const ended = pool.end().catch(() => {});
-  for (const client of clients ?? []) {
-    // pg's Client.end() closes the socket and fails the active query; checked-out clients are then released.
-    void (client as unknown as pg.Client).end().catch(() => {});
-  }
-  await settledWithin(options.clock ?? realClock, ended, options.timeoutMs ?? 2000);
-}
 
 /**
  * Errors that mean the connection, not the statement, failed: a killed backend (57P01 admin shutdown, 57P02 crash
@@ -86,25 +38,6 @@ export async function retryOnConnectionLoss<T>(
       log(`pipeline: ${what}: database connection lost (${errorText(error)}), retrying`);
       await clock.sleep(10 * attempt);
     }
-  }
-}
-
-/** Runs `work` inside BEGIN … COMMIT on one client; ROLLBACK on any error (and the error is rethrown). */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
-  const client = await pool.connect();
-  let broken = false;
-  try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch(() => {
-      broken = true;
-    });
-    throw error;
-  } finally {
-    client.release(broken);
   }
 }
 

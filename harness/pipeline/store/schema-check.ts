@@ -3,7 +3,7 @@
 // store. The legacy profiles reproduce the ORIGINAL service, which ran before the migration: they need only the base
 // tables (001) and camfleet's pipeline tables (004, which depend on 001 alone), and use duplicate_images_log only
 // where a later stage created it.
-import type pg from 'pg';
+import type { Sql } from '../../world/sql.ts';
 import { PipelineUsageError, type PipelineProfile } from '../options.ts';
 import { policyOf } from '../core/profile.ts';
 
@@ -14,8 +14,8 @@ export interface SchemaFeatures {
   readonly uniqueKey: boolean;
 }
 
-export async function checkPipelineSchema(pool: pg.Pool, profile: PipelineProfile = 'fixed'): Promise<SchemaFeatures> {
-  const { rows } = await pool.query<{ missing: string[]; duplicate_log: boolean; unique_key: boolean }>(
+export async function checkPipelineSchema(db: Sql, profile: PipelineProfile = 'fixed'): Promise<SchemaFeatures> {
+  const { rows } = await db.query<{ missing: string[]; duplicate_log: boolean; unique_key: boolean }>(
     `SELECT array_remove(ARRAY[
        CASE WHEN to_regclass('device_images') IS NULL THEN 'device_images' END,
        CASE WHEN $1 AND to_regclass('duplicate_images_log') IS NULL THEN 'duplicate_images_log' END,

@@ -1,0 +1,65 @@
+// The gated database's vocabulary (gated-database.ts): its options, what its controller sees (statements at the
+// gate, results waiting to be handed back), and its own bookkeeping of statements and slots.
+import type { SqlResult, Statement } from '../sql.ts';
+import type { GateConnection } from './gate-connection.ts';
+
+export interface GatedDatabaseOptions {
+  readonly url: string;
+  /** Connections (at least 1): as many statements as this can be in flight at once, one per transaction. */
+  readonly slots: number;
+  readonly applicationName?: string;
+  /** 'auto' (default): the gate runs itself (runAll after every arrival). 'manual': the controller does. */
+  readonly mode?: 'auto' | 'manual';
+  readonly connectionTimeoutMs?: number;
+}
+
+/** A statement at the gate, as the controller sees it. */
+export interface GatedStatement {
+  /** Arrival order, from 1: the stable order of pending() and ready(). */
+  readonly id: number;
+  readonly slot: number;
+  readonly text: string;
+  readonly values: readonly unknown[];
+}
+
+/** A finished statement whose result the caller has not been given yet. */
+export interface GatedResult extends GatedStatement {
+  readonly ok: boolean;
+  readonly rowCount: number;
+  /** SQLSTATE of a failed statement (e.g. 23505), or undefined. */
+  readonly code: string | undefined;
+}
+
+export type ReleaseOutcome = 'completed' | 'blocked';
+
+export type Outcome =
+  { readonly ok: true; readonly result: SqlResult<unknown> } | { readonly ok: false; readonly error: unknown };
+
+export interface Entry extends GatedStatement {
+  readonly statement: string | Statement;
+  readonly slotRef: Slot;
+  state: 'pending' | 'running' | 'blocked' | 'ready' | 'done';
+  outcome: Outcome | undefined;
+  /** Settles when the server has answered (either way). */
+  readonly answered: Promise<void>;
+  markAnswered(): void;
+  readonly resolve: (result: SqlResult<unknown>) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface Slot {
+  readonly index: number;
+  readonly connection: GateConnection;
+  held: boolean;
+  /** A statement ran since the slot was handed out (a broken connection is replaced only before the first). */
+  used: boolean;
+  /** Statements waiting at the gate on this slot, in arrival order; only the first may be released. */
+  readonly queue: Entry[];
+  /** The statement on the server (running or blocked). */
+  active: Entry | undefined;
+}
+
+/** What the controller sees of an entry. */
+export function view(e: Entry): GatedStatement {
+  return { id: e.id, slot: e.slot, text: e.text, values: e.values };
+}
