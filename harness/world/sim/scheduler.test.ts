@@ -29,8 +29,8 @@ async function runToy(seed: number): Promise<ToyOutcome> {
   const router = new Router({ delivery: 'manual', timers: clock });
   const serverSaw: string[] = [];
   const repliesSeen = new Map<string, number>();
-  let link: MqttLink | undefined;
-  link = await connectRouterLink(router, {
+  const server: { link?: MqttLink } = {};
+  server.link = await connectRouterLink(router, {
     clientId: 'server',
     subscriptions: ['dev/+/up'],
     log: () => {},
@@ -38,7 +38,7 @@ async function runToy(seed: number): Promise<ToyOutcome> {
     onMessage: (topic, payload) => {
       serverSaw.push(`${topic}:${payload.toString()}`);
       const device = topic.split('/')[1] ?? '?';
-      void clock.sleep(10).then(() => link?.publish(`dev/${device}/down`, payload.toString()));
+      void clock.sleep(10).then(() => server.link?.publish(`dev/${device}/down`, payload.toString()));
     },
   });
   const devices = ['A', 'B', 'C'];
