@@ -1,0 +1,41 @@
+// The gated database's statements and results as scheduler steps (scheduler.ts): which connection's next statement
+// runs, and when a caller gets its result back, are the scheduler's seeded choices — so the select-then-insert race
+// of two writers is a schedule, not luck. A released statement runs in real Postgres; the scheduler waits for it
+// through `settling()` before it chooses again. The gate must be in manual mode.
+import { realClock } from '../live/real-clock.ts';
+import type { GatedDatabase } from './gated-database.ts';
+import type { SimStep, StepSource } from './scheduler.ts';
+
+/** How long to wait before asking Postgres again when every gated statement waits on a lock (a deadlock that
+ *  Postgres' detector is about to break, after its deadlock_timeout): real time, because Postgres decides it. */
+const ALL_BLOCKED_RECHECK_MS = 50;
+
+const verb = (text: string): string => text.trim().split(/\s+/)[0]?.toUpperCase() ?? '';
+
+/** Labels name the connection slot and the statement's verb, not the gate's arrival ids (those go on counting
+ *  across runs on one gate): the schedule of a seed reads the same on a fresh gate and on a reused one. */
+export function gatedDatabaseSteps(db: GatedDatabase, name = 'sql'): StepSource {
+  return {
+    steps: (): SimStep[] => [
+      ...db.ready().map((r) => ({
+        label: `${name} result slot ${r.slot} ${verb(r.text)} ${r.ok ? 'ok' : (r.code ?? 'error')}`,
+        run: () => void db.deliver(r),
+      })),
+      ...db.pending().map((s) => ({
+        label: `${name} run slot ${s.slot} ${verb(s.text)}`,
+        run: () => void db.release(s),
+      })),
+    ],
+    settling: () => {
+      const running = db.settling();
+      if (running !== undefined) return running;
+      // Only blocked statements left here: nothing the scheduler could release frees them, Postgres will.
+      if (db.blocked().length > 0 && db.pending().length === 0 && db.ready().length === 0) {
+        return db.recheck().then(async (changed) => {
+          if (!changed) await realClock.sleep(ALL_BLOCKED_RECHECK_MS);
+        });
+      }
+      return undefined;
+    },
+  };
+}
