@@ -35,13 +35,15 @@ export interface Pipeline {
  */
 export async function startPipeline(options: PipelineOptions): Promise<Pipeline> {
   const o = resolveOptions(options);
-  const pool = createPgDatabase({
-    url: o.databaseUrl,
-    max: o.poolMax,
-    applicationName: o.clientId,
-    onIdleError: (error) => o.log(`pipeline: idle database connection failed: ${errorText(error)}`),
-    clock: o.clock,
-  });
+  const pool =
+    o.database ??
+    createPgDatabase({
+      url: o.databaseUrl,
+      max: o.poolMax,
+      applicationName: o.clientId,
+      onIdleError: (error) => o.log(`pipeline: idle database connection failed: ${errorText(error)}`),
+      clock: o.clock,
+    });
   let service: PipelineService | undefined;
   try {
     const schema = await checkPipelineSchema(pool, o.profile);

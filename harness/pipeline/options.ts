@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { History } from '../history/history.ts';
 import type { Clock } from '../world/clock.ts';
+import type { Database } from '../world/sql.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { defaultNextWakeMs } from './core/schedule.ts';
 import type { PipelineLinkFactory } from './mqtt-link.ts';
@@ -21,6 +22,10 @@ export interface PipelineOptions {
   link?: PipelineLinkFactory;
   /** A database already migrated to stage 'pipeline' (schema steps base..pipeline). */
   databaseUrl: string;
+  /** The Database to use instead of a pg pool on `databaseUrl` (which is then only named): a world's database,
+   *  e.g. the sim world's gated one. The instance owns it as it owns its pool: stop() ends it, crash() aborts it
+   *  — so give each instance its own (a lease, world/sim/database-lease.ts). Default: createPgDatabase. */
+  database?: Database;
   /** Default 'fixed'. */
   profile?: PipelineProfile;
   /** When given, pipeline_* events are appended to it (harness/history/events.ts). */
@@ -70,6 +75,7 @@ export interface ResolvedOptions {
   readonly brokerUrl: string;
   readonly link: PipelineLinkFactory | undefined;
   readonly databaseUrl: string;
+  readonly database: Database | undefined;
   readonly profile: PipelineProfile;
   readonly history: History | undefined;
   readonly instanceTag: string | undefined;
@@ -123,6 +129,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     brokerUrl: o.brokerUrl,
     link: o.link,
     databaseUrl: o.databaseUrl,
+    database: o.database,
     profile,
     history: o.history,
     instanceTag: tag,
