@@ -38,6 +38,7 @@ import { emptyPipelineStats, PipelineSet } from './pipeline-set.ts';
 import type { LiveRunOptions } from './run-options.ts';
 import { givenWorldProblem, openRunWorld, RunWorldError } from './run-world.ts';
 import type { World } from '../world/world.ts';
+import { poolSql, type RunDrive } from './run-drive.ts';
 
 export interface RunProgress {
   readonly fleet: FleetCounters;
@@ -98,6 +99,11 @@ export interface RunSeams {
    *  open (no `brokerUrl`, no external pipeline, no network faults: see run-world.ts). Its clock is the run's clock
    *  (a different `clock` beside it is refused). Default: a live world over aedes or `brokerUrl`. */
   readonly world?: World;
+  /** What moves the world while the fleet, heal and quiet phases run, and the database the actors use meanwhile
+   *  (run-drive.ts): the sim world's seeded scheduler and gated database (sim-run.ts). Default: none, the live
+   *  world moves by itself and the actors use pg pools. With a drive, the pipelines are stopped (drained) before
+   *  the check phase, while the world still moves. */
+  readonly drive?: RunDrive;
 }
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
@@ -124,6 +130,7 @@ export async function runLive(
     if (problem !== undefined) throw new RunWorldError(problem);
   }
   const clock = seams.world?.clock ?? seams.clock ?? realClock;
+  const drive = seams.drive;
   const startedMs = Date.now(); // wall time: the time budget and the run's wallMs measure this process
   let peakRssBytes = process.memoryUsage().rss;
   // Wall time: it samples this process's memory, not the world.
@@ -147,6 +154,7 @@ export async function runLive(
     hooks.onPhase?.('starting Postgres');
     db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
     await installProgressAudit(db.pool);
+    await drive?.open(db.scratch.url, poolSql(db.pool));
     const opened = await openRunWorld(options, seams.world, clock, (phase) => hooks.onPhase?.(phase));
     broker = opened.broker;
     const world = opened.world;
@@ -208,6 +216,7 @@ export async function runLive(
       }
     } else {
       hooks.onPhase?.('starting the ingestion pipeline');
+      drive?.start(); // the pipelines' start-up statements wait at the drive's gate
       pipelines = new PipelineSet(
         (profile: PipelineProfile, instanceTag: string) =>
           startPipeline({
@@ -220,6 +229,9 @@ export async function runLive(
             instanceTag,
             chunkTtlMs: legacyTtlMs(options.timeScale),
             clock,
+            ...(drive === undefined
+              ? {}
+              : { database: drive.pipelineDatabase(), clientId: drive.pipelineClientId(instanceTag) }),
           }),
         options.pipeline,
         faults.server.twoInstances ? 2 : 1,
@@ -250,7 +262,8 @@ export async function runLive(
       history,
       deviceFilter: deviceFaultFilters(faults.device, fleetRng),
       timeScale: options.timeScale,
-      realSleepMsMax: 2_000,
+      // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
+      realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
       staggerMs: Math.min(1_000, options.devices * 2),
       concurrencyMax: options.concurrencyMax,
       ackTimeoutMs: options.ackTimeoutMs,
@@ -259,12 +272,14 @@ export async function runLive(
       signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
       observeAck: async (mac, _imageName, sha256s) => {
-        const { rows } = await database.pool.query<{ ok: boolean }>(
-          `SELECT EXISTS (SELECT 1 FROM device_images di JOIN devices d ON d.device_id = di.device_id
+        const text = `SELECT EXISTS (SELECT 1 FROM device_images di JOIN devices d ON d.device_id = di.device_id
                           JOIN image_blobs b ON b.image_id = di.image_id
-                          WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = ANY($2::text[])) AS ok`,
-          [mac, sha256s],
-        );
+                          WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = ANY($2::text[])) AS ok`;
+        // With a drive, through its gate (a step of the schedule like every other statement during the run).
+        const { rows } =
+          drive === undefined
+            ? await database.pool.query<{ ok: boolean }>(text, [mac, sha256s])
+            : await drive.actorSql().query<{ ok: boolean }>(text, [mac, sha256s]);
         return rows[0]?.ok ?? false;
       },
     });
@@ -293,20 +308,25 @@ export async function runLive(
       clock,
     );
     let sampling = false;
-    const receivingSampler = clock.setInterval(() => {
-      if (sampling || !scheduler.waitsFor('receiving')) return;
-      sampling = true;
-      database.pool
-        .query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`,
-        )
-        .then(
-          ({ rows }) => (rowsReceiving = rows[0]?.n ?? rowsReceiving),
-          () => {},
-        )
-        .finally(() => (sampling = false));
-    }, 20);
-    timers.push(receivingSampler);
+    // Not with a drive: its world refuses the faults that wait on this (sim-run.ts), and a 20 ms interval on a
+    // virtual clock would fire through every hour of deep sleep.
+    const receivingSampler =
+      drive !== undefined
+        ? undefined
+        : clock.setInterval(() => {
+            if (sampling || !scheduler.waitsFor('receiving')) return;
+            sampling = true;
+            database.pool
+              .query<{ n: number }>(
+                `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`,
+              )
+              .then(
+                ({ rows }) => (rowsReceiving = rows[0]?.n ?? rowsReceiving),
+                () => {},
+              )
+              .finally(() => (sampling = false));
+          }, 20);
+    if (receivingSampler !== undefined) timers.push(receivingSampler);
     if (pipelineSet)
       planServerFaults({
         faults: faults.server,
@@ -374,6 +394,12 @@ export async function runLive(
     await pipelineSet?.idle();
     await clock.sleep(external ? Math.max(2_000, options.quietMs) : options.quietMs);
     await pipelineSet?.idle();
+    if (drive !== undefined) {
+      // Stopping a pipeline takes statements and messages: done while the drive still moves the world, which
+      // then stops — the checker below reads the database directly.
+      await pipelineSet?.stop();
+      await drive.stop();
+    }
 
     history.append({ type: 'run_phase', phase: 'check' });
     hooks.onPhase?.('checking invariants');
@@ -418,6 +444,8 @@ export async function runLive(
       history,
     };
   } finally {
+    // First: after it, callers at a driven world's gate get an error instead of waiting for a scheduler.
+    await drive?.close().catch(() => {});
     clearInterval(rssSampler);
     if (progressTimer) clearInterval(progressTimer);
     if (budgetTimer) clearTimeout(budgetTimer);

@@ -1,0 +1,128 @@
+// The sim world's RunDrive: SimScheduler over the router's deliveries and one gated database in manual mode, seeded
+// from the run's seed (`rng.fork('schedule')`). Every statement an actor issues while it runs — the pipelines',
+// the ACK observer's — waits at the gate for the scheduler; every message waits in the router; time moves only
+// when nothing else can happen. What the run itself does outside the gate (the checker, after stop()) does not
+// overlap with it.
+import { createRng } from '../../simulator/random/prng.ts';
+import { realClock } from '../world/live/real-clock.ts';
+import { leaseDatabase } from '../world/sim/database-lease.ts';
+import { openGatedDatabase, type GatedDatabase } from '../world/sim/gated-database.ts';
+import { gatedDatabaseSteps } from '../world/sim/gated-steps.ts';
+import type { Router } from '../world/sim/router.ts';
+import { routerSteps } from '../world/sim/router-steps.ts';
+import { SimScheduler, type SchedulerResult } from '../world/sim/scheduler.ts';
+import { installDeterministicIds } from '../world/sim/sim-ids.ts';
+import type { VirtualClock } from '../world/sim/virtual-clock.ts';
+import type { Database, Sql } from '../world/sql.ts';
+import type { RunDrive } from './run-drive.ts';
+
+/** Gate connections: room for the pipeline's concurrent transactions (its lanes) and the ACK observer. */
+const GATE_SLOTS = 6;
+/** How often (wall ms) and how long a quiescent world is looked at again before the run counts as stuck. */
+const QUIESCENT_RECHECK_MS = 1;
+const QUIESCENT_RECHECKS_MAX = 5_000;
+
+export interface SimDriveOptions {
+  readonly seed: number;
+  readonly clock: VirtualClock;
+  /** In `delivery: 'manual'`, with the clock as its timers. */
+  readonly router: Router;
+  readonly stepsMax?: number;
+}
+
+export interface SimDriveStats {
+  readonly steps: number;
+  readonly timersFired: number;
+  readonly scheduleDigest: string;
+  /** Times the world had nothing to do while the run still waited (on real work outside the gate): each is a
+   *  place where wall time, not the seed, decided what came next. 0 in a deterministic run. */
+  readonly quiescentWaits: number;
+}
+
+export class SimDrive implements RunDrive {
+  private gated: GatedDatabase | undefined;
+  private scheduler: SimScheduler | undefined;
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private last: SchedulerResult | undefined;
+  private quiescentWaits = 0;
+
+  constructor(private readonly options: SimDriveOptions) {}
+
+  async open(scratchUrl: string, admin: Sql): Promise<void> {
+    await installDeterministicIds(admin);
+    this.gated = await openGatedDatabase({
+      url: scratchUrl,
+      slots: GATE_SLOTS,
+      mode: 'manual',
+      applicationName: 'camfleet-sim',
+    });
+    this.scheduler = new SimScheduler({
+      rng: createRng(this.options.seed).fork('schedule'),
+      clock: this.options.clock,
+      sources: [routerSteps(this.options.router), gatedDatabaseSteps(this.gated)],
+      ...(this.options.stepsMax === undefined ? {} : { stepsMax: this.options.stepsMax }),
+    });
+  }
+
+  pipelineDatabase(): Database {
+    return leaseDatabase(this.opened().gated);
+  }
+
+  actorSql(): Sql {
+    return this.opened().gated;
+  }
+
+  pipelineClientId(instanceTag: string): string {
+    // The network nemesis knows pipelines by this prefix (live-run.ts); the rest is the seed's, not randomBytes.
+    const id = createRng(this.options.seed).fork('pipeline-client-id').int(0, 0x7fffffff);
+    return `camfleet-pipeline-${instanceTag}-${id.toString(16).padStart(8, '0')}`;
+  }
+
+  start(): void {
+    const { scheduler } = this.opened();
+    if (this.loop !== undefined) throw new Error('SimDrive: already started');
+    this.loop = this.run(scheduler);
+    this.loop.catch(() => {}); // surfaced by stop()
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    await this.loop;
+  }
+
+  async close(): Promise<void> {
+    this.stopping = true;
+    await this.loop?.catch(() => {});
+    await this.gated?.abort();
+  }
+
+  stats(): SimDriveStats {
+    return {
+      steps: this.last?.steps ?? 0,
+      timersFired: this.last?.timersFired ?? 0,
+      scheduleDigest: this.last?.scheduleDigest ?? '',
+      quiescentWaits: this.quiescentWaits,
+    };
+  }
+
+  private async run(scheduler: SimScheduler): Promise<void> {
+    for (let rechecks = 0; ;) {
+      this.last = await scheduler.runUntil(() => this.stopping);
+      if (this.last.stop === 'done') return;
+      if (this.last.stop === 'steps_max')
+        throw new Error(`sim run: the scheduler reached stepsMax after ${this.last.steps} steps`);
+      // Quiescent while the run has not stopped it: the run waits on real work the gate does not see. Wall time
+      // then decides when the world goes on — counted, so a test can say it never happens.
+      this.quiescentWaits += 1;
+      if (++rechecks > QUIESCENT_RECHECKS_MAX)
+        throw new Error('sim run: the world is quiescent (no step, no timer) but the run waits on it');
+      await realClock.sleep(QUIESCENT_RECHECK_MS);
+    }
+  }
+
+  private opened(): { gated: GatedDatabase; scheduler: SimScheduler } {
+    if (this.gated === undefined || this.scheduler === undefined) throw new Error('SimDrive: open() first');
+    return { gated: this.gated, scheduler: this.scheduler };
+  }
+}
