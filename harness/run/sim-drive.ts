@@ -10,7 +10,7 @@ import { openGatedDatabase, type GatedDatabase } from '../world/sim/gated-databa
 import { gatedDatabaseSteps } from '../world/sim/gated-steps.ts';
 import type { Router } from '../world/sim/router.ts';
 import { routerSteps } from '../world/sim/router-steps.ts';
-import { SimScheduler, type SchedulerResult } from '../world/sim/scheduler.ts';
+import { SimScheduler, type SchedulerResult, type StepSource } from '../world/sim/scheduler.ts';
 import { installDeterministicIds } from '../world/sim/sim-ids.ts';
 import type { VirtualClock } from '../world/sim/virtual-clock.ts';
 import type { Database, Sql } from '../world/sql.ts';
@@ -34,6 +34,9 @@ export interface SimDriveStats {
   readonly steps: number;
   readonly timersFired: number;
   readonly scheduleDigest: string;
+  /** Steps chosen by kind: router deliveries, and gated statements released or results handed back. */
+  readonly deliveries: number;
+  readonly statements: number;
   /** Times the world had nothing to do while the run still waited (on real work outside the gate): each is a
    *  place where wall time, not the seed, decided what came next. 0 in a deterministic run. */
   readonly quiescentWaits: number;
@@ -46,6 +49,7 @@ export class SimDrive implements RunDrive {
   private stopping = false;
   private last: SchedulerResult | undefined;
   private quiescentWaits = 0;
+  private readonly chosen = { deliveries: 0, statements: 0 };
 
   constructor(private readonly options: SimDriveOptions) {}
 
@@ -60,7 +64,10 @@ export class SimDrive implements RunDrive {
     this.scheduler = new SimScheduler({
       rng: createRng(this.options.seed).fork('schedule'),
       clock: this.options.clock,
-      sources: [routerSteps(this.options.router), gatedDatabaseSteps(this.gated)],
+      sources: [
+        counted(routerSteps(this.options.router), () => (this.chosen.deliveries += 1)),
+        counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
+      ],
       ...(this.options.stepsMax === undefined ? {} : { stepsMax: this.options.stepsMax }),
     });
   }
@@ -102,6 +109,7 @@ export class SimDrive implements RunDrive {
       steps: this.last?.steps ?? 0,
       timersFired: this.last?.timersFired ?? 0,
       scheduleDigest: this.last?.scheduleDigest ?? '',
+      ...this.chosen,
       quiescentWaits: this.quiescentWaits,
     };
   }
@@ -125,4 +133,19 @@ export class SimDrive implements RunDrive {
     if (this.gated === undefined || this.scheduler === undefined) throw new Error('SimDrive: open() first');
     return { gated: this.gated, scheduler: this.scheduler };
   }
+}
+
+/** The same source, counting the steps the scheduler runs from it. */
+function counted(source: StepSource, onRun: () => void): StepSource {
+  return {
+    steps: () =>
+      source.steps().map((step) => ({
+        label: step.label,
+        run: () => {
+          onRun();
+          step.run();
+        },
+      })),
+    ...(source.settling === undefined ? {} : { settling: () => source.settling?.() }),
+  };
 }

@@ -48,7 +48,10 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
     // Devices sleep ~12 h between wakes (the pipeline's next_wake_time), in full: the history spans hours.
     expect(result.virtualSpanMs).toBeGreaterThan(6 * HOUR_MS);
     // Everything the world did was the scheduler's choice; it never waited on wall time.
-    expect(result.schedule.steps).toBeGreaterThan(result.fleet.chunksSent);
+    expect(result.schedule.deliveries).toBeGreaterThanOrEqual(result.fleet.chunksSent);
+    // Every image's commit and the ACK observer's look are statements at the gate.
+    expect(result.schedule.statements).toBeGreaterThan(2 * result.fleet.captured);
+    expect(result.schedule.steps).toBe(result.schedule.deliveries + result.schedule.statements);
     expect(result.schedule.quiescentWaits).toBe(0);
     // Ids from the rebound DEFAULTs (sim-ids.ts), not gen_random_uuid's.
     const imageIds = result.history.ofType('pipeline_committed').map((e) => e.imageId);
@@ -56,7 +59,8 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
     for (const id of imageIds) expect(id).toMatch(/^00000000-0000-4000-8000-[0-9a-f]{12}$/);
     console.log(
       `sim run: ${(result.virtualSpanMs / HOUR_MS).toFixed(1)} h of virtual time in ${wallMs} ms of wall time, ` +
-        `${result.schedule.steps} steps, ${result.schedule.timersFired} timers fired`,
+        `${result.schedule.steps} steps (${result.schedule.deliveries} deliveries, ${result.schedule.statements} ` +
+        `statements), ${result.schedule.timersFired} timers fired`,
     );
   });
 
@@ -127,5 +131,11 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
       'network.dropRate=0.1',
     );
     expect(await refused({ ...small, pipeline: 'external' })).toContain('--pipeline external');
+    expect(await refused({ ...small, pipeline: 'legacy-ttl' })).toContain('legacy-ttl');
+    const scripted = await runSim(small, { onFleetStart: () => {} }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(scripted).toBeInstanceOf(RunWorldError);
   });
 });

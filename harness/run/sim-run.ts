@@ -39,7 +39,10 @@ export function simRunProblem(options: LiveRunOptions): string | undefined {
 }
 
 export async function runSim(options: LiveRunOptions, hooks: RunHooks = {}): Promise<SimRunResult> {
-  const problem = simRunProblem(options);
+  const problem =
+    simRunProblem(options) ??
+    // A scenario's scripted interventions write through the run's admin pool, outside the gate.
+    (hooks.onFleetStart === undefined ? undefined : 'sim mode cannot run scripted interventions (onFleetStart) yet');
   if (problem !== undefined) throw new RunWorldError(problem);
   const clock = new VirtualClock(SIM_START_MS);
   const router = new Router({ delivery: 'manual', timers: clock });
