@@ -5,7 +5,8 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { randomSeed } from '../../simulator/random/prng.ts';
 import { formatVerdicts } from '../checker/index.ts';
-import { runLive, type LiveRunResult } from '../run/live-run.ts';
+import { runLive, type LiveRunResult, type RunHooks } from '../run/live-run.ts';
+import { runSim, type SimRunResult } from '../run/sim-run.ts';
 import { reproduceCommand } from '../run/reproduce.ts';
 import { defaultBundleDir, loadBundle, writeBundle } from '../run/bundle.ts';
 import { entryFromRun, writeReport } from '../report/index.ts';
@@ -13,6 +14,7 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { runModes, simFaultPlan, simModeProblem, type RunMode } from './sim-mode.ts';
 import { numberOption } from './number-option.ts';
 import { checkBundlePath, checkCreatableDirectory, checkWritableFile } from './path-options.ts';
 import { redactUrl } from '../world/redact.ts';
@@ -61,6 +63,13 @@ const argv = await standardCli(
         choices: ['fw350', 'spec'],
         default: liveRunDefaults.dialect,
         describe: 'wire dialect the devices speak (PROTOCOL.md §2–3)',
+      },
+      mode: {
+        type: 'string',
+        choices: runModes,
+        default: 'live',
+        describe:
+          'live: a real broker and the real clock; sim: one process, a virtual clock, the in-memory router and a gated database, moved by the seeded scheduler (same seed, same history); device faults only',
       },
       ...worldOptions,
       'time-scale': numberOption('time-scale', {
@@ -128,6 +137,8 @@ const argv = await standardCli(
       if (a.replay !== undefined) checkBundlePath('replay', a.replay);
       if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
         throw new Error('--external-cmd goes with --pipeline external');
+      const simProblem = a.mode === 'sim' ? simModeProblem(a) : undefined;
+      if (simProblem !== undefined) throw new Error(simProblem);
       const positive: [string, number][] = [
         ['devices', a.devices],
         ['images', a.images],
@@ -154,6 +165,8 @@ const argv = await standardCli(
     }),
 ).parseAsync();
 
+const mode = argv.mode as RunMode;
+const faultMix = (argv as Record<string, unknown>).faults as FaultMix;
 const typedOptions: LiveRunOptions = {
   ...liveRunDefaults,
   devices: argv.devices,
@@ -164,7 +177,8 @@ const typedOptions: LiveRunOptions = {
   seed: argv.seed ?? randomSeed(),
   qos: argv.qos === 0 ? 0 : 1,
   dialect: argv.dialect === 'spec' ? 'spec' : 'fw350',
-  brokerUrl: argv['broker-url'] || undefined,
+  // Sim runs its own router: MQTT_URL in the environment is for live runs (an explicit --broker-url is refused).
+  brokerUrl: mode === 'sim' ? undefined : argv['broker-url'] || undefined,
   databaseUrl: argv['database-url'] || undefined,
   timeScale: argv['time-scale'],
   concurrencyMax: argv.concurrency,
@@ -173,7 +187,10 @@ const typedOptions: LiveRunOptions = {
   keepDatabase: argv['keep-db'],
   pipeline: argv.pipeline,
   stage: argv.stage as RunStage,
-  faults: buildFaultPlan((argv as Record<string, unknown>).faults as FaultMix, faultOverridesFrom(argv)),
+  faults:
+    mode === 'sim'
+      ? simFaultPlan(faultMix, faultOverridesFrom(argv))
+      : buildFaultPlan(faultMix, faultOverridesFrom(argv)),
   historyPath: argv.history,
   externalCommand: argv['external-cmd'],
 };
@@ -202,12 +219,13 @@ const say = (line: string) => {
 say(`seed: ${options.seed}${replayDir !== undefined ? ` (replaying ${replayDir})` : ''}`);
 say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
-    `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
-    `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
-    `pipeline=${options.pipeline} stage=${options.stage}`,
+    `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${mode === 'sim' ? 'sim router (in-process)' : options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
+    `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${mode === 'sim' ? '1 (sim: virtual time)' : options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
+    `pipeline=${options.pipeline} stage=${options.stage} mode=${mode}`,
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
-say(`replay: ${reproduceCommand(options)}`);
+const replayLine = () => `${reproduceCommand(options)}${mode === 'sim' ? ' --mode sim' : ''}`;
+say(`replay: ${replayLine()}`);
 
 const progress = createProgressDisplay({
   devices: options.devices,
@@ -227,14 +245,18 @@ onStopRequest({
   },
 });
 let result: LiveRunResult;
+/** The same result with the sim run's schedule, in sim mode. */
+let simResult: SimRunResult | undefined;
 try {
-  result = await runLive(options, {
+  const hooks: RunHooks = {
     signal: interrupt.signal,
     onPhase: (phase) => {
       if (!argv.quiet && !out.isTTY) out.write(`${phase}…\n`);
     },
     onProgress: (p) => progress.update(p),
-  });
+  };
+  if (mode === 'sim') result = simResult = await runSim(options, hooks);
+  else result = await runLive(options, hooks);
 } catch (error) {
   progress.stop();
   const failure = describeFailure(error);
@@ -296,9 +318,20 @@ const summaryRows: [string, string | number][] = [
   ['missing-chunk requests', p.missingRequests],
   [
     'throughput',
-    `${Math.round((p.chunksStored * 1000) / Math.max(1, result.fleetMs))} chunks/s over ${seconds(result.fleetMs)}`,
+    // In sim, fleetMs is virtual time (hours of deep sleep in full): a rate over it says nothing about the pipeline.
+    simResult !== undefined
+      ? `n/a in sim (${seconds(result.fleetMs)} of virtual time)`
+      : `${Math.round((p.chunksStored * 1000) / Math.max(1, result.fleetMs))} chunks/s over ${seconds(result.fleetMs)}`,
   ],
   ['wall time', seconds(result.wallMs)],
+  ...(simResult === undefined
+    ? []
+    : ([
+        [
+          'sim: virtual time / schedule',
+          `${(simResult.virtualSpanMs / 3_600_000).toFixed(1)} h / ${simResult.schedule.steps} steps, digest ${simResult.schedule.scheduleDigest.slice(0, 16)}`,
+        ],
+      ] as [string, string][])),
   ['peak memory (RSS)', `${Math.round(result.peakRssBytes / 1024 / 1024)} MiB`],
   [
     'faults injected',
@@ -349,7 +382,7 @@ if (argv.json) {
   console.log('');
   const why = interrupted ? ' (interrupted)' : ' (time budget exceeded)';
   console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? why : ''}`);
-  if (result.verdict !== 'pass') console.log(`reproduce: ${reproduceCommand(options)}`);
+  if (result.verdict !== 'pass') console.log(`reproduce: ${replayLine()}`);
   if (bundle) console.log(`failure bundle: ${bundle.dir}\nreplay: ${bundle.replay}`);
 }
 process.exit(
