@@ -451,7 +451,8 @@ export async function runLive(
     if (budgetTimer) clearTimeout(budgetTimer);
     for (const t of timers) clock.clearTimeout(t);
     await fleet?.shutdown().catch(() => {});
-    await pipelines?.stop().catch(() => {});
+    // With a drive, the pipelines were stopped while it ran; one still up here (the run failed) is crashed.
+    await (drive === undefined ? pipelines?.stop() : pipelines?.crash())?.catch(() => {});
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => {});
     await broker?.stop().catch(() => {});
     const keep = (options.keepDatabase || external) && db?.server.kind === 'external';

@@ -66,6 +66,12 @@ export class PipelineSet {
     await this.retire((p) => p.stop());
   }
 
+  /** Every instance crashed, none restarted: a teardown that must not wait on the world (a sim run's, once its
+   *  scheduler has stopped: a graceful stop would wait on virtual time that no longer moves). */
+  async crash(): Promise<void> {
+    await this.retire((p) => p.crash());
+  }
+
   private async retire(how: (p: Pipeline) => Promise<void>): Promise<void> {
     const old = this.instances;
     this.instances = [];

@@ -114,6 +114,12 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
     expect(runsOf[1]?.sha256).toBe(runsOf[0]?.sha256);
   });
 
+  test('a run cut short by its (wall-time) budget still ends, tears down and says unknown', async () => {
+    const { result } = await simRun({ ...small, timeBudgetMs: 1 });
+    expect(result.aborted).toBe(true);
+    expect(result.verdict).toBe('unknown');
+  });
+
   test('what sim cannot do yet is refused before anything starts (exit 2)', async () => {
     const refused = async (options: LiveRunOptions) => {
       const error = await runSim(options).then(
