@@ -15,7 +15,7 @@ import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
 import { simSmallRun } from './sim-run-fixture.ts';
-import { runSim, type SimRunResult } from './sim-run.ts';
+import { runSim, SIM_START_MS, type SimRunResult } from './sim-run.ts';
 
 const databaseUrl = primaryTarget().server?.url;
 if (databaseUrl === undefined) throw new Error('no database server for tests');
@@ -53,6 +53,11 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
     expect(result.schedule.statements).toBeGreaterThan(2 * result.fleet.captured);
     expect(result.schedule.steps).toBe(result.schedule.deliveries + result.schedule.statements);
     expect(result.schedule.quiescentWaits).toBe(0);
+    // Virtual time moves only between the fleet's start and the check: not while the pipeline starts (its start-up
+    // statements are steps, no timer), and not once the scheduler has stopped.
+    const phaseAt = (phase: string) => result.history.ofType('run_phase').find((e) => e.phase === phase)?.atMs;
+    expect(phaseAt('start')).toBe(SIM_START_MS);
+    expect(phaseAt('end')).toBe(phaseAt('check'));
     // Ids from the rebound DEFAULTs (sim-ids.ts), not gen_random_uuid's.
     const imageIds = result.history.ofType('pipeline_committed').map((e) => e.imageId);
     expect(imageIds.length).toBe(result.fleet.captured);

@@ -15,7 +15,7 @@ import { SimDrive, type SimDriveStats } from './sim-drive.ts';
 
 /** Where the virtual clock starts: the fleet's own RTC start (live-run.ts), so database timestamps the pipeline
  *  writes from its clock read like a live run's. */
-const SIM_START_MS = Date.UTC(2026, 0, 14, 6, 0, 0);
+export const SIM_START_MS = Date.UTC(2026, 0, 14, 6, 0, 0);
 
 export interface SimRunResult extends LiveRunResult {
   readonly schedule: SimDriveStats;
