@@ -1,7 +1,8 @@
 -- camfleet schema step 4: pipeline  (camfleet's reference ingestion pipeline; applies after 003_resume.sql)
 -- The durable chunk store that makes resume survive a pipeline restart and hours between wakes (the original kept
 -- chunks in process memory and later in a 30-minute buffer, PROTOCOL.md §7.3, §7.6), the assembled image bytes,
--- the routing of a device's wire image name to its image row, and the record of every rejected message.
+-- the routing of a device's wire image name to its image row, the ACK_OKs owed across a crash, and the record of
+-- every rejected message.
 -- Pasteable unchanged into the Supabase SQL editor; idempotent; one transaction.
 
 BEGIN;
@@ -40,8 +41,9 @@ CREATE TABLE IF NOT EXISTS image_transfers (
 -- ACK_OKs owed: a row is written in the transaction that completes an image and deleted once the broker has taken
 -- the ACK_OK. A pipeline that crashed between the two sends what is owed when it starts again, so a device still
 -- waiting gets its ACK instead of waiting out its ACK timeout and re-sending the whole image. The ACK still only
--- ever follows the commit (ARCHITECTURE.md §3 I7); a device that already has it ignores an ACK for a name it no
--- longer queues.
+-- ever follows the commit (ARCHITECTURE.md §3 I7). Only recent rows whose transfer route still names the image are
+-- sent; the rest are deleted (a v3.5.0 ACK_OK names only the image: a late one could dequeue a newer capture under
+-- a reused name).
 CREATE TABLE IF NOT EXISTS image_acks_owed (
   image_id uuid PRIMARY KEY REFERENCES device_images (image_id) ON DELETE CASCADE,
   device_mac text NOT NULL,

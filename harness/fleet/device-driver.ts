@@ -1,5 +1,5 @@
 // Drives one simulated device: feeds inputs to the pure firmware core and carries out its effects with a live
-// transport, real timers and the device clock; records what the device did in the history. An optional effect
+// transport, the world's clock (real timers live, the virtual clock in sim) and the device clock; records what the device did in the history. An optional effect
 // filter (effect-filter.ts) sits around that interpreter: it is asked as each wake starts, on each step's effects and
 // after each effect, and may take the few actions `FilteredDevice` offers. The driver knows nothing of what the
 // filter is for (the nemesis' device faults, ARCHITECTURE.md §8).

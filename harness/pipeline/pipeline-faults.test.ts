@@ -113,8 +113,13 @@ test('crash without drain loses only what was in memory: buffered chunks are re-
   }
 });
 
-async function acksOwed(db: pg.Pool): Promise<number> {
-  return (await db.query<{ n: number }>('SELECT count(*)::int AS n FROM image_acks_owed')).rows[0]?.n ?? -1;
+/** ACKs owed to this device (the file's tests share one database). */
+async function acksOwed(db: pg.Pool, mac: string): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(
+    'SELECT count(*)::int AS n FROM image_acks_owed WHERE device_mac = $1',
+    [mac],
+  );
+  return rows[0]?.n ?? -1;
 }
 
 test('an ACK_OK the broker took is owed no more: image_acks_owed is empty once the device has its ACK', async () => {
@@ -125,7 +130,7 @@ test('an ACK_OK the broker took is owed no more: image_acks_owed is empty once t
     await d.sendImage(img);
     await d.waitForAck(img.name, 8000);
     await p.idle();
-    expect(await acksOwed(world.db)).toBe(0);
+    expect(await acksOwed(world.db, d.mac)).toBe(0);
   } finally {
     await d.end();
   }
@@ -149,14 +154,48 @@ test('a crash after the completion commit and before the ACK: the restarted pipe
     await crashed;
     expect((await rowsNamed(world.db, d.mac, img.name))[0]).toMatchObject({ status: 'complete', received_chunks: 6 });
     expect(d.received.some((r) => r.message?.kind === 'ack_ok')).toBe(false);
-    expect(await acksOwed(world.db)).toBe(1);
+    expect(await acksOwed(world.db, d.mac)).toBe(1);
 
     // No re-send: only the restarted pipeline's owed ACK can reach the device.
     const second = await world.pipeline();
     await d.waitForAck(img.name, 8000);
     await second.idle();
-    expect(await acksOwed(world.db)).toBe(0);
-    expect(world.logs.some((l) => l.includes('sent 1 acks a crashed instance owed'))).toBe(true);
+    expect(await acksOwed(world.db, d.mac)).toBe(0);
+  } finally {
+    await d.end();
+  }
+});
+
+test('owed ACKs that are stale or whose route moved on are dropped at the start, not sent', async () => {
+  const p = await world.pipeline();
+  const d = await TestDevice.connect(world.broker.url, nextMac());
+  try {
+    const img = makeImage(66, 5_000, 'image_1.jpg');
+    await d.sendImage(img);
+    await d.waitForAck(img.name, 8000);
+    await p.idle();
+    const imageId = (await rowsNamed(world.db, d.mac, img.name))[0]?.image_id;
+    // As if a crash had left two rows: one an hour old, one under a name whose route is another image's.
+    await world.db.query(
+      `INSERT INTO image_acks_owed (image_id, device_mac, wire_name, dialect, owed_since)
+       VALUES ($1, $2, 'image_1.jpg', 'fw350', now() - interval '1 hour')`,
+      [imageId, d.mac],
+    );
+    await p.crash();
+    const from = d.received.length;
+    const second = await world.pipeline();
+    await second.idle();
+    expect(await acksOwed(world.db, d.mac)).toBe(0);
+    await world.db.query(
+      `INSERT INTO image_acks_owed (image_id, device_mac, wire_name, dialect) VALUES ($1, $2, 'image_9.jpg', 'fw350')`,
+      [imageId, d.mac],
+    );
+    await second.crash();
+    const third = await world.pipeline();
+    await third.idle();
+    expect(await acksOwed(world.db, d.mac)).toBe(0);
+    // Neither restart sent anything to the device.
+    expect(d.received.slice(from).filter((r) => r.message?.kind === 'ack_ok')).toEqual([]);
   } finally {
     await d.end();
   }

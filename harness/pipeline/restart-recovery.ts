@@ -4,7 +4,7 @@
 import { recoveredAck } from './core/ack.ts';
 import type { CompletionPath } from './completion-path.ts';
 import type { ServiceContext } from './service-context.ts';
-import { listOwedAcks } from './store/acks-owed.ts';
+import { takeOwedAcks } from './store/acks-owed.ts';
 import { findIncompleteRoutes } from './store/images.ts';
 import { routeKey, transferFromRoute } from './transfers.ts';
 
@@ -42,12 +42,13 @@ export class RestartRecovery {
   /**
    * The ACK_OKs a crashed predecessor committed but never handed to the broker (basis `recovered`). Their devices
    * may still be awake and waiting; without this each would wait out its ACK timeout and re-send the whole image.
-   * A device that has its ACK already ignores one for a name it no longer queues.
+   * Only recent ones whose route still names the image are sent (store/acks-owed.ts): a v3.5.0 ACK_OK names only
+   * the image, so one that came too late could dequeue a newer capture under a reused name.
    */
   async sendOwedAcks(): Promise<void> {
     const { ctx } = this;
     if (!ctx.policy.recordsOwedAcks) return;
-    const owed = await ctx.retried(() => listOwedAcks(ctx.pool), 'owed acks');
+    const owed = await ctx.retried(() => takeOwedAcks(ctx.pool), 'owed acks');
     for (const row of owed) {
       const ack = recoveredAck(row);
       this.completion.sendAck(ack.target, ack.wakeMs, ack.basis);

@@ -120,6 +120,8 @@ export class SimDrive implements RunDrive {
       if (this.last.stop === 'done') return;
       if (this.last.stop === 'steps_max')
         throw new Error(`sim run: the scheduler reached stepsMax after ${this.last.steps} steps`);
+      if (this.last.stop === 'stalled')
+        throw new Error('sim run: only statements blocked on a lock nobody in the world holds were left');
       // Quiescent while the run has not stopped it: the run waits on real work the gate does not see. Wall time
       // then decides when the world goes on — counted, so a test can say it never happens.
       this.quiescentWaits += 1;
@@ -147,5 +149,6 @@ function counted(source: StepSource, onRun: () => void): StepSource {
         },
       })),
     ...(source.settling === undefined ? {} : { settling: () => source.settling?.() }),
+    ...(source.stalled === undefined ? {} : { stalled: () => source.stalled?.() }),
   };
 }

@@ -3,8 +3,9 @@
 // sim/sim-world.ts gives sessions on the in-memory router and whatever clock the sim hands it. The fleet, the
 // pipeline, the history and the checker are the same code on both.
 //
-// Not here yet, on purpose: the database (it becomes its own seam later; the run still opens a pg pool) and the
-// nemesis' hooks (delivery filter, broker restart, connection kill), which today reach aedes directly.
+// Not here yet, on purpose: the database (its seam is sql.ts; a sim run hands the actors a gated one through
+// RunSeams.drive, not through the World) and the nemesis' hooks (delivery filter, broker restart, connection kill),
+// which today reach aedes directly.
 import type { DeviceTransport, DeviceTransportEvents } from '../../simulator/transport/mqtt-transport.ts';
 import type { PipelineLinkFactory } from '../pipeline/mqtt-link.ts';
 import type { Clock } from './clock.ts';

@@ -26,16 +26,16 @@ export function gatedDatabaseSteps(db: GatedDatabase, name = 'sql'): StepSource 
         run: () => void db.release(s),
       })),
     ],
-    settling: () => {
-      const running = db.settling();
-      if (running !== undefined) return running;
-      // Only blocked statements left here: nothing the scheduler could release frees them, Postgres will.
-      if (db.blocked().length > 0 && db.pending().length === 0 && db.ready().length === 0) {
-        return db.recheck().then(async (changed) => {
-          if (!changed) await realClock.sleep(ALL_BLOCKED_RECHECK_MS);
-        });
-      }
-      return undefined;
+    settling: () => db.settling(),
+    // Blocked statements wait on a lock some gated transaction holds; its next step (a timer, a delivery, its
+    // COMMIT) ends the wait, so they are no reason to stop choosing. Only when nothing else can happen (a deadlock
+    // Postgres is about to break, or a lock held outside the gate) the scheduler asks here.
+    stalled: () => {
+      if (db.blocked().length === 0) return undefined;
+      return db.recheck().then(async (changed) => {
+        if (!changed) await realClock.sleep(ALL_BLOCKED_RECHECK_MS);
+        return changed;
+      });
     },
   };
 }

@@ -61,7 +61,7 @@ function useWorld(stage: 'base' | 'resume') {
     await w.scratch?.drop();
   });
   /** Both writers start at the same virtual instant; the seed decides the rest. */
-  return async (seed: number) => {
+  const race = async (seed: number) => {
     const gated = w.gated;
     const admin = w.admin;
     if (gated === undefined || admin === undefined) throw new Error('world not open');
@@ -79,10 +79,43 @@ function useWorld(stage: 'base' | 'resume') {
     const rows = (await admin.query<{ n: number }>('SELECT count(*)::int AS n FROM device_images')).rows[0]?.n;
     return { digest: run.scheduleDigest, stop: run.stop, outcomes: outcomes.sort(), rows };
   };
+  /**
+   * A holds a row lock across a virtual sleep inside its transaction; B's UPDATE of that row waits on the lock.
+   * Nothing but virtual time can end the wait (A's COMMIT comes after its sleep), so the scheduler must move time
+   * while B is blocked instead of waiting for Postgres.
+   */
+  const lockHeldAcrossSleep = async (seed: number) => {
+    const gated = w.gated;
+    if (gated === undefined) throw new Error('world not open');
+    const clock = new VirtualClock(0);
+    const order: string[] = [];
+    const a = gated.transaction(async (tx) => {
+      await tx.query(`UPDATE devices SET device_name = 'a' WHERE device_id = $1`, [w.deviceId]);
+      order.push('A locked');
+      await clock.sleep(100);
+      order.push('A commits');
+    });
+    const b = clock.sleep(20).then(async () => {
+      order.push('B updates');
+      await gated.query(`UPDATE devices SET device_name = 'b' WHERE device_id = $1`, [w.deviceId]);
+      order.push('B done');
+    });
+    const scheduler = new SimScheduler({ rng: createRng(seed), clock, sources: [gatedDatabaseSteps(gated)] });
+    const run = await scheduler.runUntil(() => false);
+    await Promise.all([a, b]);
+    return { stop: run.stop, order, virtualMs: clock.nowMs() };
+  };
+  return { race, lockHeldAcrossSleep };
 }
 
 describe('scheduler × gated database, base stage (no unique key)', () => {
-  const run = useWorld('base');
+  const { race: run, lockHeldAcrossSleep } = useWorld('base');
+  test('a lock held across a virtual sleep: time moves while the other statement waits, and both finish', async () => {
+    const r = await lockHeldAcrossSleep(3);
+    expect(r.stop).toBe('quiescent');
+    expect(r.order).toEqual(['A locked', 'B updates', 'A commits', 'B done']);
+    expect(r.virtualMs).toBeGreaterThanOrEqual(100);
+  });
   test('some seeds store the image twice (the original bug), others once; a seed repeats exactly', async () => {
     const byRows = new Map<number | undefined, number>();
     for (const seed of SEEDS) {
@@ -100,7 +133,7 @@ describe('scheduler × gated database, base stage (no unique key)', () => {
 });
 
 describe('scheduler × gated database, resume stage (UNIQUE (device_id, image_name))', () => {
-  const run = useWorld('resume');
+  const { race: run } = useWorld('resume');
   test('no seed stores the image twice: the loser finds the row or fails with 23505', async () => {
     const losers = new Set<string>();
     for (const seed of SEEDS) {

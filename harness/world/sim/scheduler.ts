@@ -29,6 +29,12 @@ export interface StepSource {
    * promise that settles once it has ended and its outcome is a step of `steps()`, or undefined when none runs.
    */
   settling?(): Promise<void> | undefined;
+  /**
+   * Asked only when no source has a step and no timer is due — the run would otherwise be over — for work that may
+   * still end by itself (a lock wait Postgres' deadlock detector breaks): a promise that settles once it looked
+   * again (true: something changed), or undefined when nothing is left waiting.
+   */
+  stalled?(): Promise<boolean> | undefined;
 }
 
 export interface SchedulerOptions {
@@ -39,9 +45,12 @@ export interface SchedulerOptions {
   readonly stepsMax?: number;
   /** Keep every label (for a test or a replay check); the digest is kept either way. */
   readonly keepTrace?: boolean;
+  /** Looks in a row at stalled sources (each after a short real wait) before giving up with `stalled`. Default 600. */
+  readonly stalledRoundsMax?: number;
 }
 
-export type SchedulerStop = 'done' | 'quiescent' | 'steps_max';
+/** `stalled`: only work nobody in the world can end was left (e.g. a lock held outside it), for stalledRoundsMax. */
+export type SchedulerStop = 'done' | 'quiescent' | 'steps_max' | 'stalled';
 
 export interface SchedulerResult {
   readonly stop: SchedulerStop;
@@ -84,6 +93,7 @@ export class SimScheduler {
   private async loop(done: () => boolean): Promise<SchedulerStop> {
     const { rng, clock, sources } = this.options;
     const stepsMax = this.options.stepsMax ?? 10_000_000;
+    let stalledRounds = 0;
     for (;;) {
       await drainMicrotasks();
       if (await this.settle()) continue;
@@ -99,7 +109,14 @@ export class SimScheduler {
         continue;
       }
       const dueMs = clock.nextDueMs();
-      if (dueMs === undefined) return 'quiescent';
+      if (dueMs === undefined) {
+        const stalled = await this.stalled();
+        if (stalled === undefined) return 'quiescent';
+        stalledRounds = stalled ? 0 : stalledRounds + 1;
+        if (stalledRounds >= (this.options.stalledRoundsMax ?? 600)) return 'stalled';
+        continue;
+      }
+      stalledRounds = 0;
       this.record(`time ${dueMs}`);
       const before = clock.pendingCount;
       clock.advanceTo(dueMs);
@@ -117,6 +134,16 @@ export class SimScheduler {
     if (waits.length === 0) return false;
     await Promise.all(waits);
     return true;
+  }
+
+  /** Asks stalled sources to look again; undefined when none is stalled, else whether anything changed. */
+  private async stalled(): Promise<boolean | undefined> {
+    const looks = this.options.sources.flatMap((s) => {
+      const p = s.stalled?.();
+      return p === undefined ? [] : [p];
+    });
+    if (looks.length === 0) return undefined;
+    return (await Promise.all(looks)).some((changed) => changed);
   }
 
   private record(label: string): void {
