@@ -1,7 +1,7 @@
 // The pure decision core: no sockets, no database (ARCHITECTURE.md §6).
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import type { Hello, Metadata } from '../../simulator/protocol/index.ts';
+import type { Hello } from '../../simulator/protocol/index.ts';
 import {
   ASSEMBLY_ERROR,
   CHUNK_BYTES_MAX,
@@ -18,6 +18,7 @@ import {
   verifyAssembly,
   type ImageFacts,
 } from './core/index.ts';
+import { meta, row } from './core/test-fixtures.ts';
 
 const hello = (pendingImg: number, pending_list: string[] = []): Hello => ({
   kind: 'hello',
@@ -52,28 +53,6 @@ describe('stored names', () => {
     expect(new Set(c).size).toBe(c.length);
     expect(storedNameCandidates('image_1.jpg', '2026-01-14T10:00:00Z', 70959)).toEqual(c);
   });
-});
-
-const meta = (over: Partial<Metadata> = {}): Metadata => ({
-  kind: 'metadata',
-  device_id: 'B8F862F9C1C4',
-  timestamp: '2026-01-14T10:00:00Z',
-  image_name: 'image_3.jpg',
-  image_size: 70959,
-  max_chunk_size: 1024,
-  total_chunk_count: 70,
-  ...over,
-});
-
-const row = (over: Partial<ImageFacts> = {}): ImageFacts => ({
-  imageId: 'id-1',
-  imageName: 'image_3.jpg',
-  status: 'receiving',
-  captureTimestamp: '2026-01-14T10:00:00Z',
-  imageSize: 70959,
-  totalChunks: 70,
-  receivedChunks: 12,
-  ...over,
 });
 
 const byName = (...rows: ImageFacts[]) => new Map(rows.map((r) => [r.imageName, r]));

@@ -1,33 +1,10 @@
 // Opening a transfer (pure): the request a metadata decision writes, what the store's answer means, and what a
 // failed plain-SQL INSERT means for each profile.
 import { describe, expect, test } from 'vitest';
-import type { Metadata } from '../../../simulator/protocol/index.ts';
-import type { ImageFacts } from './facts.ts';
 import { decideMetadata } from './metadata.ts';
 import { edgeWriteOf, judgeInsertFailure, judgeOpened, openRequestFor, sqlStateOf, UNIQUE_VIOLATION } from './open.ts';
 import { pipelineProfiles, PROFILE_POLICIES } from './profile.ts';
-
-const meta = (over: Partial<Metadata> = {}): Metadata => ({
-  kind: 'metadata',
-  device_id: 'B8F862F9C1C4',
-  timestamp: '2026-01-14T10:00:00Z',
-  image_name: 'image_3.jpg',
-  image_size: 70959,
-  max_chunk_size: 1024,
-  total_chunk_count: 70,
-  ...over,
-});
-
-const row = (over: Partial<ImageFacts> = {}): ImageFacts => ({
-  imageId: 'id-1',
-  imageName: 'image_3.jpg',
-  status: 'receiving',
-  captureTimestamp: '2026-01-14T10:00:00Z',
-  imageSize: 70959,
-  totalChunks: 70,
-  receivedChunks: 12,
-  ...over,
-});
+import { meta, row } from './test-fixtures.ts';
 
 const at = { deviceId: 'dev-uuid', dialect: 'fw350', nowMs: Date.UTC(2026, 0, 20) } as const;
 
