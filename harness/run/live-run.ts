@@ -23,6 +23,7 @@ import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { installNetworkNemesisOnBroker } from '../nemesis/network-nemesis.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
+import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { checkExercised, hasExercises } from '../checker/exercises.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
@@ -271,17 +272,16 @@ export async function runLive(
       clock,
       signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
-      observeAck: async (mac, _imageName, sha256s) => {
-        const text = `SELECT EXISTS (SELECT 1 FROM device_images di JOIN devices d ON d.device_id = di.device_id
-                          JOIN image_blobs b ON b.image_id = di.image_id
-                          WHERE d.device_mac = $1 AND di.status = 'complete' AND b.sha256 = ANY($2::text[])) AS ok`;
-        // With a drive, through its gate (a step of the schedule like every other statement during the run).
-        const { rows } =
-          drive === undefined
-            ? await database.pool.query<{ ok: boolean }>(text, [mac, sha256s])
-            : await drive.actorSql().query<{ ok: boolean }>(text, [mac, sha256s]);
-        return rows[0]?.ok ?? false;
-      },
+      // With a drive, through its gate (a step of the schedule like every other statement during the run).
+      observeAck: (mac, _imageName, sha256s) =>
+        storedCompleteNow(
+          async (text, values) =>
+            drive === undefined
+              ? (await database.pool.query<{ ok: boolean }>(text, [...values])).rows
+              : (await drive.actorSql().query<{ ok: boolean }>(text, values)).rows,
+          mac,
+          sha256s,
+        ),
     });
     const fleetRef = fleet;
     const pipelineStats = () => pipelineSet?.stats();
