@@ -20,7 +20,9 @@ export function addPipelineStats(a: PipelineStats, b: PipelineStats): PipelineSt
 
 export class PipelineSet {
   private instances: { pipeline: Pipeline; tag: string }[] = [];
-  private retired: PipelineStats = emptyStats();
+  /** Instances crashed or stopped: their counts are read when asked, not when they went — a crash does not stop a
+   *  commit already on its way to Postgres, and the image it completes still counts. */
+  private readonly retired: Pipeline[] = [];
   private generation = 0;
 
   constructor(
@@ -55,7 +57,8 @@ export class PipelineSet {
   }
 
   stats(): PipelineStats {
-    return this.instances.reduce((sum, { pipeline }) => addPipelineStats(sum, pipeline.stats()), this.retired);
+    const all = [...this.retired, ...this.instances.map(({ pipeline }) => pipeline)];
+    return all.reduce((sum, pipeline) => addPipelineStats(sum, pipeline.stats()), emptyStats());
   }
 
   async idle(): Promise<void> {
@@ -76,8 +79,8 @@ export class PipelineSet {
     const old = this.instances;
     this.instances = [];
     for (const { pipeline } of old) {
+      this.retired.push(pipeline); // counted all along, also while it stops
       await how(pipeline).catch(() => {});
-      this.retired = addPipelineStats(this.retired, pipeline.stats());
     }
   }
 }
