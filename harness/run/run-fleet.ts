@@ -1,0 +1,58 @@
+// The run's fleet, on the world's device transport, with the device faults as effect filters, its time budget and
+// the caller's Ctrl-C as its abort signal, and the ACK observer (I7) reading the database through the world.
+import { storedCompleteNow } from '../checker/ack-observer.ts';
+import { Fleet } from '../fleet/fleet.ts';
+import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
+import type { RunContext, RunResources } from './run-context.ts';
+import type { RunSetup } from './run-setup.ts';
+
+/** Starts the run's time budget and builds its fleet (not yet running). */
+export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunResources): Fleet {
+  const { options, hooks, clock, drive, history } = run;
+  const database = setup.database;
+  const budget = new AbortController();
+  // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
+  resources.budgetTimer = setTimeout(
+    () => budget.abort(),
+    Math.max(0, options.timeBudgetMs - (Date.now() - run.startedMs)),
+  );
+  // Device faults: one effect filter per device, each on `fleetRng.fork('nemesis:device:<mac>')` (the fleet's own
+  // Rng, as when the fleet drew them itself), so a seed gives the same device faults.
+  const fleetRng = run.rng.fork('fleet');
+  const fleet = new Fleet({
+    transport: setup.world.deviceTransport,
+    devices: options.devices,
+    imagesPerDevice: options.imagesPerDevice,
+    imageKbMean: options.imageKbMean,
+    chunkBytes: options.chunkBytes,
+    wakesMax: options.wakesMax,
+    qos: options.qos,
+    dialect: options.dialect,
+    chunkIdBase: 0,
+    rng: fleetRng,
+    history,
+    deviceFilter: deviceFaultFilters(options.faults.device, fleetRng),
+    timeScale: options.timeScale,
+    // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
+    realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
+    staggerMs: Math.min(1_000, options.devices * 2),
+    concurrencyMax: options.concurrencyMax,
+    ackTimeoutMs: options.ackTimeoutMs,
+    startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
+    clock,
+    signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
+    // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
+    // With a drive, through its gate (a step of the schedule like every other statement during the run).
+    observeAck: (mac, _imageName, sha256s) =>
+      storedCompleteNow(
+        async (text, values) =>
+          drive === undefined
+            ? (await database.pool.query<{ ok: boolean }>(text, [...values])).rows
+            : (await drive.actorSql().query<{ ok: boolean }>(text, values)).rows,
+        mac,
+        sha256s,
+      ),
+  });
+  resources.fleet = fleet;
+  return fleet;
+}

@@ -1,0 +1,155 @@
+// Setting a run up, before its fleet exists: the database at the run's stage, the world (and the broker it opens),
+// the observers and network nemesis on that broker, the slow links, and the pipeline(s) — or the user's own
+// service. Each thing opened goes into the run's resources as soon as it exists, so a failure half-way is still
+// torn down in full (run-teardown.ts).
+import { installProgressAudit } from '../checker/index.ts';
+import { redactUrl } from '../db/database-error.ts';
+import { installNetworkNemesisOnBroker, type NetworkNemesis } from '../nemesis/network-nemesis.ts';
+import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
+import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
+import { startPipeline, type PipelineProfile } from '../pipeline/index.ts';
+import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
+import { openRunDatabase, type RunDatabase } from '../world/database.ts';
+import type { World } from '../world/world.ts';
+import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
+import { PipelineSet } from './pipeline-set.ts';
+import type { RunContext, RunResources } from './run-context.ts';
+import { poolSql } from './run-drive.ts';
+import { openRunWorld, RunWorldError } from './run-world.ts';
+
+/** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
+const externalSubscribeTimeoutMs = 60_000;
+
+/** The chunk buffer TTL of `legacy-ttl` (30 min in the original), in the run's compressed time. */
+function legacyTtlMs(timeScale: number): number {
+  return Math.max(20, (30 * 60_000) / timeScale);
+}
+
+/** What the run's world came up as: what the fleet, the pipelines and the nemeses are wired to. */
+export interface RunSetup {
+  readonly database: RunDatabase;
+  readonly world: World;
+  /** The broker the run opened; undefined on a given world. */
+  readonly broker: Broker | undefined;
+  /** The network nemesis inside the embedded broker; undefined on any other broker. */
+  readonly network: NetworkNemesis | undefined;
+  /** The scratch database, or the slow proxy in front of it when that fault is on. */
+  readonly pipelineDatabaseUrl: string;
+}
+
+/** Database, world, broker observers and network-side faults; no pipeline yet. */
+export async function setUpWorld(
+  run: RunContext,
+  givenWorld: World | undefined,
+  resources: RunResources,
+): Promise<RunSetup> {
+  const { options, hooks, clock, drive, history } = run;
+  const faults = options.faults;
+  hooks.onPhase?.('starting Postgres');
+  const db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
+  resources.db = db;
+  await installProgressAudit(db.pool);
+  await drive?.open(db.scratch.url, poolSql(db.pool));
+  const opened = await openRunWorld(options, givenWorld, clock, (phase) => hooks.onPhase?.(phase));
+  const broker = opened.broker;
+  resources.broker = broker;
+
+  // Network faults act inside the embedded broker (and follow it through restarts).
+  const network =
+    broker !== undefined && isEmbeddedBroker(broker)
+      ? installNetworkNemesisOnBroker(broker, faults.network, run.rng.fork('nemesis:network'), history, {
+          pipelineClientIdPrefix: 'camfleet-pipeline',
+          clock,
+        })
+      : undefined;
+  // The broker's side of the story: every client session, in the same history.
+  if (broker !== undefined && isEmbeddedBroker(broker)) {
+    const observe = (aedes: NonNullable<Broker['aedes']>) => {
+      aedes.on('client', (client) => history.append({ type: 'broker_client', clientId: client.id, connected: true }));
+      aedes.on('clientDisconnect', (client) =>
+        history.append({ type: 'broker_client', clientId: client.id, connected: false }),
+      );
+    };
+    observe(broker.aedes);
+    broker.onAedes(observe);
+  }
+  if (faults.network.slowSubscriber && broker?.kind === 'external') {
+    const slow = await startSlowSubscriber(broker.url, history, { clock });
+    resources.cleanups.push(() => slow.stop());
+  }
+
+  // The pipeline reaches Postgres through a slow link when that fault is on.
+  let pipelineDatabaseUrl = db.scratch.url;
+  if (faults.server.slowDatabaseMs > 0) {
+    const proxy = await startSlowDbProxy(db.scratch.url, faults.server.slowDatabaseMs, history, clock);
+    pipelineDatabaseUrl = proxy.url;
+    resources.cleanups.push(() => proxy.stop());
+  }
+  return { database: db, world: opened.world, broker, network, pipelineDatabaseUrl };
+}
+
+/**
+ * The run's pipeline(s), started and ready: a PipelineSet (returned), or for `--pipeline external` the user's
+ * service, started if given as a command and waited for until it subscribes (undefined: the run has no pipeline
+ * of its own to restart or count).
+ */
+export async function startPipelines(
+  run: RunContext,
+  setup: RunSetup,
+  resources: RunResources,
+): Promise<PipelineSet | undefined> {
+  const { options, hooks, clock, drive, history } = run;
+  const { broker, database: db, world } = setup;
+  const faults = options.faults;
+  // Not run.external: the comparison itself narrows options.pipeline to a pipeline profile below.
+  if (options.pipeline === 'external') {
+    // givenWorldProblem refused an external pipeline on a given world: the service needs a broker URL.
+    if (broker === undefined) throw new RunWorldError('--pipeline external needs the broker the run opens');
+    const brokerUrl = broker.url;
+    hooks.onPhase?.(`external pipeline: broker ${redactUrl(brokerUrl)}, database ${redactUrl(db.scratch.url)}`);
+    if (options.externalCommand) {
+      const service = startExternalCommand(
+        options.externalCommand,
+        { brokerUrl, databaseUrl: db.scratch.url },
+        (line) => hooks.onPhase?.(line),
+        clock,
+      );
+      resources.cleanups.push(() => service.stop());
+    }
+    if (broker.aedes) {
+      hooks.onPhase?.('waiting for the external pipeline to subscribe to the device data topics');
+      await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs, clock).catch((error: unknown) => {
+        throw Object.assign(new Error(`--pipeline external: ${(error as Error).message}`), { exitCode: 2 });
+      });
+    } else {
+      await clock.sleep(3_000); // a real broker tells us nothing: give it time
+    }
+    return undefined;
+  }
+  hooks.onPhase?.('starting the ingestion pipeline');
+  drive?.start(); // the pipelines' start-up statements wait at the drive's gate
+  const pipelines = new PipelineSet(
+    (profile: PipelineProfile, instanceTag: string) =>
+      startPipeline({
+        // Named in the pipeline's log lines; the world's link is what connects.
+        brokerUrl: broker?.url ?? world.brokerLabel,
+        link: world.pipelineLink,
+        databaseUrl: setup.pipelineDatabaseUrl,
+        history,
+        profile,
+        instanceTag,
+        chunkTtlMs: legacyTtlMs(options.timeScale),
+        clock,
+        ...(drive === undefined
+          ? {}
+          : { database: drive.pipelineDatabase(), clientId: drive.pipelineClientId(instanceTag) }),
+      }),
+    options.pipeline,
+    faults.server.twoInstances ? 2 : 1,
+  );
+  resources.pipelines = pipelines;
+  await pipelines.start();
+  // Both instances take every message: one re-announcement can be logged twice (the checker's I6 allows it).
+  if (faults.server.twoInstances) history.append({ type: 'nemesis', fault: 'two_instances', target: 'pipeline' });
+  return pipelines;
+}
