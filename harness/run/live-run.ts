@@ -105,6 +105,9 @@ export interface RunSeams {
    *  world moves by itself and the actors use pg pools. With a drive, the pipelines are stopped (drained) before
    *  the check phase, while the world still moves. */
   readonly drive?: RunDrive;
+  /** Opens the run's database (default openRunDatabase: a fresh scratch database, dropped at close). A sweep
+   *  (sweep-database.ts) hands out one database reset between runs instead. */
+  readonly openDatabase?: typeof openRunDatabase;
 }
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
@@ -153,7 +156,11 @@ export async function runLive(
   let budgetTimer: NodeJS.Timeout | undefined;
   try {
     hooks.onPhase?.('starting Postgres');
-    db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
+    db = await (seams.openDatabase ?? openRunDatabase)({
+      databaseUrl: options.databaseUrl,
+      stage: options.stage,
+      purpose: 'simulate',
+    });
     await installProgressAudit(db.pool);
     await drive?.open(db.scratch.url, poolSql(db.pool));
     const opened = await openRunWorld(options, seams.world, clock, (phase) => hooks.onPhase?.(phase));

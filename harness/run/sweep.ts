@@ -1,6 +1,7 @@
 // A VOPR-style seed sweep (issue 8 "Commands"): the same sim run for every seed of a list, one after another in
 // this process, each judged alone. What a sweep shares between runs is only what cannot reach a run's history —
-// the database server (started once, not per run) — so seed k in a sweep gives the same schedule and history as
+// the database server (started once, not per run) and a database per schema stage, reset between runs
+// (sweep-database.ts) — so seed k in a sweep gives the same schedule and history as
 // seed k alone (sweep.test.ts checks it).
 import type { Verdict } from '../checker/verdict.ts';
 import { openDatabaseServer } from '../db/server.ts';
@@ -8,6 +9,7 @@ import { exitCodes } from './exit-codes.ts';
 import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
 import { runSim, type SimRunResult } from './sim-run.ts';
+import { SweepDatabases } from './sweep-database.ts';
 
 /** Seeds a sweep may list at most: more is a typo (`1..5000000`), not a sweep one process finishes. */
 export const SWEEP_SEEDS_MAX = 1_000_000;
@@ -75,6 +77,8 @@ export interface SweepHooks {
   readonly onRun?: (run: SweepRun, index: number) => void;
   /** Checked before each run: a stopped sweep reports the runs it did. */
   readonly signal?: AbortSignal;
+  /** Where to write a seed's NDJSON history (tests compare it with the same seed run alone); default none. */
+  readonly historyPath?: (seed: number) => string;
 }
 
 const DETAIL_CHARS_MAX = 160;
@@ -86,17 +90,22 @@ export async function runSweep(
   hooks: SweepHooks = {},
 ): Promise<SweepResult> {
   const startedMs = Date.now(); // wall time: the sweep's rate is about this machine
-  // The embedded server starts once (about 1.2 s of a run's 2 s alone); each run still gets its own scratch database.
+  // The embedded server starts once (about 1.2 s of a run's 2 s alone), the run database once per stage.
   const server = await openDatabaseServer({ databaseUrl: options.databaseUrl });
+  const databases = new SweepDatabases(server.url);
   const runs: SweepRun[] = [];
   try {
     for (const seed of seeds) {
       if (hooks.signal?.aborted) break;
-      const run = await sweepOne({ ...options, seed, databaseUrl: server.url });
+      const run = await sweepOne(
+        { ...options, seed, databaseUrl: server.url, historyPath: hooks.historyPath?.(seed) },
+        databases,
+      );
       runs.push(run);
       hooks.onRun?.(run, runs.length - 1);
     }
   } finally {
+    await databases.close();
     await server.stop();
   }
   const wallMs = Date.now() - startedMs;
@@ -109,11 +118,11 @@ export async function runSweep(
   };
 }
 
-async function sweepOne(options: LiveRunOptions): Promise<SweepRun> {
+async function sweepOne(options: LiveRunOptions, databases: SweepDatabases): Promise<SweepRun> {
   const startedMs = Date.now();
   let result: SimRunResult;
   try {
-    result = await runSim(options);
+    result = await runSim(options, {}, { openDatabase: databases.open });
   } catch (error) {
     // What the command line or the environment got wrong is wrong for every seed: the sweep stops (exit 2).
     if (error instanceof RunWorldError || (error as { exitCode?: unknown }).exitCode === exitCodes.usage) throw error;
