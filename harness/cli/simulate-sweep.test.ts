@@ -58,6 +58,16 @@ describe('npm run simulate -- --mode sim --seeds', () => {
     expect(summary.failures[0]?.replay).toBe(`npm run simulate -- ${replay.join(' ')}`);
   });
 
+  test('none failed but some unknown (a time budget too short to finish): each listed, exit 3', async () => {
+    const run = await runCli('simulate.ts', [...small, '--seeds', '1,2', '--time-budget-s', '0.001'], env);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stdout).toMatch(
+      /^seed 1: UNKNOWN I5 liveness \(.+\) {2}replay: .* --time-budget-s 0\.001 .*--mode sim$/m,
+    );
+    expect(run.stdout).toMatch(/^seed 2: UNKNOWN /m);
+    expect(run.stdout).toMatch(/\n2 runs, 0 failed, \d+\.\d runs\/s\n$/);
+  });
+
   test('usage errors exit 2 with one line', async () => {
     const cases: [string[], string][] = [
       [['--seeds', '1..3'], '--seeds sweeps in sim mode only'],
