@@ -23,6 +23,8 @@ import { standardCli } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
+import { sweepCli, sweepProblem } from './sweep-cli.ts';
+import { parseSeedList } from '../run/sweep.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -53,6 +55,11 @@ const argv = await standardCli(
         describe: 'wakes a device may use before the run gives up on it',
       }),
       seed: numberOption('seed', { describe: 'seed for every random choice (printed first; random when absent)' }),
+      seeds: {
+        type: 'string',
+        describe:
+          'with --mode sim: run every seed of A..B or 1,5,9 in this process, print each failing one with its replay command, end with "N runs, M failed, R runs/s"',
+      },
       qos: numberOption('qos', {
         choices: [0, 1],
         default: liveRunDefaults.qos,
@@ -139,6 +146,11 @@ const argv = await standardCli(
         throw new Error('--external-cmd goes with --pipeline external');
       const simProblem = a.mode === 'sim' ? simModeProblem(a) : undefined;
       if (simProblem !== undefined) throw new Error(simProblem);
+      if (a.seeds !== undefined) {
+        const problem = sweepProblem(a);
+        if (problem !== undefined) throw new Error(problem);
+        parseSeedList(a.seeds);
+      }
       const positive: [string, number][] = [
         ['devices', a.devices],
         ['images', a.images],
@@ -210,6 +222,30 @@ if (replayDir !== undefined) {
   }
 }
 const reportDir = argv.report;
+
+// A sweep: many sim runs, one line each for those that do not pass, one summary line (sweep-cli.ts).
+if (argv.seeds !== undefined) {
+  const sweepStop = new AbortController();
+  onStopRequest({
+    stop(reason) {
+      process.stderr.write(`\n${reason}: stopping the sweep after this run (Ctrl-C again to exit at once)…\n`);
+      sweepStop.abort();
+    },
+  });
+  try {
+    process.exit(
+      await sweepCli(options, parseSeedList(argv.seeds), {
+        json: argv.json,
+        quiet: argv.quiet,
+        signal: sweepStop.signal,
+      }),
+    );
+  } catch (error) {
+    const failure = describeFailure(error);
+    console.error(failure.message);
+    process.exit(failure.exitCode);
+  }
+}
 
 // With --json, stdout carries only the summary; everything for people goes to stderr.
 const out = argv.json ? process.stderr : process.stdout;

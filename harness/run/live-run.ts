@@ -7,6 +7,7 @@
 // run-setup.ts, run-fleet.ts, fault-wiring.ts, phases.ts, check-phase.ts, run-teardown.ts.
 import { createRng } from '../../simulator/random/prng.ts';
 import { History } from '../history/history.ts';
+import { openRunDatabase } from '../world/database.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { checkPhase } from './check-phase.ts';
 import { wireFaults } from './fault-wiring.ts';
@@ -46,6 +47,7 @@ export async function runLive(
     rng: createRng(options.seed),
     startedMs,
     external: options.pipeline === 'external',
+    openDatabase: seams.openDatabase ?? openRunDatabase,
   };
   const resources = emptyRunResources();
   try {

@@ -6,7 +6,7 @@ import type { Fleet } from '../fleet/fleet.ts';
 import type { History } from '../history/history.ts';
 import type { Broker } from '../world/broker.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
-import type { RunDatabase } from '../world/database.ts';
+import type { openRunDatabase, RunDatabase } from '../world/database.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunDrive } from './run-drive.ts';
 import type { LiveRunOptions } from './run-options.ts';
@@ -25,6 +25,8 @@ export interface RunContext {
   readonly startedMs: number;
   /** `--pipeline external`: the user's service is the pipeline. */
   readonly external: boolean;
+  /** How the run's database is opened (RunSeams.openDatabase; default openRunDatabase). */
+  readonly openDatabase: typeof openRunDatabase;
 }
 
 /** Everything the teardown must stop or close; undefined until opened. */

@@ -9,7 +9,7 @@ import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile } from '../pipeline/index.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
-import { openRunDatabase, type RunDatabase } from '../world/database.ts';
+import type { RunDatabase } from '../world/database.ts';
 import type { World } from '../world/world.ts';
 import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
 import { PipelineSet } from './pipeline-set.ts';
@@ -46,7 +46,7 @@ export async function setUpWorld(
   const { options, hooks, clock, drive, history } = run;
   const faults = options.faults;
   hooks.onPhase?.('starting Postgres');
-  const db = await openRunDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
+  const db = await run.openDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
   resources.db = db;
   await installProgressAudit(db.pool);
   await drive?.open(db.scratch.url, poolSql(db.pool));

@@ -9,6 +9,7 @@ import type { History } from '../history/history.ts';
 import type { PipelineStats } from '../pipeline/index.ts';
 import type { Broker } from '../world/broker.ts';
 import type { Clock } from '../world/clock.ts';
+import type { openRunDatabase } from '../world/database.ts';
 import type { World } from '../world/world.ts';
 import type { RunDrive } from './run-drive.ts';
 
@@ -76,4 +77,7 @@ export interface RunSeams {
    *  world moves by itself and the actors use pg pools. With a drive, the pipelines are stopped (drained) before
    *  the check phase, while the world still moves. */
   readonly drive?: RunDrive;
+  /** Opens the run's database (default openRunDatabase: a fresh scratch database, dropped at close). A sweep
+   *  (sweep-database.ts) hands out one database reset between runs instead. */
+  readonly openDatabase?: typeof openRunDatabase;
 }

@@ -8,7 +8,7 @@ import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { Router } from '../world/sim/router.ts';
 import { simWorld } from '../world/sim/sim-world.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
-import { runLive, type LiveRunResult, type RunHooks } from './live-run.ts';
+import { runLive, type LiveRunResult, type RunHooks, type RunSeams } from './live-run.ts';
 import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
 import { SimDrive, type SimDriveStats } from './sim-drive.ts';
@@ -38,7 +38,12 @@ export function simRunProblem(options: LiveRunOptions): string | undefined {
   return undefined;
 }
 
-export async function runSim(options: LiveRunOptions, hooks: RunHooks = {}): Promise<SimRunResult> {
+/** `seams.openDatabase`: where the run's database comes from (a sweep's reused one, sweep-database.ts). */
+export async function runSim(
+  options: LiveRunOptions,
+  hooks: RunHooks = {},
+  seams: Pick<RunSeams, 'openDatabase'> = {},
+): Promise<SimRunResult> {
   const problem =
     simRunProblem(options) ??
     // A scenario's scripted interventions write through the run's admin pool, outside the gate.
@@ -47,7 +52,11 @@ export async function runSim(options: LiveRunOptions, hooks: RunHooks = {}): Pro
   const clock = new VirtualClock(SIM_START_MS);
   const router = new Router({ delivery: 'manual', timers: clock });
   const drive = new SimDrive({ seed: options.seed, clock, router });
-  const result = await runLive({ ...options, timeScale: 1 }, hooks, { world: simWorld(router, clock), drive });
+  const result = await runLive({ ...options, timeScale: 1 }, hooks, {
+    ...seams,
+    world: simWorld(router, clock),
+    drive,
+  });
   const events = result.history.events;
   const virtualSpanMs = (events.at(-1)?.atMs ?? 0) - (events[0]?.atMs ?? 0);
   return { ...result, schedule: drive.stats(), virtualSpanMs };

@@ -1,0 +1,48 @@
+// The run database of a sweep: created and migrated once per schema stage, then reset between runs instead of
+// created, migrated and dropped for every seed (about 300 ms of a 5-device run's ~900 ms). A reset database is
+// what a fresh one is to a run: no rows (the migrations seed none), every sequence at its start (identity columns
+// and the sim's uuid sequence, sim-ids.ts), the schema, functions, triggers and rebound DEFAULTs as they were.
+// sweep.test.ts checks that seed k in a sweep gives the history seed k gives alone.
+import { openRunDatabase, type RunDatabase, type RunDatabaseStage } from '../world/database.ts';
+import type pg from 'pg';
+
+const SYSTEM_SCHEMAS = `('pg_catalog', 'information_schema', 'pg_toast')`;
+
+/** Empties every table outside the system schemas and restarts every sequence: as freshly migrated. */
+export const RESET_SQL = `DO $$
+DECLARE r record; tables text;
+BEGIN
+  SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO tables
+  FROM pg_tables WHERE schemaname NOT IN ${SYSTEM_SCHEMAS};
+  IF tables IS NOT NULL THEN EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE'; END IF;
+  FOR r IN SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname NOT IN ${SYSTEM_SCHEMAS} LOOP
+    EXECUTE format('ALTER SEQUENCE %I.%I RESTART', r.schemaname, r.sequencename);
+  END LOOP;
+END $$`;
+
+export async function resetRunDatabase(pool: pg.Pool): Promise<void> {
+  await pool.query(RESET_SQL);
+}
+
+export class SweepDatabases {
+  private readonly byStage = new Map<RunDatabaseStage, RunDatabase>();
+
+  /** `serverUrl`: the sweep's one server, where each stage's database is created. */
+  constructor(private readonly serverUrl: string) {}
+
+  /** For RunSeams.openDatabase: the stage's database, reset; its close() leaves it for the next run. */
+  readonly open: typeof openRunDatabase = async (options) => {
+    let db = this.byStage.get(options.stage);
+    if (db === undefined) {
+      db = await openRunDatabase({ ...options, databaseUrl: this.serverUrl, purpose: 'sweep' });
+      this.byStage.set(options.stage, db);
+    } else await resetRunDatabase(db.pool);
+    return { server: db.server, scratch: db.scratch, pool: db.pool, close: () => Promise.resolve() };
+  };
+
+  /** Drops every database the sweep created. */
+  async close(): Promise<void> {
+    for (const db of this.byStage.values()) await db.close().catch(() => {});
+    this.byStage.clear();
+  }
+}
