@@ -37,6 +37,25 @@ function expectNoSecret(run: CliRun, dirs: readonly string[] = []): void {
   }
 }
 
+/** The databases a run says it kept (`(kept: <url>)`: --keep-db, an external pipeline, a replay of a bundle whose
+ *  run kept its database); the test drops them, so nothing is left on the server. */
+function keptDatabases(...runs: (CliRun | undefined)[]): string[] {
+  return runs.flatMap((r) =>
+    [...(r?.stdout ?? '').matchAll(/\(kept: (\S+)\)/g)].map((m) => new URL(m[1] ?? '').pathname.slice(1)),
+  );
+}
+
+async function dropDatabases(names: readonly string[]): Promise<void> {
+  if (names.length === 0) return;
+  const admin = new pg.Client({ connectionString: database.server?.url });
+  await admin.connect();
+  try {
+    for (const name of names) await admin.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  } finally {
+    await admin.end();
+  }
+}
+
 const live = database.server && broker.url ? describe : describe.skip;
 
 live(`URLs with passwords (${database.label}, ${broker.label})`, () => {
@@ -67,24 +86,20 @@ live(`URLs with passwords (${database.label}, ${broker.label})`, () => {
     ];
     const first = await runCli('simulate.ts', [...args, '--keep-db', '--report', dir, ...world]);
     const kept = /\(kept: (\S+)\)/.exec(first.stdout)?.[1];
+    let replay: CliRun | undefined;
     try {
       expect(first.code, first.stdout + first.stderr).toBe(1);
       expect(kept).toMatch(/^postgres:\/\/postgres:\*\*\*@/);
       expectNoSecret(first, [dir]);
       // The bundle keeps no URL: the replay takes them from its own flags (the bundle.json file is accepted too).
       const bundleFile = join(dir, 'bundles', 'simulate-seed4', 'bundle.json');
-      const replay = await runCli('simulate.ts', ['--replay', bundleFile, '--report', join(dir, 'replay'), ...world]);
+      replay = await runCli('simulate.ts', ['--replay', bundleFile, '--report', join(dir, 'replay'), ...world]);
       expect(replay.code, replay.stdout + replay.stderr).toBe(1);
       expect(replay.stdout).toMatch(/I1 unique \.+ FAIL/);
       expectNoSecret(replay, [join(dir, 'replay')]);
     } finally {
-      if (kept) {
-        const name = new URL(kept).pathname.slice(1);
-        const admin = new pg.Client({ connectionString: database.server?.url });
-        await admin.connect();
-        await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-        await admin.end();
-      }
+      // The replay repeats the run's options, --keep-db included: both databases are dropped here.
+      await dropDatabases(keptDatabases(first, replay));
     }
   });
 
@@ -95,6 +110,8 @@ live(`URLs with passwords (${database.label}, ${broker.label})`, () => {
       ...['--devices', '2', '--image-kb', '8', '--seed', '11', '--pipeline', 'external', '--external-cmd', service],
       ...world,
     ]);
+    // An external pipeline's run database outlives the run (the user's service may still hold it): dropped here.
+    await dropDatabases(keptDatabases(r));
     expect(r.code, r.stdout + r.stderr).toBe(0);
     expect(r.stdout).toMatch(/\[external\] given postgres:\/\/postgres:\*\*\*@\S+ and mqtt:\/\/user:\*\*\*@/);
     expectNoSecret(r);
