@@ -4,12 +4,14 @@ import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import type { RunContext, RunResources } from './run-context.ts';
+import { poolSql } from './run-drive.ts';
 import type { RunSetup } from './run-setup.ts';
 
 /** Starts the run's time budget and builds its fleet (not yet running). */
 export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunResources): Fleet {
   const { options, hooks, clock, drive, history } = run;
   const database = setup.database;
+  const liveSql = poolSql(database.pool);
   const budget = new AbortController();
   // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
   resources.budgetTimer = setTimeout(
@@ -43,15 +45,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
     // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
     // With a drive, through its gate (a step of the schedule like every other statement during the run).
-    observeAck: (mac, _imageName, sha256s) =>
-      storedCompleteNow(
-        async (text, values) =>
-          drive === undefined
-            ? (await database.pool.query<{ ok: boolean }>(text, [...values])).rows
-            : (await drive.actorSql().query<{ ok: boolean }>(text, values)).rows,
-        mac,
-        sha256s,
-      ),
+    observeAck: (mac, _imageName, sha256s) => storedCompleteNow(drive?.actorSql() ?? liveSql, mac, sha256s),
   });
   resources.fleet = fleet;
   return fleet;

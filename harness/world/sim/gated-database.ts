@@ -33,6 +33,7 @@ import {
   type ReleaseOutcome,
   type Slot,
 } from './gate-types.ts';
+import { drainMicrotasks } from './scheduler.ts';
 
 export type { GatedDatabaseOptions, GatedResult, GatedStatement, ReleaseOutcome } from './gate-types.ts';
 
@@ -213,7 +214,7 @@ export class GatedDatabase implements Database {
     const e = this.entries.get(result.id);
     if (e?.state !== 'ready' || e.outcome === undefined) throw new Error(`gate: result ${result.id} is not ready`);
     this.handBack(e, e.outcome);
-    await turn();
+    await drainMicrotasks();
   }
 
   /**
@@ -227,7 +228,7 @@ export class GatedDatabase implements Database {
 
   /** Lets callers run on: resolves once what they send in response to their results is at the gate. */
   settle(): Promise<void> {
-    return turn();
+    return drainMicrotasks();
   }
 
   /** Watches every blocked statement again (a lock held outside the gate may have gone); true if any completed. */
@@ -239,7 +240,7 @@ export class GatedDatabase implements Database {
   async runAll(): Promise<number> {
     let steps = 0;
     for (;;) {
-      await turn();
+      await drainMicrotasks();
       const result = this.ready()[0];
       const next = this.pending()[0];
       if (result !== undefined) await this.deliver(result);
@@ -395,7 +396,7 @@ export class GatedDatabase implements Database {
     if (this.mode !== 'auto' || this.autoQueued) return;
     this.autoQueued = true;
     void (async () => {
-      await turn();
+      await drainMicrotasks();
       try {
         if (!this.stepping && this.closed !== 'aborted') await this.runAll();
       } catch (error) {
@@ -415,12 +416,4 @@ export class GatedDatabase implements Database {
   private notifyIdle(): void {
     for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
-}
-
-/**
- * One turn of the event loop: a caller handed a result continues in microtasks, and setImmediate runs after all of
- * them, so what the caller sends next is at the gate when this resolves. Not a timer: no time passes.
- */
-function turn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
 }

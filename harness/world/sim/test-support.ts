@@ -2,6 +2,7 @@
 import type { DeviceTransport } from '../../../simulator/transport/mqtt-transport.ts';
 import { createDeviceTransport } from './device-transport.ts';
 import type { QoS, Router } from './router.ts';
+import { drainMicrotasks } from './scheduler.ts';
 
 export interface RecordingDevice {
   readonly transport: DeviceTransport;
@@ -27,6 +28,4 @@ export function recordingDevice(
 }
 
 /** Lets queued microtasks (auto mode's drain, lost() callbacks) run. */
-export function settle(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export const settle = drainMicrotasks;
