@@ -271,6 +271,7 @@ export class PipelineService {
 
   private onMessage(topic: string, payload: Buffer): void {
     if (this.crashed) return;
+    this.sweeper.wake();
     const decoded = decodeDeviceMessage(topic, payload, this.decodeOptions);
     if (!decoded.ok) {
       if (isOwnReply(decoded.error.code, topic)) return;

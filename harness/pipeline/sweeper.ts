@@ -2,10 +2,13 @@
 // must ask for what it lacks). A transfer with chunks outstanding and no chunk for idleMs gets one request listing
 // the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
 // all stored but that is not complete (a completion that failed on a database error) is completed instead. What is
-// due and what to do are the core's decisions (core/sweep.ts); this file runs the timer and the query.
+// due and what to do are the core's decisions (core/sweep.ts); this file runs the timer and the query. The timer
+// parks while every transfer is settled and the pipeline calls wake() on its next message: only a message (new
+// metadata) can unsettle a transfer, and a fleet asleep for hours then costs no ticks (sim mode's virtual clock
+// would otherwise fire them all, one scheduler round each).
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
-import { isDueForSweep, isStillIdle, sweepAction } from './core/sweep.ts';
+import { isDueForSweep, isStillIdle, sweepAction, sweepCanPark } from './core/sweep.ts';
 import type { Transfer } from './transfers.ts';
 
 export interface SweeperDeps {
@@ -25,6 +28,7 @@ const SWEEP_BATCH_MAX = 500;
 
 export class MissingChunksSweeper {
   private timer: TimerHandle | undefined;
+  private started = false;
   private running: Promise<void> | undefined;
   private readonly clock: Clock;
 
@@ -36,14 +40,42 @@ export class MissingChunksSweeper {
     return this.running !== undefined;
   }
 
+  /** The interval is running (not parked, not stopped). */
+  get ticking(): boolean {
+    return this.timer !== undefined;
+  }
+
   start(): void {
-    const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.idleMs() / 4)));
-    this.timer = this.clock.setInterval(() => void this.sweep(), everyMs, { unref: true });
+    this.started = true;
+    this.arm();
+  }
+
+  /** A message arrived: a parked interval runs again. */
+  wake(): void {
+    if (this.started && this.timer === undefined) this.arm();
   }
 
   stop(): void {
+    this.started = false;
+    this.park();
+  }
+
+  private arm(): void {
+    const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.idleMs() / 4)));
+    this.timer = this.clock.setInterval(() => this.tick(), everyMs, { unref: true });
+  }
+
+  private park(): void {
     if (this.timer !== undefined) this.clock.clearInterval(this.timer);
     this.timer = undefined;
+  }
+
+  private tick(): void {
+    if (this.running === undefined && sweepCanPark(this.deps.transfers())) {
+      this.park();
+      return;
+    }
+    void this.sweep();
   }
 
   idle(): Promise<void> {

@@ -6,7 +6,8 @@
 import { createRng } from '../../simulator/random/prng.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { leaseDatabase } from '../world/sim/database-lease.ts';
-import { openGatedDatabase, type GatedDatabase } from '../world/sim/gated-database.ts';
+import type { GatedDatabase } from '../world/sim/gated-database.ts';
+import { freshGates, type GateSource } from '../world/sim/gate-source.ts';
 import { gatedDatabaseSteps } from '../world/sim/gated-steps.ts';
 import type { Router } from '../world/sim/router.ts';
 import { routerSteps } from '../world/sim/router-steps.ts';
@@ -28,6 +29,8 @@ export interface SimDriveOptions {
   /** In `delivery: 'manual'`, with the clock as its timers. */
   readonly router: Router;
   readonly stepsMax?: number;
+  /** Where the gate comes from and goes back to (a sweep reuses one across runs). Default: a fresh one per run. */
+  readonly gates?: GateSource;
 }
 
 export interface SimDriveStats {
@@ -51,11 +54,15 @@ export class SimDrive implements RunDrive {
   private quiescentWaits = 0;
   private readonly chosen = { deliveries: 0, statements: 0 };
 
-  constructor(private readonly options: SimDriveOptions) {}
+  private readonly gates: GateSource;
+
+  constructor(private readonly options: SimDriveOptions) {
+    this.gates = options.gates ?? freshGates;
+  }
 
   async open(scratchUrl: string, admin: Sql): Promise<void> {
     await installDeterministicIds(admin);
-    this.gated = await openGatedDatabase({
+    this.gated = await this.gates.open({
       url: scratchUrl,
       slots: GATE_SLOTS,
       mode: 'manual',
@@ -101,7 +108,9 @@ export class SimDrive implements RunDrive {
   async close(): Promise<void> {
     this.stopping = true;
     await this.loop?.catch(() => {});
-    await this.gated?.abort();
+    const gated = this.gated;
+    this.gated = undefined;
+    if (gated !== undefined) await this.gates.done(gated);
   }
 
   stats(): SimDriveStats {

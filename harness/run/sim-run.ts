@@ -12,6 +12,7 @@ import { runLive, type LiveRunResult, type RunHooks, type RunSeams } from './liv
 import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
 import { SimDrive, type SimDriveStats } from './sim-drive.ts';
+import type { GateSource } from '../world/sim/gate-source.ts';
 
 /** Where the virtual clock starts: the fleet's own RTC start (live-run.ts), so database timestamps the pipeline
  *  writes from its clock read like a live run's. */
@@ -38,11 +39,15 @@ export function simRunProblem(options: LiveRunOptions): string | undefined {
   return undefined;
 }
 
-/** `seams.openDatabase`: where the run's database comes from (a sweep's reused one, sweep-database.ts). */
+/** What a sweep shares between its runs: the run database (sweep-database.ts) and the gate (gate-source.ts). */
+export interface SimRunSeams extends Pick<RunSeams, 'openDatabase'> {
+  readonly gates?: GateSource;
+}
+
 export async function runSim(
   options: LiveRunOptions,
   hooks: RunHooks = {},
-  seams: Pick<RunSeams, 'openDatabase'> = {},
+  seams: SimRunSeams = {},
 ): Promise<SimRunResult> {
   const problem =
     simRunProblem(options) ??
@@ -51,9 +56,10 @@ export async function runSim(
   if (problem !== undefined) throw new RunWorldError(problem);
   const clock = new VirtualClock(SIM_START_MS);
   const router = new Router({ delivery: 'manual', timers: clock });
-  const drive = new SimDrive({ seed: options.seed, clock, router });
+  const { gates, ...runSeams } = seams;
+  const drive = new SimDrive({ seed: options.seed, clock, router, ...(gates === undefined ? {} : { gates }) });
   const result = await runLive({ ...options, timeScale: 1 }, hooks, {
-    ...seams,
+    ...runSeams,
     world: simWorld(router, clock),
     drive,
   });

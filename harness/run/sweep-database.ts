@@ -8,14 +8,26 @@ import type pg from 'pg';
 
 const SYSTEM_SCHEMAS = `('pg_catalog', 'information_schema', 'pg_toast')`;
 
-/** Empties every table outside the system schemas and restarts every sequence: as freshly migrated. */
+/**
+ * Empties every table outside the system schemas and restarts every sequence: as freshly migrated. Only tables that
+ * hold a row are truncated, and only sequences that were used are restarted: a TRUNCATE gives each table and index
+ * a new file, and a 5-device run fills fewer than half of the tables (the whole reset took about a third of such a
+ * run's wall time). TRUNCATE rather than DELETE: an emptied heap is what a fresh one is, so rows land where they
+ * would in a new database (an unordered scan reads them in the same order).
+ */
 export const RESET_SQL = `DO $$
-DECLARE r record; tables text;
+DECLARE r record; filled text[] := '{}'; has_row boolean;
 BEGIN
-  SELECT string_agg(format('%I.%I', schemaname, tablename), ', ') INTO tables
-  FROM pg_tables WHERE schemaname NOT IN ${SYSTEM_SCHEMAS};
-  IF tables IS NOT NULL THEN EXECUTE 'TRUNCATE ' || tables || ' RESTART IDENTITY CASCADE'; END IF;
-  FOR r IN SELECT schemaname, sequencename FROM pg_sequences WHERE schemaname NOT IN ${SYSTEM_SCHEMAS} LOOP
+  FOR r IN SELECT format('%I.%I', schemaname, tablename) AS t FROM pg_tables
+           WHERE schemaname NOT IN ${SYSTEM_SCHEMAS} LOOP
+    EXECUTE 'SELECT EXISTS (SELECT 1 FROM ' || r.t || ')' INTO has_row;
+    IF has_row THEN filled := filled || r.t; END IF;
+  END LOOP;
+  IF cardinality(filled) > 0 THEN
+    EXECUTE 'TRUNCATE ' || array_to_string(filled, ', ') || ' RESTART IDENTITY CASCADE';
+  END IF;
+  FOR r IN SELECT schemaname, sequencename FROM pg_sequences
+           WHERE schemaname NOT IN ${SYSTEM_SCHEMAS} AND last_value IS NOT NULL LOOP
     EXECUTE format('ALTER SEQUENCE %I.%I RESTART', r.schemaname, r.sequencename);
   END LOOP;
 END $$`;

@@ -1,7 +1,7 @@
 // A VOPR-style seed sweep (issue 8 "Commands"): the same sim run for every seed of a list, one after another in
 // this process, each judged alone. What a sweep shares between runs is only what cannot reach a run's history —
-// the database server (started once, not per run) and a database per schema stage, reset between runs
-// (sweep-database.ts) — so seed k in a sweep gives the same schedule and history as
+// the database server (started once, not per run), a database per schema stage, reset between runs
+// (sweep-database.ts), and the gate's connections to it (world/sim/gate-source.ts) — so seed k in a sweep gives the same schedule and history as
 // seed k alone (sweep.test.ts checks it).
 import type { Verdict } from '../checker/verdict.ts';
 import { openDatabaseServer } from '../db/server.ts';
@@ -10,6 +10,7 @@ import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
 import { runSim, type SimRunResult } from './sim-run.ts';
 import { SweepDatabases } from './sweep-database.ts';
+import { ReusedGates } from '../world/sim/gate-source.ts';
 
 /** Seeds a sweep may list at most: more is a typo (`1..5000000`), not a sweep one process finishes. */
 export const SWEEP_SEEDS_MAX = 1_000_000;
@@ -93,6 +94,7 @@ export async function runSweep(
   // The embedded server starts once (about 1.2 s of a run's 2 s alone), the run database once per stage.
   const server = await openDatabaseServer({ databaseUrl: options.databaseUrl });
   const databases = new SweepDatabases(server.url);
+  const gates = new ReusedGates();
   const runs: SweepRun[] = [];
   try {
     for (const seed of seeds) {
@@ -100,11 +102,13 @@ export async function runSweep(
       const run = await sweepOne(
         { ...options, seed, databaseUrl: server.url, historyPath: hooks.historyPath?.(seed) },
         databases,
+        gates,
       );
       runs.push(run);
       hooks.onRun?.(run, runs.length - 1);
     }
   } finally {
+    await gates.close();
     await databases.close();
     await server.stop();
   }
@@ -118,11 +122,11 @@ export async function runSweep(
   };
 }
 
-async function sweepOne(options: LiveRunOptions, databases: SweepDatabases): Promise<SweepRun> {
+async function sweepOne(options: LiveRunOptions, databases: SweepDatabases, gates: ReusedGates): Promise<SweepRun> {
   const startedMs = Date.now();
   let result: SimRunResult;
   try {
-    result = await runSim(options, {}, { openDatabase: databases.open });
+    result = await runSim(options, {}, { openDatabase: databases.open, gates });
   } catch (error) {
     // What the command line or the environment got wrong is wrong for every seed: the sweep stops (exit 2).
     if (error instanceof RunWorldError || (error as { exitCode?: unknown }).exitCode === exitCodes.usage) throw error;

@@ -1,7 +1,7 @@
 // The missing-chunks sweep's decisions (PROTOCOL.md §4 missing_chunks, §7.8): when a transfer counts as idle, and
 // what to do once its stored chunk ids are read — ask for the absent ones, or complete it when none is absent.
 import { missingChunkIds } from './missing.ts';
-import { isSweepable, type TransferState } from './transfer-state.ts';
+import { isSettled, isSweepable, type TransferState } from './transfer-state.ts';
 
 /** What the sweep reads of a transfer (transfers.ts Transfer). */
 export interface SweptTransfer {
@@ -24,6 +24,16 @@ export function sweepIdleMs(idleMs: number, deliveryLagMs: number): number {
 export function isDueForSweep(t: SweptTransfer, nowMs: number, idleMs: number, requestsMax: number): boolean {
   if (!isSweepable(t.state) || t.buffered > 0 || t.sweeping) return false;
   return nowMs - t.lastActivityMs >= idleMs && t.missingRequests < requestsMax;
+}
+
+/**
+ * Nothing for the sweep to wait for: every transfer is settled (complete or failed), and only new metadata — a
+ * message — can open one again. The sweeper's interval then stops until the next message, so hours without traffic
+ * (a fleet in deep sleep, on a virtual clock) cost no ticks.
+ */
+export function sweepCanPark(transfers: Iterable<Pick<SweptTransfer, 'state'>>): boolean {
+  for (const t of transfers) if (!isSettled(t.state)) return false;
+  return true;
 }
 
 /** Still idle once the stored ids are read: chunks that arrived meanwhile answer the question better. */

@@ -88,10 +88,24 @@ export class GatedDatabase implements Database {
     this.watcher = connection('camfleet-gate-watcher');
   }
 
-  /** Opens every connection, one after another (openGatedDatabase calls it). */
+  /** Opens every connection (openGatedDatabase calls it); side by side, as nothing runs on them yet. */
   async connect(): Promise<void> {
-    await this.watcher.reconnect();
-    for (const slot of this.slots) await slot.connection.reconnect();
+    await Promise.all([this.watcher.reconnect(), ...this.slots.map((slot) => slot.connection.reconnect())]);
+  }
+
+  /**
+   * Nothing at the gate and no slot held, and still open: what a fresh gate is to its next user (a sweep's next
+   * run, gate-source.ts). Statement ids go on counting, which nothing outside the gate sees (schedule labels name
+   * slots and verbs, gated-steps.ts).
+   */
+  get reusable(): boolean {
+    return (
+      this.closed === undefined &&
+      !this.stepping &&
+      this.entries.size === 0 &&
+      this.slotWaiters.length === 0 &&
+      this.slots.every((s) => !s.held && s.queue.length === 0 && s.active === undefined)
+    );
   }
 
   // ---- the Database seam -----------------------------------------------------------------------------------------

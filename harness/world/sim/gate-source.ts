@@ -1,0 +1,48 @@
+// Where a sim run's gated database comes from. A run alone opens its own and aborts it at the end; a seed sweep
+// (harness/run/sweep.ts) keeps one per database URL and hands it to the next run when the last one left it
+// reusable — opening a gate's connections (one backend process each) was about a third of a 5-device run's
+// set-up. Nothing of a run reaches the next through it: every transaction has ended, no statement waits, and
+// the schedule's labels do not name the gate's statement ids (gated-steps.ts). sweep.test.ts checks that seed k
+// in a sweep gives the history it gives alone.
+import { openGatedDatabase, type GatedDatabase, type GatedDatabaseOptions } from './gated-database.ts';
+
+export interface GateSource {
+  open(options: GatedDatabaseOptions): Promise<GatedDatabase>;
+  /** The run is done with `gate`: kept for the next run if it is reusable, else aborted. */
+  done(gate: GatedDatabase): Promise<void>;
+}
+
+/** One gate per run (the default). */
+export const freshGates: GateSource = {
+  open: openGatedDatabase,
+  done: (gate) => gate.abort(),
+};
+
+/** Gates kept between runs, one per database URL and options; close() aborts what is kept. */
+export class ReusedGates implements GateSource {
+  private readonly kept = new Map<string, GatedDatabase>();
+  private readonly keys = new WeakMap<GatedDatabase, string>();
+
+  async open(options: GatedDatabaseOptions): Promise<GatedDatabase> {
+    const key = JSON.stringify([options.url, options.slots, options.mode, options.applicationName]);
+    const kept = this.kept.get(key);
+    this.kept.delete(key);
+    if (kept?.reusable === true) return kept;
+    await kept?.abort();
+    const gate = await openGatedDatabase(options);
+    this.keys.set(gate, key);
+    return gate;
+  }
+
+  async done(gate: GatedDatabase): Promise<void> {
+    const key = this.keys.get(gate);
+    if (key === undefined || !gate.reusable || this.kept.has(key)) return gate.abort();
+    this.kept.set(key, gate);
+  }
+
+  async close(): Promise<void> {
+    const gates = [...this.kept.values()];
+    this.kept.clear();
+    await Promise.all(gates.map((g) => g.abort()));
+  }
+}
