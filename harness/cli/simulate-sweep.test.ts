@@ -75,6 +75,9 @@ describe('npm run simulate -- --mode sim --seeds', () => {
       [[...small, '--seeds', '3..1'], '--seeds: range 3..1 runs backwards'],
       [[...small, '--seeds', 'x'], '--seeds: "x" is not a whole number'],
       [[...small, '--seeds', '1,2', '--history', '/tmp/h.ndjson'], '--history is one run'],
+      [[...small, '--seeds', '1,2', '--jobs', '0'], '--jobs must be a whole number from 1 to 16, got 0'],
+      [[...small, '--seeds', '1,2', '--jobs', '1.5'], '--jobs must be a whole number from 1 to 16, got 1.5'],
+      [[...small, '--jobs', '2'], '--jobs goes with --seeds'],
     ];
     for (const [args, message] of cases) {
       const run = await runCli('simulate.ts', args, env);

@@ -24,7 +24,7 @@ import { createProgressDisplay } from './progress.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 import { sweepCli, sweepProblem } from './sweep-cli.ts';
-import { parseSeedList } from '../run/sweep.ts';
+import { parseSeedList, SWEEP_JOBS_DEFAULT, SWEEP_JOBS_MAX } from '../run/sweep.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
@@ -60,6 +60,10 @@ const argv = await standardCli(
         describe:
           'with --mode sim: run every seed of A..B or 1,5,9 in this process, print each failing one with its replay command, end with "N runs, M failed, R runs/s"',
       },
+      jobs: numberOption('jobs', {
+        default: SWEEP_JOBS_DEFAULT,
+        describe: `with --seeds: seeds run at once, each on a database of its own (1..${SWEEP_JOBS_MAX}); no run's history depends on it`,
+      }),
       qos: numberOption('qos', {
         choices: [0, 1],
         default: liveRunDefaults.qos,
@@ -151,6 +155,10 @@ const argv = await standardCli(
         if (problem !== undefined) throw new Error(problem);
         parseSeedList(a.seeds);
       }
+      if (!(Number.isInteger(a.jobs) && a.jobs >= 1 && a.jobs <= SWEEP_JOBS_MAX))
+        throw new Error(`--jobs must be a whole number from 1 to ${SWEEP_JOBS_MAX}, got ${a.jobs}`);
+      if (a.seeds === undefined && process.argv.slice(2).some((x) => x === '--jobs' || x.startsWith('--jobs=')))
+        throw new Error('--jobs goes with --seeds (a single run is one seed)');
       const positive: [string, number][] = [
         ['devices', a.devices],
         ['images', a.images],
@@ -237,6 +245,7 @@ if (argv.seeds !== undefined) {
       await sweepCli(options, parseSeedList(argv.seeds), {
         json: argv.json,
         quiet: argv.quiet,
+        jobs: argv.jobs,
         signal: sweepStop.signal,
       }),
     );

@@ -44,7 +44,7 @@ export function finalLine(result: SweepResult): string {
 export async function sweepCli(
   options: LiveRunOptions,
   seeds: readonly number[],
-  flags: { readonly json: boolean; readonly quiet: boolean; readonly signal?: AbortSignal },
+  flags: { readonly json: boolean; readonly quiet: boolean; readonly jobs?: number; readonly signal?: AbortSignal },
 ): Promise<number> {
   const bar =
     process.stderr.isTTY && !flags.quiet
@@ -57,6 +57,7 @@ export async function sweepCli(
   let failed = 0;
   const result = await runSweep(options, seeds, {
     ...(flags.signal === undefined ? {} : { signal: flags.signal }),
+    ...(flags.jobs === undefined ? {} : { jobs: flags.jobs }),
     onRun(run, index) {
       if (run.verdict === 'fail') failed += 1;
       bar?.update(index + 1, { failed });

@@ -35,10 +35,17 @@ describe('parseSeedList', () => {
 describe('runSweep', () => {
   test('seed k in a sweep gives the same schedule digest and history sha256 as seed k alone', async () => {
     const seeds = [11, 12, 13];
-    const swept = await runSweep(small, seeds, { historyPath: (seed) => join(dir, `sweep-${seed}.ndjson`) });
+    // Two lanes: 11 and 12 side by side in this process, then 13 on the database (and gate) one of them used.
+    const reported: number[] = [];
+    const swept = await runSweep(small, seeds, {
+      historyPath: (seed) => join(dir, `sweep-${seed}.ndjson`),
+      jobs: 2,
+      onRun: (run) => reported.push(run.seed),
+    });
     expect(swept.runs.map((r) => r.seed)).toEqual(seeds);
+    expect(reported).toEqual(seeds);
     expect(swept.failed).toBe(0);
-    // The last seed ran on a database two runs had used before it; the first on a fresh one.
+    // The last seed ran on a database a run had used before it; the first on a fresh one, beside another run.
     for (const seed of [13, 11]) {
       const alonePath = join(dir, `alone-${seed}.ndjson`);
       const alone = await runSim({ ...small, seed, historyPath: alonePath });
