@@ -61,4 +61,15 @@ describe('deterministic ids in a sim run database', () => {
     expect(ids[0]).toEqual(['00000000-0000-4000-8000-000000000001', '00000000-0000-4000-8000-000000000002']);
     expect(ids[1]).toEqual(ids[0]);
   });
+
+  test('a second install on the same database changes nothing (a sweep reuses its database)', async () => {
+    const client = await freshDatabase();
+    const first = await installDeterministicIds(client);
+    expect(first).toContain('devices.device_id');
+    expect(await installDeterministicIds(client)).toEqual([]);
+    // A table created later with a random default (a migration mid-run) is rebound by the next install.
+    await client.query(`CREATE TABLE later (id uuid PRIMARY KEY DEFAULT gen_random_uuid())`);
+    expect(await installDeterministicIds(client)).toEqual(['later.id']);
+    expect(await insertDevice(client, 'B8F862F9C1C4')).toBe('00000000-0000-4000-8000-000000000001');
+  });
 });

@@ -9,19 +9,33 @@ import type { Sql } from '../sql.ts';
 
 export const SIM_ID_SCHEMA = 'camfleet_sim';
 
-/** Creates camfleet_sim.gen_random_uuid() and rebinds every public column defaulting to gen_random_uuid() to it;
- *  returns the columns rebound (`table.column`), sorted. Run it alone, on the admin connection, before the run. */
+/** Creates camfleet_sim.gen_random_uuid() (once) and rebinds every public column still defaulting to
+ *  gen_random_uuid() to it; returns the columns rebound now (`table.column`), sorted: none when called again on the
+ *  same database. Run it alone, on the admin connection, before the run. */
 export async function installDeterministicIds(db: Sql): Promise<string[]> {
-  await db.query(`CREATE SCHEMA IF NOT EXISTS ${SIM_ID_SCHEMA}`);
-  await db.query(`CREATE SEQUENCE IF NOT EXISTS ${SIM_ID_SCHEMA}.uuid_seq`);
-  await db.query(
-    `CREATE OR REPLACE FUNCTION ${SIM_ID_SCHEMA}.gen_random_uuid() RETURNS uuid LANGUAGE sql VOLATILE AS
-     $$ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(nextval('${SIM_ID_SCHEMA}.uuid_seq')), 12, '0'))::uuid $$`,
+  // Once per database: a sweep's database keeps them between runs, and DDL each run would make every connection
+  // rebuild its caches (CREATE OR REPLACE FUNCTION and ALTER TABLE change the catalog even when nothing differs).
+  const { rows: installed } = await db.query<{ present: boolean }>(
+    `SELECT to_regprocedure('${SIM_ID_SCHEMA}.gen_random_uuid()') IS NOT NULL AS present`,
   );
+  if (installed[0]?.present !== true) {
+    await db.query(`CREATE SCHEMA IF NOT EXISTS ${SIM_ID_SCHEMA}`);
+    await db.query(`CREATE SEQUENCE IF NOT EXISTS ${SIM_ID_SCHEMA}.uuid_seq`);
+    await db.query(
+      `CREATE OR REPLACE FUNCTION ${SIM_ID_SCHEMA}.gen_random_uuid() RETURNS uuid LANGUAGE sql VOLATILE AS
+       $$ SELECT ('00000000-0000-4000-8000-' || lpad(to_hex(nextval('${SIM_ID_SCHEMA}.uuid_seq')), 12, '0'))::uuid $$`,
+    );
+  }
+  // The columns still bound to pg_catalog's function (information_schema.columns' column_default is the same
+  // pg_get_expr, but that view is slow to plan).
   const { rows } = await db.query<{ table_name: string; column_name: string }>(
-    `SELECT table_name, column_name FROM information_schema.columns
-     WHERE table_schema = 'public' AND column_default = 'gen_random_uuid()'
-     ORDER BY table_name, column_name`,
+    `SELECT c.relname AS table_name, a.attname AS column_name
+     FROM pg_attrdef d
+     JOIN pg_class c ON c.oid = d.adrelid
+     JOIN pg_namespace n ON n.oid = c.relnamespace
+     JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+     WHERE n.nspname = 'public' AND NOT a.attisdropped AND pg_get_expr(d.adbin, d.adrelid) = 'gen_random_uuid()'
+     ORDER BY 1, 2`,
   );
   for (const { table_name, column_name } of rows) {
     await db.query(
