@@ -52,6 +52,16 @@ export class SweepDatabases {
     return { server: db.server, scratch: db.scratch, pool: db.pool, close: () => Promise.resolve() };
   };
 
+  /**
+   * The stage's database is not what a fresh one is any more (a mid-run migration moved its schema on): dropped,
+   * and the stage's next run gets a new one.
+   */
+  async discard(stage: RunDatabaseStage): Promise<void> {
+    const db = this.byStage.get(stage);
+    this.byStage.delete(stage);
+    await db?.close();
+  }
+
   /** Drops every database the sweep created. */
   async close(): Promise<void> {
     for (const db of this.byStage.values()) await db.close().catch(() => {});

@@ -101,14 +101,16 @@ export async function runSweep(
   const startedMs = Date.now(); // wall time: the sweep's rate is about this machine
   // The embedded server starts once (about 1.2 s of a run's 2 s alone), the run database once per stage.
   const server = await openDatabaseServer({ databaseUrl: options.databaseUrl });
-  const gates = new ReusedGates();
   const jobs = Math.max(1, Math.min(hooks.jobs ?? 1, seeds.length));
-  // One run database per lane (and stage): lanes share the server, never a database.
-  const lanes = Array.from({ length: jobs }, () => new SweepDatabases(server.url));
+  // One run database per lane (and stage), and its gate: lanes share the server, never a database.
+  const lanes = Array.from({ length: jobs }, () => ({
+    databases: new SweepDatabases(server.url),
+    gates: new ReusedGates(),
+  }));
   const done: (SweepRun | undefined)[] = [];
   const runs: SweepRun[] = [];
   let next = 0;
-  const lane = async (databases: SweepDatabases) => {
+  const lane = async ({ databases, gates }: (typeof lanes)[number]) => {
     while (next < seeds.length && !hooks.signal?.aborted) {
       const index = next++;
       const seed = seeds[index] as number;
@@ -127,8 +129,10 @@ export async function runSweep(
   try {
     await Promise.all(lanes.map(lane));
   } finally {
-    await gates.close();
-    for (const databases of lanes) await databases.close();
+    for (const { databases, gates } of lanes) {
+      await gates.close();
+      await databases.close();
+    }
     await server.stop();
   }
   const wallMs = Date.now() - startedMs;
@@ -145,7 +149,10 @@ async function sweepOne(options: LiveRunOptions, databases: SweepDatabases, gate
   const startedMs = Date.now();
   let result: SimRunResult;
   try {
-    result = await runSim(options, {}, { openDatabase: databases.open, gates });
+    result = await runSim(options, {}, { openDatabase: databases.open, gates }).finally(async () => {
+      // A migration mid-run leaves the database at another stage: the next run must not start from it.
+      if (options.faults.migration !== null) await databases.discard(options.stage);
+    });
   } catch (error) {
     // What the command line or the environment got wrong is wrong for every seed: the sweep stops (exit 2).
     if (error instanceof RunWorldError || (error as { exitCode?: unknown }).exitCode === exitCodes.usage) throw error;

@@ -27,7 +27,7 @@ const backendPid = async (gate: GatedDatabase): Promise<number> => {
 };
 
 describe('ReusedGates', () => {
-  it('hands an idle gate to the next run with its connections, and opens another one per database options', async () => {
+  it('hands an idle gate to the next run with its connections; a second one meanwhile is its own', async () => {
     const gates = new ReusedGates();
     try {
       const first = await gates.open(options());
@@ -41,7 +41,7 @@ describe('ReusedGates', () => {
       const other = await gates.open(options());
       expect(other).not.toBe(second);
       await gates.done(other);
-      await gates.done(second); // one is kept per key: this one is aborted
+      await gates.done(second); // one is kept: this one is aborted
       await expect(second.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseClosedError);
     } finally {
       await gates.close();
@@ -66,7 +66,21 @@ describe('ReusedGates', () => {
     }
   });
 
-  it('close() aborts the gates it keeps', async () => {
+  it('a gate asked for with other options (another database) replaces the kept one, which is aborted', async () => {
+    const gates = new ReusedGates();
+    try {
+      const first = await gates.open(options());
+      await gates.done(first);
+      const other = await gates.open({ ...options(), slots: 3 });
+      expect(other).not.toBe(first);
+      await expect(first.query('SELECT 1')).rejects.toBeInstanceOf(DatabaseClosedError);
+      await gates.done(other);
+    } finally {
+      await gates.close();
+    }
+  });
+
+  it('close() aborts the gate it keeps', async () => {
     const gates = new ReusedGates();
     const gate = await gates.open(options());
     await gates.done(gate);

@@ -1,5 +1,5 @@
 // Where a sim run's gated database comes from. A run alone opens its own and aborts it at the end; a seed sweep
-// (harness/run/sweep.ts) keeps one per database URL and hands it to the next run when the last one left it
+// (harness/run/sweep.ts) keeps one per lane and hands it to the lane's next run when the last one left it
 // reusable — opening a gate's connections (one backend process each) was about a third of a 5-device run's
 // set-up. Nothing of a run reaches the next through it: every transaction has ended, no statement waits, and
 // the schedule's labels do not name the gate's statement ids (gated-steps.ts). sweep.test.ts checks that seed k
@@ -18,17 +18,19 @@ export const freshGates: GateSource = {
   done: (gate) => gate.abort(),
 };
 
-/** Gates kept between runs, one per database URL and options; close() aborts what is kept. */
+/** A gate kept between the runs of one sweep lane (runs one after another): at most one, handed back when the next
+ *  run asks for a gate on the same database with the same options, else aborted; close() aborts what is kept. */
 export class ReusedGates implements GateSource {
-  private readonly kept = new Map<string, GatedDatabase>();
+  private kept: { readonly key: string; readonly gate: GatedDatabase } | undefined;
   private readonly keys = new WeakMap<GatedDatabase, string>();
 
   async open(options: GatedDatabaseOptions): Promise<GatedDatabase> {
     const key = JSON.stringify([options.url, options.slots, options.mode, options.applicationName]);
-    const kept = this.kept.get(key);
-    this.kept.delete(key);
-    if (kept?.reusable === true) return kept;
-    await kept?.abort();
+    const kept = this.kept;
+    this.kept = undefined;
+    if (kept?.key === key && kept.gate.reusable) return kept.gate;
+    // Another database (a new one after a run that changed its schema) or a gate left unusable.
+    await kept?.gate.abort();
     const gate = await openGatedDatabase(options);
     this.keys.set(gate, key);
     return gate;
@@ -36,13 +38,13 @@ export class ReusedGates implements GateSource {
 
   async done(gate: GatedDatabase): Promise<void> {
     const key = this.keys.get(gate);
-    if (key === undefined || !gate.reusable || this.kept.has(key)) return gate.abort();
-    this.kept.set(key, gate);
+    if (key === undefined || !gate.reusable || this.kept !== undefined) return gate.abort();
+    this.kept = { key, gate };
   }
 
   async close(): Promise<void> {
-    const gates = [...this.kept.values()];
-    this.kept.clear();
-    await Promise.all(gates.map((g) => g.abort()));
+    const kept = this.kept;
+    this.kept = undefined;
+    await kept?.gate.abort();
   }
 }
