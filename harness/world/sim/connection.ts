@@ -11,6 +11,8 @@ export class Connection implements RouterConnection {
   /** The last delivery, handed while the client was pressured (its PUBACK waits with it). */
   held: Outgoing | undefined;
   blocked = false;
+  /** Taken off the wire by the filter's 'hold', by delivery id, until released (router.release). */
+  readonly aside = new Map<number, Outgoing>();
 
   constructor(
     readonly id: number,
