@@ -4,10 +4,12 @@
 // passes every invariant and its E1 exercise check; the same seed gives a byte-identical history and another seed
 // another; a broker restart fires at its progress trigger and is recorded as live records it; and the faults
 // expose what they should (a nemesis that injected nothing is E1 unknown, a pipeline that loses chunks fails).
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
 import type { ExerciseName } from '../checker/exercises.ts';
@@ -76,12 +78,33 @@ describe('network faults in sim mode', () => {
     expect(other.result.faultsInjected).not.toEqual(first.result.faultsInjected);
   });
 
+  test('the same seed with network faults in another process gives the same history as here', async () => {
+    const here = await simRun(lossyRun);
+    const { devices, imagesPerDevice, imageKbMean, ackTimeoutMs, faults, exercises } = lossyRun;
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'harness/run/sim-run-child.ts',
+        String(lossyRun.seed),
+        databaseUrl,
+        join(dir, 'child.ndjson'),
+        JSON.stringify({ devices, imagesPerDevice, imageKbMean, ackTimeoutMs, faults, exercises }),
+      ],
+      { timeout: 120_000 },
+    );
+    const child = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { sha256: string; verdict: string };
+    expect(child.verdict).toBe('pass');
+    expect(child.sha256).toBe(here.sha256);
+  });
+
   test('a broker restart fires at its progress trigger through the router, recorded as live records it', async () => {
     const { result } = await simRun({
       ...simSmallRun,
       databaseUrl,
       faults: buildFaultPlan('none', { network: { brokerRestartAt: ['40%'] } }),
-      exercises: ['broker_restart_mid_transfer'],
+      exercises: ['broker_restart_mid_transfer', 'resume_after_restart'],
     });
     const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
     expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
@@ -90,6 +113,9 @@ describe('network faults in sim mode', () => {
     expect(restarts[0]).toMatchObject({ target: 'sim://router', detail: 'down 500 ms' });
     expect(result.history.ofType('fault_fired').map((e) => `${e.fault} ${e.trigger}`)).toEqual(['broker_restart 40%']);
     expect(result.history.ofType('fault_missed')).toEqual([]);
+    // Down for 500 ms of virtual time: the injection ends exactly then.
+    const done = result.history.ofType('fault_done')[0];
+    expect((done?.atMs ?? 0) - (restarts[0]?.atMs ?? 0)).toBe(500);
     // The pipeline came back on its own (its link reconnects once the router is up) and every image was stored.
     expect(result.pipeline.imagesCompleted).toBe(result.fleet.captured);
   });
