@@ -25,6 +25,27 @@ export class Connection implements RouterConnection {
   }
 }
 
+/** The head of one (publisher, subscriber connection) FIFO: what may be delivered next. */
+export interface FifoHead {
+  readonly c: Connection;
+  readonly publisherId: string;
+  readonly entries: Outgoing[];
+  readonly head: Outgoing;
+}
+
+/** The head of every FIFO of every connection not held back by backpressure. */
+export function fifoHeads(connections: Iterable<Connection>): FifoHead[] {
+  const out: FifoHead[] = [];
+  for (const c of connections) {
+    if (c.blocked) continue;
+    for (const [publisherId, entries] of c.channels) {
+      const head = entries[0];
+      if (head) out.push({ c, publisherId, entries, head });
+    }
+  }
+  return out;
+}
+
 /** What a scheduler and the delivery filter see of one message on its way to `c`. */
 export function describe(c: Connection, entry: Outgoing): Delivery {
   return {

@@ -32,7 +32,7 @@ import {
   type SessionInfo,
   zeroStats,
 } from './router-types.ts';
-import { Connection, describe } from './connection.ts';
+import { Connection, describe, fifoHeads, type FifoHead } from './connection.ts';
 
 export type * from './router-types.ts';
 export { BrokerDownError } from './router-types.ts';
@@ -230,15 +230,9 @@ export class Router {
   /** Every delivery that may happen next, oldest first. Looking also releases clients whose pressure cleared. */
   deliverable(): Delivery[] {
     this.releaseHeld();
-    const out: Delivery[] = [];
-    for (const c of this.connections.values()) {
-      if (c.blocked) continue;
-      for (const entries of c.channels.values()) {
-        const head = entries[0];
-        if (head) out.push(describe(c, head));
-      }
-    }
-    return out.sort((a, b) => a.id - b.id);
+    return fifoHeads(this.connections.values())
+      .map((h) => describe(h.c, h.head))
+      .sort((a, b) => a.id - b.id);
   }
 
   /** Hands one delivery from deliverable() to its client; throws if it is no longer deliverable. */
@@ -386,19 +380,9 @@ export class Router {
     }
   }
 
-  private oldest(): { c: Connection; publisherId: string; entries: Outgoing[] } | undefined {
-    let best: { c: Connection; publisherId: string; entries: Outgoing[] } | undefined;
-    let bestId = Number.POSITIVE_INFINITY;
-    for (const c of this.connections.values()) {
-      if (c.blocked) continue;
-      for (const [publisherId, entries] of c.channels) {
-        const id = entries[0]?.id ?? Number.POSITIVE_INFINITY;
-        if (id < bestId) {
-          bestId = id;
-          best = { c, publisherId, entries };
-        }
-      }
-    }
+  private oldest(): FifoHead | undefined {
+    let best: FifoHead | undefined;
+    for (const h of fifoHeads(this.connections.values())) if (best === undefined || h.head.id < best.head.id) best = h;
     return best;
   }
 
