@@ -67,7 +67,12 @@ export class SimDrive implements RunDrive {
       clock: this.options.clock,
       sources: [
         // Offers no step: looks at the world each time the scheduler is about to choose one (RunDrive.watch).
-        { steps: () => (this.watchers.forEach((look) => look()), []) },
+        {
+          steps: () => {
+            for (const look of this.watchers) look();
+            return [];
+          },
+        },
         counted(routerSteps(this.options.router), () => (this.chosen.deliveries += 1)),
         counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
       ],
