@@ -13,8 +13,8 @@ describe('npm run simulate -- --mode sim', () => {
     const first = await runCli('simulate.ts', args, env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/mode=sim/);
-    // The default mix's device faults only (its network and server faults are not in sim yet).
-    expect(first.stdout).toMatch(/^faults: device\.rebootRate=0\.05 /m);
+    // The default mix's device and network faults (its server faults are not in sim yet).
+    expect(first.stdout).toMatch(/^faults: device\.rebootRate=0\.05 .*network\.duplicateRate=0\.002/m);
     expect(first.stdout).not.toMatch(/^faults: .*server\./m);
     expect(first.stdout).toMatch(/^replay: npm run simulate -- --seed 5 .* --mode sim$/m);
     expect(first.stdout).toMatch(/images captured \/ complete\s+\| 6 \/ 6 \(6 acknowledged\)/);

@@ -27,6 +27,7 @@ export class FaultScheduler {
   private readonly pending: Planned[] = [];
   private nextPlanId = 1;
   private timer: TimerHandle | undefined;
+  private started = false;
   private startedMs = 0;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -39,6 +40,8 @@ export class FaultScheduler {
     private readonly history: History,
     /** The run's progress; `elapsedMs` is filled in by the scheduler (ms since `start()`). */
     private readonly sample: () => Omit<RunProgressSample, 'elapsedMs'>,
+    /** How often the clock's timer looks; 0: never, the caller calls `checkNow` (the sim world does so between
+     *  any two steps: a whole transfer can take less virtual time than one poll). */
     private readonly pollMs = 5,
     /** The poll timer runs on it, and time triggers read it unless a `now` is passed. Default realClock. */
     private readonly clock: Clock = realClock,
@@ -71,10 +74,11 @@ export class FaultScheduler {
   /** The fleet starts: time triggers count from now (`now`: default the scheduler's clock). */
   start(now: () => number = this.clockNow): void {
     this.startedMs = now();
+    this.started = true;
     const tick = () => {
       if (this.stopped) return;
       this.checkNow(now);
-      if (this.pending.length > 0) this.timer = this.clock.setTimeout(tick, this.pollMs);
+      if (this.pending.length > 0 && this.pollMs > 0) this.timer = this.clock.setTimeout(tick, this.pollMs);
     };
     tick();
   }
@@ -85,7 +89,8 @@ export class FaultScheduler {
 
   /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
   checkNow(now: () => number = this.clockNow): void {
-    if (this.pending.length === 0) return;
+    // Before start() nothing is due: time triggers count from the fleet's start.
+    if (this.pending.length === 0 || !this.started) return;
     const sample = this.current(now);
     for (const p of [...this.pending]) {
       if (!triggerDue(p.trigger, sample)) continue;

@@ -7,6 +7,7 @@ import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
+import { simBroker } from '../world/sim/sim-broker.ts';
 import { migrateMidRun } from './mid-run-migration.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
@@ -46,9 +47,12 @@ export function wireFaults(
       transfersInFlight: inFlight.count,
       rowsReceiving,
     }),
-    undefined,
+    // With a drive (sim) the scheduler looks between any two steps instead of polling the virtual clock: a whole
+    // transfer can take less virtual time than a poll, and a poll would tick through every hour of deep sleep.
+    drive === undefined ? undefined : 0,
     clock,
   );
+  drive?.watch(() => scheduler.checkNow());
   let sampling = false;
   // Not with a drive: its world refuses the faults that wait on this (sim-run.ts), and a 20 ms interval on a
   // virtual clock would fire through every hour of deep sleep.
@@ -77,9 +81,16 @@ export function wireFaults(
       adminPool: database.pool,
       control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
     });
+  // The embedded aedes broker restarts itself; the sim world's router through down()/up() on the run's clock.
+  const restartable =
+    broker !== undefined && isEmbeddedBroker(broker)
+      ? broker
+      : setup.world.router !== undefined
+        ? simBroker(setup.world.router, clock)
+        : undefined;
   const brokerRestarts =
-    broker !== undefined && isEmbeddedBroker(broker) && faults.network.brokerRestartAt.length > 0
-      ? planBrokerRestarts(broker, faults.network.brokerRestartAt, history, scheduler)
+    restartable !== undefined && faults.network.brokerRestartAt.length > 0
+      ? planBrokerRestarts(restartable, faults.network.brokerRestartAt, history, scheduler)
       : undefined;
   let migration: Promise<void> | undefined;
   const startMigration = () => {

@@ -14,6 +14,9 @@ export interface RunDrive {
   actorSql(): Sql;
   /** The pipeline instance's MQTT client id: fixed by the seed, so it reads the same in every run's history. */
   pipelineClientId(instanceTag: string): string;
+  /** Calls `look` whenever the world is between two steps (every actor idle), so the fault scheduler fires a fault
+   *  at the step its progress trigger became due, not at a later poll of the clock. */
+  watch(look: () => void): void;
   /** Starts moving the world (before the pipelines start: their start-up statements are steps too). */
   start(): void;
   /** Stops moving it (the run is at its check phase); rejects if the world got stuck on the way. */

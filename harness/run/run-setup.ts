@@ -4,7 +4,9 @@
 // torn down in full (run-teardown.ts).
 import { installProgressAudit } from '../checker/index.ts';
 import { redactUrl } from '../db/database-error.ts';
+import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { installNetworkNemesisOnBroker, type NetworkNemesis } from '../nemesis/network-nemesis.ts';
+import { installSimNetworkNemesis } from '../nemesis/sim-network-nemesis.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile } from '../pipeline/index.ts';
@@ -25,13 +27,19 @@ function legacyTtlMs(timeScale: number): number {
   return Math.max(20, (30 * 60_000) / timeScale);
 }
 
+/** Whether the plan drops, duplicates, reorders, delays or cuts anything (broker restarts are fault-wiring.ts'). */
+function hasDeliveryFaults(network: RunContext['options']['faults']['network']): boolean {
+  return describeFaultPlan({ ...faultMixes.none, network: { ...network, brokerRestartAt: [] } }) !== 'none';
+}
+
 /** What the run's world came up as: what the fleet, the pipelines and the nemeses are wired to. */
 export interface RunSetup {
   readonly database: RunDatabase;
   readonly world: World;
   /** The broker the run opened; undefined on a given world. */
   readonly broker: Broker | undefined;
-  /** The network nemesis inside the embedded broker; undefined on any other broker. */
+  /** The network nemesis inside the embedded broker, or on the sim world's router (when the plan has network
+   *  faults); undefined on any other broker. */
   readonly network: NetworkNemesis | undefined;
   /** The scratch database, or the slow proxy in front of it when that fault is on. */
   readonly pipelineDatabaseUrl: string;
@@ -54,14 +62,17 @@ export async function setUpWorld(
   const broker = opened.broker;
   resources.broker = broker;
 
-  // Network faults act inside the embedded broker (and follow it through restarts).
+  // Network faults act inside the embedded broker (and follow it through restarts), or on the sim world's router
+  // with the same decisions from the same stream. On the router only when the plan has any (a filter call per
+  // delivery is the sim sweep's cost; over aedes it was always installed, and stays so).
+  const networkOptions = { pipelineClientIdPrefix: 'camfleet-pipeline', clock };
+  const router = opened.world.router;
   const network =
     broker !== undefined && isEmbeddedBroker(broker)
-      ? installNetworkNemesisOnBroker(broker, faults.network, run.rng.fork('nemesis:network'), history, {
-          pipelineClientIdPrefix: 'camfleet-pipeline',
-          clock,
-        })
-      : undefined;
+      ? installNetworkNemesisOnBroker(broker, faults.network, run.rng.fork('nemesis:network'), history, networkOptions)
+      : router !== undefined && hasDeliveryFaults(faults.network)
+        ? installSimNetworkNemesis(router, faults.network, run.rng.fork('nemesis:network'), history, networkOptions)
+        : undefined;
   // The broker's side of the story: every client session, in the same history.
   if (broker !== undefined && isEmbeddedBroker(broker)) {
     const observe = (aedes: NonNullable<Broker['aedes']>) => {

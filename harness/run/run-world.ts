@@ -22,9 +22,10 @@ export class RunWorldError extends Error {
 
 /**
  * Why `options` cannot run on a given world, or undefined when they can. What a given world lacks today: a broker
- * URL for the user's own service (`--pipeline external`) and the aedes hooks the network nemesis and broker
- * restarts act through (the router's delivery filter and restart() are their sim counterparts, not wired yet).
- * Checked rather than skipped, so such a run never passes for having injected nothing.
+ * URL for the user's own service (`--pipeline external`) and a real broker whose queue a slow subscriber overflows
+ * (live-only). Network faults and broker restarts act on the sim world's router (`world.router`); a given world
+ * without one has nothing for them to act on. Checked rather than skipped, so such a run never passes for having
+ * injected nothing.
  */
 export function givenWorldProblem(options: LiveRunOptions, world: World, clock: Clock | undefined): string | undefined {
   const where = `the ${world.mode} world given to the run (${world.brokerLabel})`;
@@ -32,8 +33,11 @@ export function givenWorldProblem(options: LiveRunOptions, world: World, clock: 
   if (options.brokerUrl !== undefined) return `a broker URL was given, but the run talks through ${where}`;
   if (options.pipeline === 'external')
     return `--pipeline external needs a broker URL to give the service; ${where} has none`;
+  if (options.faults.network.slowSubscriber)
+    return `network.slowSubscriber is live-only: it overflows a real broker's queue (MQTT_URL), which ${where} is not`;
   const network = describeFaultPlan({ ...faultMixes.none, network: options.faults.network });
-  if (network !== 'none') return `network faults (${network}) act on the embedded broker, not on ${where}`;
+  if (network !== 'none' && world.router === undefined)
+    return `network faults (${network}) act on the embedded broker or the sim world's router, not on ${where}`;
   return undefined;
 }
 

@@ -53,6 +53,7 @@ export class SimDrive implements RunDrive {
   private last: SchedulerResult | undefined;
   private quiescentWaits = 0;
   private readonly chosen = { deliveries: 0, statements: 0 };
+  private readonly watchers: (() => void)[] = [];
 
   private readonly gates: GateSource;
 
@@ -72,6 +73,13 @@ export class SimDrive implements RunDrive {
       rng: createRng(this.options.seed).fork('schedule'),
       clock: this.options.clock,
       sources: [
+        // Offers no step: looks at the world each time the scheduler is about to choose one (RunDrive.watch).
+        {
+          steps: () => {
+            for (const look of this.watchers) look();
+            return [];
+          },
+        },
         counted(routerSteps(this.options.router), () => (this.chosen.deliveries += 1)),
         counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
       ],
@@ -91,6 +99,10 @@ export class SimDrive implements RunDrive {
     // The network nemesis knows pipelines by this prefix (live-run.ts); the rest is the seed's, not randomBytes.
     const id = createRng(this.options.seed).fork('pipeline-client-id').int(0, 0x7fffffff);
     return `camfleet-pipeline-${instanceTag}-${id.toString(16).padStart(8, '0')}`;
+  }
+
+  watch(look: () => void): void {
+    this.watchers.push(look);
   }
 
   start(): void {

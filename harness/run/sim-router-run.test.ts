@@ -101,8 +101,14 @@ describe('a run over the in-memory router (sim world, real clock)', () => {
     expect(external.message).toContain('--pipeline external');
     expect(external.exitCode).toBe(2);
     expect((await refused({ ...small, brokerUrl: 'mqtt://127.0.0.1:1' })).message).toContain('broker URL');
+    // Network faults act on the world's router (sim-network.test.ts); a world without one has nothing for them.
+    const { router: _router, ...routerless } = world;
     const lossy = buildFaultPlan('none', { network: { dropRate: 0.1 } });
-    expect((await refused({ ...small, faults: lossy })).message).toContain('network.dropRate=0.1');
+    expect((await refused({ ...small, faults: lossy }, { world: routerless })).message).toContain(
+      'network.dropRate=0.1',
+    );
+    const slow = buildFaultPlan('none', { network: { slowSubscriber: true } });
+    expect((await refused({ ...small, faults: slow })).message).toContain('network.slowSubscriber is live-only');
     expect((await refused(small, { clock: new VirtualClock() })).message).toContain('one clock');
   });
 });

@@ -145,9 +145,13 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
     expect(
       await refused({ ...small, faults: buildFaultPlan('none', { server: { pipelineRestartAt: ['40%'] } }) }),
     ).toContain('server faults');
-    expect(await refused({ ...small, faults: buildFaultPlan('none', { network: { dropRate: 0.1 } }) })).toContain(
-      'network.dropRate=0.1',
-    );
+    // Network faults and broker restarts run in sim (sim-network.test.ts); a real broker's queue overflow does not.
+    expect(
+      await refused({ ...small, faults: buildFaultPlan('none', { network: { slowSubscriber: true } }) }),
+    ).toContain('network.slowSubscriber is live-only');
+    expect(
+      await refused({ ...small, faults: buildFaultPlan('none', { network: { brokerRestartAt: ['3-receiving'] } }) }),
+    ).toContain('3-receiving');
     expect(await refused({ ...small, pipeline: 'external' })).toContain('--pipeline external');
     expect(await refused({ ...small, pipeline: 'legacy-ttl' })).toContain('legacy-ttl');
     const scripted = await runSim(small, { onFleetStart: () => {} }).then(

@@ -5,6 +5,7 @@
 // compressed (timeScale 1): hours of virtual time cost no wall time. The same seed gives the same schedule and so
 // the same history, byte for byte.
 import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
+import { parseTrigger } from '../nemesis/trigger.ts';
 import { Router } from '../world/sim/router.ts';
 import { simWorld } from '../world/sim/sim-world.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
@@ -25,8 +26,9 @@ export interface SimRunResult extends LiveRunResult {
 }
 
 /**
- * Why `options` cannot run in sim yet, or undefined. Network faults are refused by run-world.ts (they act on
- * aedes); server faults (pipeline restarts, killed connections, a slow link, two instances) and the mid-run
+ * Why `options` cannot run in sim yet, or undefined. Network faults and broker restarts act on the router
+ * (nemesis/sim-network-nemesis.ts, world/sim/sim-broker.ts; a slow subscriber is live-only, run-world.ts), but a
+ * broker restart by `N-receiving` is not: nothing samples the database in sim. Server faults (pipeline restarts, killed connections, a slow link, two instances) and the mid-run
  * migration act through the run's admin pool or a TCP proxy, outside the gate, so their timing would be the
  * machine's, not the seed's. `legacy-ttl` expires chunks by Postgres' now(), wall time. Refused rather than
  * skipped, so a sim run never passes for having injected nothing.
@@ -34,6 +36,10 @@ export interface SimRunResult extends LiveRunResult {
 export function simRunProblem(options: LiveRunOptions): string | undefined {
   const server = describeFaultPlan({ ...faultMixes.none, server: options.faults.server });
   if (server !== 'none') return `sim mode cannot inject server faults yet (${server})`;
+  // fault-wiring.ts samples the database for `N-receiving` triggers on a wall-time interval, which a sim run has not.
+  const receiving = options.faults.network.brokerRestartAt.find((t) => parseTrigger(t).kind === 'receiving');
+  if (receiving !== undefined)
+    return `sim mode cannot fire a broker restart at ${receiving} yet (rows receiving are not sampled in sim); use a progress or in-flight trigger`;
   if (options.faults.migration !== null) return 'sim mode cannot run the mid-run migration yet';
   if (options.pipeline === 'legacy-ttl') return 'sim mode cannot run legacy-ttl yet (its expiry reads now())';
   return undefined;

@@ -4,11 +4,13 @@
 // pipeline, the history and the checker are the same code on both.
 //
 // Not here yet, on purpose: the database (its seam is sql.ts; a sim run hands the actors a gated one through
-// RunSeams.drive, not through the World) and the nemesis' hooks (delivery filter, broker restart, connection kill),
-// which today reach aedes directly.
+// RunSeams.drive, not through the World). The nemesis' network hooks are the world's broker: live, aedes (reached
+// through the broker the run opened); sim, the in-memory router (`router`: its delivery filter, observers and
+// restart()).
 import type { DeviceTransport, DeviceTransportEvents } from '../../simulator/transport/mqtt-transport.ts';
 import type { PipelineLinkFactory } from '../pipeline/mqtt-link.ts';
 import type { Clock } from './clock.ts';
+import type { Router } from './sim/router.ts';
 
 export type { DeviceTransport, DeviceTransportEvents } from '../../simulator/transport/mqtt-transport.ts';
 export type { MqttLink, PipelineLinkFactory, PipelineLinkOptions } from '../pipeline/mqtt-link.ts';
@@ -36,4 +38,7 @@ export interface World {
   readonly pipelineLink: PipelineLinkFactory;
   /** For people and logs: the live broker's URL, redacted, or 'sim://router'. Never a secret. */
   readonly brokerLabel: string;
+  /** The sim world's broker, where network faults and broker restarts act (harness/nemesis/sim-network-nemesis.ts,
+   *  sim-broker.ts); undefined on a live world. */
+  readonly router?: Router;
 }

@@ -11,6 +11,8 @@ export class Connection implements RouterConnection {
   /** The last delivery, handed while the client was pressured (its PUBACK waits with it). */
   held: Outgoing | undefined;
   blocked = false;
+  /** Taken off the wire by the filter's 'hold', by delivery id, until released (router.release). */
+  readonly aside = new Map<number, Outgoing>();
 
   constructor(
     readonly id: number,
@@ -21,6 +23,27 @@ export class Connection implements RouterConnection {
   get clientId(): string {
     return this.session.clientId;
   }
+}
+
+/** The head of one (publisher, subscriber connection) FIFO: what may be delivered next. */
+export interface FifoHead {
+  readonly c: Connection;
+  readonly publisherId: string;
+  readonly entries: Outgoing[];
+  readonly head: Outgoing;
+}
+
+/** The head of every FIFO of every connection not held back by backpressure. */
+export function fifoHeads(connections: Iterable<Connection>): FifoHead[] {
+  const out: FifoHead[] = [];
+  for (const c of connections) {
+    if (c.blocked) continue;
+    for (const [publisherId, entries] of c.channels) {
+      const head = entries[0];
+      if (head) out.push({ c, publisherId, entries, head });
+    }
+  }
+  return out;
 }
 
 /** What a scheduler and the delivery filter see of one message on its way to `c`. */

@@ -37,9 +37,18 @@ export interface Delivery {
 }
 
 /** The nemesis' say over one delivery, like aedes' authorizeForward: 'drop' loses it for that subscriber (a QoS 1
- *  one too: its flight ends as if never sent), 'duplicate' hands it over and puts a DUP copy first in its FIFO. */
-export type DeliveryVerdict = 'deliver' | 'drop' | 'duplicate';
+ *  one too: its flight ends as if never sent), 'duplicate' hands it over and puts a DUP copy first in its FIFO,
+ *  'hold' takes it off the wire (its flight ends, as with 'drop') and keeps it aside under its delivery id until
+ *  `release(id)` (a reorder or a delay: what the live nemesis does by returning null and publishing it again). */
+export type DeliveryVerdict = 'deliver' | 'drop' | 'duplicate' | 'hold';
 export type DeliveryFilter = (delivery: Delivery) => DeliveryVerdict;
+
+/** What the router tells an observer (the nemesis), like aedes' 'client' and 'publish' events. Called inside
+ *  connect() and publish() (after routing), so an observer may cut the client right there. */
+export interface RouterObserver {
+  connected?(connection: RouterConnection): void;
+  published?(connection: RouterConnection, topic: string): void;
+}
 
 /** What an adapter hands the router for one connection. */
 export interface ClientEndpoint {
@@ -73,7 +82,9 @@ export interface RouterStats {
   droppedQos0: number;
   filteredOut: number;
   duplicated: number;
-  /** QoS 0 messages (and filter copies) on the wire to a connection when it closed. */
+  /** Taken off the wire by the filter's 'hold'; released later, or lost with their connection. */
+  held: number;
+  /** QoS 0 messages, filter copies and held messages on the wire to (or aside for) a connection when it closed. */
   lostInTransit: number;
   /** In-flight and queued messages thrown away with their session (clean disconnect, restart). */
   discarded: number;
@@ -98,6 +109,7 @@ export function zeroStats(): RouterStats {
     droppedQos0: 0,
     filteredOut: 0,
     duplicated: 0,
+    held: 0,
     lostInTransit: 0,
     discarded: 0,
   };

@@ -12,7 +12,8 @@
 //   the client is not pressured (mqtt-link holds the PUBACK and every later packet while `pressured()`).
 // - Clean and persistent sessions (§3.1.2.4), DUP redelivery after a reconnect (§4.4), takeover (§3.1.4),
 //   Mosquitto's default in-flight window and queue limit (session.ts says what exactly), restart with or without
-//   persistence, a delivery filter for the nemesis.
+//   persistence, and the nemesis' hooks: a delivery filter (deliver, drop, duplicate, or hold until release(): a
+//   reorder or a delay) and observers of connects and publishes (router-faults.test.ts).
 // - Retained messages, wills, QoS 2 and keepalive are not modelled: camfleet's protocol uses none of them.
 // - Deterministic: no real timers, no clock, no randomness. Only the optional injected `timers` are used, for auto
 //   mode's poll of a pressured client and for a link's reconnect delay.
@@ -25,12 +26,13 @@ import {
   type Delivery,
   type DeliveryFilter,
   type RouterConnection,
+  type RouterObserver,
   type RouterOptions,
   type RouterStats,
   type SessionInfo,
   zeroStats,
 } from './router-types.ts';
-import { Connection, describe } from './connection.ts';
+import { Connection, describe, fifoHeads, type FifoHead } from './connection.ts';
 
 export type * from './router-types.ts';
 export { BrokerDownError } from './router-types.ts';
@@ -49,6 +51,9 @@ export class Router {
   private readonly limits: QueueLimits;
   private readonly counters: RouterStats = zeroStats();
   private filter: DeliveryFilter | undefined;
+  private readonly observers = new Set<RouterObserver>();
+  /** Which connection each held delivery (filter verdict 'hold') waits aside for, by delivery id. */
+  private readonly asideOf = new Map<number, Connection>();
   private running = true;
   private nextEntryId = 1;
   private nextConnectionId = 1;
@@ -94,6 +99,7 @@ export class Router {
       this.promote(connection);
       this.kick();
     }
+    for (const o of [...this.observers]) o.connected?.(connection);
     return connection;
   }
 
@@ -130,6 +136,7 @@ export class Router {
       this.route(session, entry);
     }
     this.kick();
+    for (const o of [...this.observers]) o.published?.(from, topic);
   }
 
   /** The client's own DISCONNECT (or its socket closing on its side): no lost() callback. */
@@ -188,6 +195,30 @@ export class Router {
     this.filter = filter;
   }
 
+  /** Tells `observer` of every connect and publish from now on (aedes' 'client' and 'publish'). Returns the way
+   *  to stop. */
+  observe(observer: RouterObserver): () => void {
+    this.observers.add(observer);
+    return () => this.observers.delete(observer);
+  }
+
+  /**
+   * Puts a delivery the filter held back on the wire again, first in its publisher's FIFO to its connection, so it
+   * goes behind whatever is being handed over now. It comes back as a copy — no flight, no PUBACK, not filtered
+   * again, lost with its connection — as the live nemesis publishes a held message afresh. False when its
+   * connection closed meanwhile (the message was lost then) or it was released already.
+   */
+  release(deliveryId: number): boolean {
+    const c = this.asideOf.get(deliveryId);
+    const entry = c?.aside.get(deliveryId);
+    this.asideOf.delete(deliveryId);
+    if (!c || !entry) return false;
+    c.aside.delete(deliveryId);
+    this.place(c, { ...entry, id: this.nextEntryId++, copy: true }, true);
+    this.kick();
+    return true;
+  }
+
   /** Runs `fn` after `afterMs` on the injected timers, or in a microtask without them. */
   later(fn: () => void, afterMs: number): void {
     if (this.options.timers) this.options.timers.setTimeout(fn, afterMs);
@@ -199,15 +230,9 @@ export class Router {
   /** Every delivery that may happen next, oldest first. Looking also releases clients whose pressure cleared. */
   deliverable(): Delivery[] {
     this.releaseHeld();
-    const out: Delivery[] = [];
-    for (const c of this.connections.values()) {
-      if (c.blocked) continue;
-      for (const entries of c.channels.values()) {
-        const head = entries[0];
-        if (head) out.push(describe(c, head));
-      }
-    }
-    return out.sort((a, b) => a.id - b.id);
+    return fifoHeads(this.connections.values())
+      .map((h) => describe(h.c, h.head))
+      .sort((a, b) => a.id - b.id);
   }
 
   /** Hands one delivery from deliverable() to its client; throws if it is no longer deliverable. */
@@ -305,8 +330,13 @@ export class Router {
     if (entries.length === 0) c.channels.delete(publisherId);
     c.backlog--;
     const verdict = entry.copy || !this.filter ? 'deliver' : this.filter(describe(c, entry));
-    if (verdict === 'drop') {
-      this.counters.filteredOut++;
+    if (verdict === 'drop' || verdict === 'hold') {
+      if (verdict === 'drop') this.counters.filteredOut++;
+      else {
+        this.counters.held++;
+        c.aside.set(entry.id, entry);
+        this.asideOf.set(entry.id, c);
+      }
       if (c.session.settle(entry)) this.promote(c);
       return;
     }
@@ -350,19 +380,9 @@ export class Router {
     }
   }
 
-  private oldest(): { c: Connection; publisherId: string; entries: Outgoing[] } | undefined {
-    let best: { c: Connection; publisherId: string; entries: Outgoing[] } | undefined;
-    let bestId = Number.POSITIVE_INFINITY;
-    for (const c of this.connections.values()) {
-      if (c.blocked) continue;
-      for (const [publisherId, entries] of c.channels) {
-        const id = entries[0]?.id ?? Number.POSITIVE_INFINITY;
-        if (id < bestId) {
-          bestId = id;
-          best = { c, publisherId, entries };
-        }
-      }
-    }
+  private oldest(): FifoHead | undefined {
+    let best: FifoHead | undefined;
+    for (const h of fifoHeads(this.connections.values())) if (best === undefined || h.head.id < best.head.id) best = h;
     return best;
   }
 
@@ -409,6 +429,10 @@ export class Router {
     for (const entries of c.channels.values())
       for (const e of entries) if (e.qos === 0 || e.copy) this.counters.lostInTransit++;
     c.channels.clear();
+    // Held deliveries were out of flight already (the filter took them off the wire): lost with the connection.
+    for (const id of c.aside.keys()) this.asideOf.delete(id);
+    this.counters.lostInTransit += c.aside.size;
+    c.aside.clear();
     c.backlog = 0;
     if (c.session.clean) this.endSession(c.session);
   }

@@ -15,6 +15,7 @@ export function simWorld(router: Router, clock: Clock): World {
     mode: 'sim',
     clock,
     brokerLabel: SIM_BROKER_LABEL,
+    router,
     // connectTimeoutMs means nothing here: the router accepts or refuses a CONNECT at once.
     deviceTransport: (o, events) => createDeviceTransport(router, { clientId: o.clientId, qos: o.qos }, events),
     pipelineLink: (o) => connectRouterLink(router, { url: SIM_BROKER_LABEL, ...o }),
