@@ -26,7 +26,8 @@ describe('withoutQueuedCapture (torn SD-queue write)', () => {
     device.online();
     device.msg({ kind: 'capture_image' });
     device.state = withoutQueuedCapture(device.state, 0);
-    const effects = device.send({ type: 'reboot' });
+    device.send({ type: 'reboot' });
+    const effects = device.send({ type: 'timer', timerId: device.state.ram.timer!.timerId });
     expect(effects.map((e) => e.type)).toContain('connect');
     const hello = device.send({ type: 'connected' });
     expect(hello).toContainEqual(

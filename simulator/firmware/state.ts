@@ -25,6 +25,8 @@ export interface FirmwareConfig {
   readonly idleTimeoutMs: number;
   /** Sleep length when the server gave no wake time (connect failed, gave up, idle). */
   readonly wakeIntervalMsDefault: number;
+  /** From a power cycle (reboot) to the next MQTT connect: the ESP32 boots and joins Wi-Fi again. */
+  readonly bootMs: number;
   readonly firmwareVersion: string;
   /** A wake whose connection fails still captures one image into the queue (PROTOCOL.md §1). */
   readonly captureWhenOffline: boolean;
@@ -42,6 +44,10 @@ export const FIRMWARE_CONFIG_DEFAULTS = {
   helloTimeoutMs: 10_000,
   idleTimeoutMs: 10_000,
   wakeIntervalMsDefault: 12 * 60 * 60 * 1000, // about twice a day (PROTOCOL.md §1)
+  // A floor, not a typical time: a cold boot to app_main takes a few hundred ms and a Wi-Fi join seconds (3 tries
+  // of 8 s at worst, PROTOCOL.md §1). Without it a rebooted device would be back within the same instant of a
+  // virtual clock, before the server had done anything with what it sent before the cut.
+  bootMs: 1_000,
   firmwareVersion: '3.5.0',
   captureWhenOffline: true,
 } as const satisfies Omit<FirmwareConfig, 'deviceId' | 'location'>;
@@ -57,7 +63,14 @@ export function makeFirmwareConfig(options: FirmwareConfigOptions): FirmwareConf
   if (config.dialect !== 'fw350' && config.dialect !== 'spec') {
     throw new RangeError(`firmware config: dialect must be 'fw350' or 'spec', got ${String(config.dialect)}`);
   }
-  const positiveInts = ['chunkBytes', 'pendingListMax', 'ackTimeoutMs', 'helloTimeoutMs', 'idleTimeoutMs'] as const;
+  const positiveInts = [
+    'chunkBytes',
+    'pendingListMax',
+    'ackTimeoutMs',
+    'helloTimeoutMs',
+    'idleTimeoutMs',
+    'bootMs',
+  ] as const;
   for (const key of [...positiveInts, 'wakeIntervalMsDefault'] as const) {
     const v = config[key];
     if (!Number.isInteger(v) || v <= 0)
@@ -103,11 +116,13 @@ export interface PersistentState {
   readonly sim: { readonly seed: number; readonly captureSeqNext: number; readonly wakeSeq: number };
 }
 
-/** off: never woken; connecting: `connect` emitted; online: MQTT session up; asleep: deep sleep. */
-export type Phase = 'off' | 'connecting' | 'online' | 'asleep';
+/** off: never woken; booting: power-cycled, back on the network after bootMs; connecting: `connect` emitted;
+ *  online: MQTT session up; asleep: deep sleep. */
+export type Phase = 'off' | 'booting' | 'connecting' | 'online' | 'asleep';
 
-/** What the armed timer waits for: a reply to HELLO, an ACK for the in-flight image, or more commands. */
-export type WaitKind = 'hello' | 'ack' | 'idle';
+/** What the armed timer waits for: a reply to HELLO, an ACK for the in-flight image, more commands, or the end of
+ *  a boot after a power cycle. */
+export type WaitKind = 'hello' | 'ack' | 'idle' | 'boot';
 
 export interface ArmedTimer {
   readonly kind: WaitKind;

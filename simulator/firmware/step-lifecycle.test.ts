@@ -14,10 +14,23 @@ describe('reboot', () => {
     expect(dev.state.ram.inFlight).toBe(1);
 
     const effects = dev.send({ type: 'reboot' });
-    expect(effects).toEqual([{ type: 'cancel_timer', timerId: ackTimer }, { type: 'disconnect' }, { type: 'connect' }]);
+    const bootTimer = dev.state.ram.timer!.timerId;
+    expect(effects).toEqual([
+      { type: 'cancel_timer', timerId: ackTimer },
+      { type: 'disconnect' },
+      { type: 'set_timer', timerId: bootTimer, afterMs: dev.state.config.bootMs },
+    ]);
+    expect(bootTimer).not.toBe(ackTimer);
     expect(dev.state.persistent.sd).toBe(persistentBefore.sd);
     expect(dev.state.persistent.flash).toBe(persistentBefore.flash);
     expect(dev.state.persistent.flash.imageCounter).toBe(2);
+    expect(dev.state.ram.phase).toBe('booting');
+    // Booting: nothing reaches it, no other timer fires, a wake does not start one early.
+    expect(dev.send({ type: 'timer', timerId: ackTimer })).toEqual([]);
+    expect(dev.send({ type: 'wake' })).toEqual([]);
+    expect(dev.send({ type: 'message', message: { kind: 'capture_image' } })).toEqual([]);
+    // Booted: it connects again.
+    expect(dev.send({ type: 'timer', timerId: bootTimer })).toEqual([{ type: 'connect' }]);
     expect(dev.state.ram).toMatchObject({
       phase: 'connecting',
       inFlight: null,
@@ -37,11 +50,23 @@ describe('reboot', () => {
 
   it('works from any phase, including asleep and never-woken', () => {
     const off = new Device();
-    expect(types(off.send({ type: 'reboot' }))).toEqual(['disconnect', 'connect']);
+    expect(types(off.send({ type: 'reboot' }))).toEqual(['disconnect', 'set_timer']);
+    expect(types(off.send({ type: 'timer', timerId: off.state.ram.timer!.timerId }))).toEqual(['connect']);
     const asleep = new Device();
     asleep.online();
     asleep.msg({ kind: 'next_wake', next_wake: '1:00PM' });
-    expect(types(asleep.send({ type: 'reboot' }))).toEqual(['disconnect', 'connect']);
+    expect(types(asleep.send({ type: 'reboot' }))).toEqual(['disconnect', 'set_timer']);
+  });
+
+  it('a reboot while booting starts the boot again, and only the newest boot timer wakes it', () => {
+    const dev = new Device();
+    dev.send({ type: 'reboot' });
+    const first = dev.state.ram.timer!.timerId;
+    expect(types(dev.send({ type: 'reboot' }))).toEqual(['cancel_timer', 'disconnect', 'set_timer']);
+    const second = dev.state.ram.timer!.timerId;
+    expect(second).not.toBe(first);
+    expect(dev.send({ type: 'timer', timerId: first })).toEqual([]);
+    expect(types(dev.send({ type: 'timer', timerId: second }))).toEqual(['connect']);
   });
 });
 

@@ -54,10 +54,12 @@ function handle(d: Draft, input: FirmwareInput): void {
       if (d.ram.phase === 'off' || d.ram.phase === 'asleep') beginWake(d);
       return;
     case 'reboot':
-      // Power cycle: timers and the session die with RAM; flash and SD are untouched (PROTOCOL.md §1).
+      // Power cycle: timers and the session die with RAM; flash and SD are untouched (PROTOCOL.md §1). The device
+      // wakes again once it has booted (bootMs); timer ids go on counting, so the cancelled one is never matched.
       cancelTimer(d);
       d.effects.push({ type: 'disconnect' });
-      beginWake(d);
+      d.ram = { ...freshRam('booting'), timerSeq: d.ram.timerSeq };
+      armTimer(d, 'boot');
       return;
     case 'connected':
       if (d.ram.phase !== 'connecting') return;
@@ -130,8 +132,12 @@ function armTimer(d: Draft, kind: WaitKind): void {
   const seq = d.ram.timerSeq + 1;
   // Unique per device for its whole life (wakeSeq is persistent), so a stale timer can never match.
   const timerId = `${kind}:${d.persistent.sim.wakeSeq}.${seq}`;
-  const afterMs =
-    kind === 'hello' ? d.config.helloTimeoutMs : kind === 'ack' ? d.config.ackTimeoutMs : d.config.idleTimeoutMs;
+  const afterMs = {
+    hello: d.config.helloTimeoutMs,
+    ack: d.config.ackTimeoutMs,
+    idle: d.config.idleTimeoutMs,
+    boot: d.config.bootMs,
+  }[kind];
   d.ram.timerSeq = seq;
   d.ram.timer = { kind, timerId };
   d.effects.push({ type: 'set_timer', timerId, afterMs });
@@ -145,9 +151,13 @@ function cancelTimer(d: Draft): void {
 
 function onTimer(d: Draft, timerId: unknown): void {
   const timer = d.ram.timer;
-  if (d.ram.phase !== 'online' || timer === null || timer.timerId !== timerId) return; // stale or foreign
+  if (timer === null || timer.timerId !== timerId) return; // stale or foreign
+  if (d.ram.phase !== (timer.kind === 'boot' ? 'booting' : 'online')) return;
   d.ram.timer = null;
   switch (timer.kind) {
+    case 'boot':
+      beginWake(d);
+      return;
     case 'hello':
       // Silent server after HELLO: re-send it up to retryCountMax times, then sleep (PROTOCOL.md §4).
       if (d.ram.retryCount < d.config.retryCountMax) {
