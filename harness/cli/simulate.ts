@@ -339,9 +339,9 @@ let bundle: { dir: string; replay: string } | undefined;
 try {
   // A replay that reproduced its bundle exactly has nothing to add to it; one that did not leaves its own bundle
   // even when it passed, so that the two histories can be diffed.
-  if (replayCheck?.status === 'reproduced' && replayDir !== undefined)
-    bundle = { dir: replayDir, replay: replayCommand(replayDir) };
-  else if (result.verdict !== 'pass' || replayCheck?.status === 'diverged') {
+  if (replayCheck?.status === 'reproduced' && replayDir !== undefined) {
+    if (result.verdict !== 'pass') bundle = { dir: replayDir, replay: replayCommand(replayDir) };
+  } else if (result.verdict !== 'pass' || replayCheck?.status === 'diverged') {
     const dir = defaultBundleDir('simulate', options.seed, reportDir);
     // A replay never writes over the bundle it replays (which is the evidence it was held against).
     const beside = replayDir !== undefined && resolve(dir) === resolve(replayDir) ? `${dir}-replay` : dir;
