@@ -139,7 +139,8 @@ const cli = yargs(hideBin(process.argv))
   .usage(
     '$0 <command> [options]\n\nThe scenario catalogue (scenarios/catalogue/*.json): named runs — fleet, pipeline profile, schema stage,\n' +
       'fault plan — each with the verdict it must produce ("pass", or which invariants must fail).\n\n' +
-      'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error, 3 unknown.',
+      'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error (or a scenario sim refused),\n' +
+      '3 unknown.',
   )
   .option('catalogue', {
     type: 'string',
