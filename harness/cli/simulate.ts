@@ -329,6 +329,7 @@ let replayCheck: ReplayCheck | undefined;
 if (replayed !== undefined && replayDir !== undefined)
   replayCheck = await checkReplay(replayDir, replayed, {
     mode,
+    aborted: result.aborted,
     verdicts: result.verdicts,
     scheduleDigest: simResult?.schedule.scheduleDigest,
     historyText: historyNdjson(result.history.events),

@@ -22,7 +22,7 @@ const simBundle: BundleFile = {
   verdicts,
   replay: 'npm run simulate -- --replay b',
 };
-const same: ReplayedRun = { mode: 'sim', verdicts, scheduleDigest: digest, historyText: history };
+const same: ReplayedRun = { mode: 'sim', aborted: false, verdicts, scheduleDigest: digest, historyText: history };
 
 describe('compareReplay', () => {
   test('the same failing invariants, schedule digest and history: reproduced exactly', () => {
@@ -61,7 +61,7 @@ describe('compareReplay', () => {
     );
   });
 
-  test('a live bundle, or a sim bundle replayed live, is said not to be checked', () => {
+  test('a live bundle, a sim bundle replayed live, or a replay cut short is said not to be checked', () => {
     const { sim: _sim, ...live } = simBundle;
     const liveCheck = compareReplay({ ...live, mode: 'live' }, history, same);
     expect(liveCheck.status).toBe('not-checked');
@@ -72,6 +72,9 @@ describe('compareReplay', () => {
     const replayedLive = compareReplay(simBundle, history, { ...same, mode: 'live', scheduleDigest: undefined });
     expect(replayedLive.status).toBe('not-checked');
     expect(replayedLive.line).toContain('replayed in live mode');
+    const cut = compareReplay(simBundle, history, { ...same, aborted: true, historyText: '' });
+    expect(cut.status).toBe('not-checked');
+    expect(cut.line).toContain('the replay stopped before its end');
   });
 
   test('firstDifferentLine', () => {

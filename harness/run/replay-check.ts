@@ -12,6 +12,8 @@ import type { RunMode } from './run-mode.ts';
 
 export interface ReplayedRun {
   readonly mode: RunMode;
+  /** The replay stopped before its end (Ctrl-C, or its wall-time budget ran out). */
+  readonly aborted: boolean;
   readonly verdicts: readonly InvariantVerdict[];
   /** The sim run's schedule digest (undefined for a live run). */
   readonly scheduleDigest: string | undefined;
@@ -53,6 +55,8 @@ export function compareReplay(file: BundleFile, bundleHistory: string | undefine
       `the bundle records a live run, which is a sample (real broker, real time): this replay re-ran its seed, ` +
         `workload and fault plan, not its interleaving; failing invariants then ${ids(then)}, now ${ids(now)}`,
     );
+  // The time budget and Ctrl-C are wall time: where they cut a run is the machine's, not the seed's.
+  if (replay.aborted) return notChecked('the replay stopped before its end (interrupted, or its time budget ran out)');
   if (replay.mode !== 'sim' || replay.scheduleDigest === undefined)
     return notChecked(
       'the bundle records a sim run but it was replayed in live mode, a sample; replay it without --mode live to check it byte for byte',
