@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { legacyProfiles } from './sensitivity.ts';
 import { describeExpectation } from '../harness/checker/expectation.ts';
-import { loadCatalogue, loadScenario, validateScenario } from './spec.ts';
+import { loadCatalogue, loadScenario, scenarioNotInMode, validateScenario } from './spec.ts';
 import { tempDir } from '../test/temp-dir.ts';
 
 const good = {
@@ -125,6 +125,25 @@ describe('validateScenario', () => {
     expect(describeExpectation(s.expect)).toBe('fail I1 (I6 may fail)');
   });
 
+  test('modes: a live-only scenario says why; both modes (or none named) run everywhere', () => {
+    const why = "a real broker's queue overflowing under a slow subscriber (Mosquitto's max_queued_messages)";
+    const live = validateScenario({ ...good, modes: ['live'], liveOnlyBecause: why }, source);
+    expect(live).toMatchObject({ modes: ['live'], liveOnlyBecause: why });
+    expect(scenarioNotInMode(live, 'sim')).toBe(why);
+    expect(scenarioNotInMode(live, 'live')).toBeUndefined();
+    const both = validateScenario({ ...good, modes: ['sim', 'live'] }, source);
+    expect(scenarioNotInMode(both, 'sim')).toBeUndefined();
+    expect(scenarioNotInMode(validateScenario(good, source), 'sim')).toBeUndefined();
+    const simOnly = validateScenario({ ...good, modes: ['sim'], simOnlyBecause: 'an exact interleaving' }, source);
+    expect(scenarioNotInMode(simOnly, 'live')).toBe('an exact interleaving');
+  });
+
+  test('the catalogue marks no scenario live-only for a feature sim merely lacks today', () => {
+    // Only what a real broker has by nature (its queue overflowing under a slow subscriber) may be live-only.
+    for (const s of loadCatalogue().filter((c) => c.modes !== undefined && !c.modes.includes('sim')))
+      expect(s.faults.network?.slowSubscriber, `${s.name}: ${s.liveOnlyBecause ?? ''}`).toBe(true);
+  });
+
   test.each([
     [
       'a rate that is not a number',
@@ -212,6 +231,29 @@ describe('validateScenario', () => {
     ['a name that is not kebab-case', withField('name', 'My Scenario'), 'name must be a kebab-case name'],
     ['a multi-line purpose', withField('purpose', 'a\nb'), 'purpose must be one line'],
     ['a spec that is not an object', [], `${source}: the spec must be an object, got []`],
+    ['an unknown mode', withField('modes', ['replay']), 'modes[0] must be one of "live", "sim", got "replay"'],
+    ['no mode at all', withField('modes', []), 'modes must be a non-empty list of "live", "sim", got []'],
+    ['a mode twice', withField('modes', ['live', 'live']), 'modes must be a list without repeats'],
+    [
+      'a live-only scenario without its reason',
+      withField('modes', ['live']),
+      'liveOnlyBecause must be the reason the scenario runs in live only (with "modes": ["live"]), got nothing',
+    ],
+    [
+      'a reason without the mode it explains',
+      withField('liveOnlyBecause', 'slow subscriber'),
+      'liveOnlyBecause must be given only with "modes": ["live"] (modes: nothing), got "slow subscriber"',
+    ],
+    [
+      'the other mode’s reason',
+      { ...good, modes: ['live'], liveOnlyBecause: 'x y', simOnlyBecause: 'z' },
+      'simOnlyBecause must be given only with "modes": ["sim"] (modes: ["live"]), got "z"',
+    ],
+    [
+      'an empty reason',
+      { ...good, modes: ['live'], liveOnlyBecause: ' ' },
+      'liveOnlyBecause must be a non-empty string',
+    ],
   ])('%s is refused with the field named', (_what, data, message) => {
     expect(errorOf(data)).toContain(message);
   });

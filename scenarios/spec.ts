@@ -29,6 +29,7 @@ import {
 import { exerciseNames, type ExerciseName } from '../harness/checker/exercises.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { liveRunDefaults, pipelineChoices } from '../harness/run/run-options.ts';
+import { runModes, type RunMode } from '../harness/run/run-mode.ts';
 
 export interface ScenarioFleet {
   readonly devices: number;
@@ -79,6 +80,20 @@ export interface Scenario {
    * `["pipeline_restart_mid_transfer", "resume_after_restart"]`. Not seen in the history → E1 unknown (exit 3).
    */
   readonly exercises: readonly ExerciseName[];
+  /**
+   * The worlds the scenario runs in (default both). A scenario limited to one says why in `liveOnlyBecause` /
+   * `simOnlyBecause` — for what one world cannot have by nature (a real broker's queue overflowing under a slow
+   * subscriber is live-only), never for a feature sim merely lacks today: sim refuses those runs itself (exit 2).
+   */
+  readonly modes?: readonly RunMode[];
+  readonly liveOnlyBecause?: string;
+  readonly simOnlyBecause?: string;
+}
+
+/** Why `scenario` does not run in `mode` (its spec's reason), or undefined when it does. */
+export function scenarioNotInMode(scenario: Scenario, mode: RunMode): string | undefined {
+  if (scenario.modes === undefined || scenario.modes.includes(mode)) return undefined;
+  return (mode === 'sim' ? scenario.liveOnlyBecause : scenario.simOnlyBecause) ?? `modes: ${scenario.modes.join(', ')}`;
 }
 
 /** A spec that does not validate: exit code 2 (usage), the message names file and field. */
@@ -215,6 +230,9 @@ const topFields = [
   'seed',
   'operator',
   'exercises',
+  'modes',
+  'liveOnlyBecause',
+  'simOnlyBecause',
 ] as const;
 const requiredTop = ['name', 'purpose', 'fleet', 'pipeline', 'stage', 'faults', 'timeBudgetS', 'expect'] as const;
 
@@ -277,6 +295,7 @@ export function validateScenario(data: unknown, source: string): Scenario {
     expect,
     exercises: exercises(r, top.exercises),
   };
+  Object.assign(scenario, modes(r, top));
   if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
   if (top.operator !== undefined) {
     const o = r.object('operator', top.operator, ['reinsertCompleteRowsAt'], ['reinsertCompleteRowsAt']);
@@ -285,6 +304,32 @@ export function validateScenario(data: unknown, source: string): Scenario {
     };
   }
   return scenario;
+}
+
+/** `modes` and the reason a single-mode scenario gives: `"modes": ["live"]` needs `liveOnlyBecause`, and the other way. */
+function modes(r: Reader, top: Record<string, Json>): Pick<Scenario, 'modes' | 'liveOnlyBecause' | 'simOnlyBecause'> {
+  const out: { -readonly [K in 'modes' | 'liveOnlyBecause' | 'simOnlyBecause']?: Scenario[K] } = {};
+  if (top.modes !== undefined) {
+    if (!Array.isArray(top.modes) || top.modes.length === 0)
+      r.fail('modes', `a non-empty list of ${runModes.map((m) => `"${m}"`).join(', ')}`, top.modes);
+    const list = (top.modes as Json[]).map((m, i) => r.choice<RunMode>(`modes[${i}]`, m, runModes));
+    if (new Set(list).size !== list.length) r.fail('modes', 'a list without repeats', top.modes);
+    out.modes = list;
+  }
+  const only = out.modes?.length === 1 ? out.modes[0] : undefined;
+  for (const mode of runModes) {
+    const key = mode === 'live' ? 'liveOnlyBecause' : 'simOnlyBecause';
+    const why = top[key];
+    if (why === undefined) {
+      if (only === mode) r.fail(key, `the reason the scenario runs in ${mode} only (with "modes": ["${mode}"])`, why);
+      continue;
+    }
+    if (only !== mode) r.fail(key, `given only with "modes": ["${mode}"] (modes: ${show(top.modes)})`, why);
+    const text = r.string(key, why);
+    if (text.includes('\n')) r.fail(key, 'one line', text);
+    out[key] = text;
+  }
+  return out;
 }
 
 function exercises(r: Reader, value: Json): ExerciseName[] {

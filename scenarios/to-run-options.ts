@@ -2,6 +2,7 @@
 // budget, and its fault plan built from the mix plus the spec's overrides (nemesis/fault-plan.ts).
 import { buildFaultPlan, type FaultOverrides } from '../harness/nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions, type PipelineChoice } from '../harness/run/run-options.ts';
+import type { RunMode } from '../harness/run/run-mode.ts';
 import type { Scenario } from './spec.ts';
 
 /** The seed of a scenario without its own `seed`, so a plain `scenario run` is the same run every time. */
@@ -21,6 +22,8 @@ export interface ScenarioRunContext {
   readonly pipeline?: PipelineChoice | undefined;
   /** Shrinks the fleet (fastDevicesMax, fastImageKbMax) for a quicker regression run. */
   readonly fast?: boolean | undefined;
+  /** The world the scenario runs in (default live): sim has no broker URL, so `brokerUrl` is then undefined. */
+  readonly mode?: RunMode | undefined;
 }
 
 export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {

@@ -1,6 +1,7 @@
 // `npm run scenario -- <command>`: the scenario catalogue (scenarios/catalogue/*.json) — list it, run scenarios
-// against their expected verdicts, or build the sensitivity table. Exit 0 every expectation held, 1 one did not,
-// 2 usage or environment error (an unknown scenario name lists the names), 3 unknown (a verdict needed was unknown).
+// against their expected verdicts (live, or `--mode sim`), or build the sensitivity table. Exit 0 every expectation
+// held, 1 one did not, 2 usage or environment error (an unknown scenario name lists the names; a scenario sim refused),
+// 3 unknown (a verdict needed was unknown).
 import './stdio.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +11,7 @@ import { describeFaultPlan } from '../nemesis/fault-plan.ts';
 import { writeReport, type ReportEntry } from '../report/index.ts';
 import type { InvariantOutcome, Outcome } from '../checker/expectation.ts';
 import { describeExpectation, overallOutcome } from '../checker/expectation.ts';
-import { runScenario } from '../../scenarios/run-scenario.ts';
+import { runScenario, type ScenarioRun } from '../../scenarios/run-scenario.ts';
 import {
   replaceReadmeSection,
   sensitivityCases,
@@ -18,7 +19,7 @@ import {
   sensitivityOutcome,
   sensitivityRows,
 } from '../../scenarios/sensitivity.ts';
-import { catalogueDir, loadScenario, readCatalogue, type Scenario } from '../../scenarios/spec.ts';
+import { catalogueDir, loadScenario, readCatalogue, scenarioNotInMode, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
 import { describeFailure, exitCodes } from '../run/exit-codes.ts';
 import { standardCli } from './exit.ts';
@@ -27,6 +28,7 @@ import { formatTable } from './table.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
 import { numberOption } from './number-option.ts';
 import { checkCreatableDirectory, checkReadableFile, checkWritableFile } from './path-options.ts';
+import { runModes, simModeProblem, type RunMode } from './sim-mode.ts';
 
 class UsageError extends Error {
   readonly exitCode = exitCodes.usage;
@@ -85,6 +87,10 @@ function catalogueByName(dir: string, names: readonly string[]): Scenario[] {
 const expectedText = (o: InvariantOutcome) =>
   o.expected === 'not-fail' ? 'pass/unknown' : o.expected === 'any' ? 'any' : o.expected;
 
+/** A scenario that did not run in its mode, as the table and the per-scenario line say it. */
+const notRunText = (notRun: NonNullable<ScenarioRun['notRun']>, mode: RunMode) =>
+  notRun.kind === 'refused-by-sim' ? `refused by sim: ${notRun.reason}` : `not run in ${mode}: ${notRun.reason}`;
+
 /** What was expected and what happened, per invariant. */
 function printEntry(entry: ReportEntry, interrupted = false): void {
   if (entry.error !== undefined) {
@@ -133,7 +139,8 @@ const cli = yargs(hideBin(process.argv))
   .usage(
     '$0 <command> [options]\n\nThe scenario catalogue (scenarios/catalogue/*.json): named runs — fleet, pipeline profile, schema stage,\n' +
       'fault plan — each with the verdict it must produce ("pass", or which invariants must fail).\n\n' +
-      'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error, 3 unknown.',
+      'Exit codes: 0 every expectation held, 1 one did not, 2 usage or environment error (or a scenario sim refused),\n' +
+      '3 unknown.',
   )
   .option('catalogue', {
     type: 'string',
@@ -172,6 +179,13 @@ const cli = yargs(hideBin(process.argv))
           seed: numberOption('seed', { describe: "override each scenario's seed" }),
           history: { type: 'string', describe: 'write the run history as NDJSON to this file (one scenario only)' },
           fast: { type: 'boolean', default: false, describe: 'shrink each fleet (at most 4 devices, 12 KiB images)' },
+          mode: {
+            type: 'string',
+            choices: runModes,
+            default: 'live',
+            describe:
+              'live: a real broker and the real clock; sim: each scenario through the seeded scheduler (same seed, same history). A scenario sim cannot run yet is refused (exit 2); one its spec keeps live-only is skipped by --all',
+          },
         })
         .check((a) => {
           const names = a.names ?? [];
@@ -183,6 +197,8 @@ const cli = yargs(hideBin(process.argv))
             throw new Error(`--seed must be a whole number, got ${a.seed}`);
           if (a.history !== undefined && (a.all || names.length > 1)) throw new Error('--history takes one scenario');
           if (a.history !== undefined) checkWritableFile('history', a.history);
+          const simProblem = a.mode === 'sim' ? simModeProblem({}) : undefined;
+          if (simProblem !== undefined) throw new Error(simProblem);
           return true;
         }),
     (args) =>
@@ -192,7 +208,19 @@ const cli = yargs(hideBin(process.argv))
         if (args.file !== undefined) scenarios = [loadScenario(args.file, { requireFileName: false })];
         else if (args.all) ({ scenarios, invalidCount } = catalogueReporting(args.catalogue));
         else scenarios = catalogueByName(args.catalogue, args.names ?? []);
+        const mode = args.mode as RunMode;
+        // Naming a scenario its spec keeps out of the mode is a usage error; --all skips it and says why.
+        if (!args.all)
+          for (const scenario of scenarios) {
+            const why = scenarioNotInMode(scenario, mode);
+            if (why !== undefined) throw new UsageError(`scenario "${scenario.name}" does not run in ${mode}: ${why}`);
+          }
         const entries: ReportEntry[] = [];
+        /** The table's rows, scenarios that did not run included. */
+        const rows: string[][] = [];
+        const notRun = { refused: 0, notInMode: 0 };
+        /** Entries of scenarios sim refused: counted as refused, not as unknown verdicts. */
+        const refusedEntries = new Set<ReportEntry>();
         // An invalid catalogue file is a scenario that could not run: the others run, the exit code says so.
         let environmentError = invalidCount > 0;
         // Ctrl-C / SIGTERM: the running scenario stops, is judged (unknown) and cleaned up; the rest are skipped.
@@ -205,12 +233,19 @@ const cli = yargs(hideBin(process.argv))
         });
         for (const scenario of scenarios) {
           if (interrupt.signal.aborted) break;
-          const ctx = context(args, { seed: args.seed, historyPath: args.history, fast: args.fast });
+          const ctx = context(args, {
+            seed: args.seed,
+            historyPath: args.history,
+            fast: args.fast,
+            mode,
+            // Sim runs its own router: MQTT_URL in the environment is for live runs (--broker-url is refused).
+            ...(mode === 'sim' ? { brokerUrl: undefined } : {}),
+          });
           const options = scenarioRunOptions(scenario, ctx);
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
           console.log(
             `seed: ${options.seed}  pipeline: ${options.pipeline}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
-              `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}`,
+              `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
           );
           console.log(`expected: ${describeExpectation(scenario.expect)}`);
           const run = await runScenario(scenario, ctx, {
@@ -218,20 +253,36 @@ const cli = yargs(hideBin(process.argv))
             hooks: { signal: interrupt.signal, onPhase: (phase) => console.log(`${phase}…`) },
           });
           if (run.thrown !== undefined) environmentError = true;
-          printEntry(run.entry, interrupt.signal.aborted);
-          entries.push(run.entry);
+          const e = run.entry;
+          if (run.notRun !== undefined) {
+            // Not a verdict: a scenario the spec keeps out of the mode is left out of the outcome and the report; one
+            // sim refused is an environment error (exit 2) and a JUnit error, so a sim CI run cannot pass without it.
+            const text = notRunText(run.notRun, mode);
+            console.log(`${scenario.name}: ${text}`);
+            rows.push([e.name, describeExpectation(e.expected), text, '-']);
+            if (run.notRun.kind === 'refused-by-sim') {
+              notRun.refused += 1;
+              refusedEntries.add(e);
+              entries.push(e);
+            } else notRun.notInMode += 1;
+            continue;
+          }
+          printEntry(e, interrupt.signal.aborted);
+          entries.push(e);
+          rows.push([e.name, describeExpectation(e.expected), e.verdict, e.outcome]);
         }
         const outcome = overallOutcome(entries);
         if (scenarios.length > 1) {
           console.log('');
+          console.log(formatTable(['scenario', 'expected', 'verdict', 'held'], rows));
+          const count = (o: Outcome) => entries.filter((e) => e.outcome === o && !refusedEntries.has(e)).length;
+          const unrun = [
+            ...(notRun.refused > 0 ? [`${notRun.refused} refused by sim`] : []),
+            ...(notRun.notInMode > 0 ? [`${notRun.notInMode} not run in ${mode}`] : []),
+          ];
           console.log(
-            formatTable(
-              ['scenario', 'expected', 'verdict', 'held'],
-              entries.map((e) => [e.name, describeExpectation(e.expected), e.verdict, e.outcome]),
-            ),
+            `\n${count('met')} met, ${count('unmet')} not met, ${count('unknown')} unknown${unrun.map((u) => `, ${u}`).join('')}`,
           );
-          const count = (o: Outcome) => entries.filter((e) => e.outcome === o).length;
-          console.log(`\n${count('met')} met, ${count('unmet')} not met, ${count('unknown')} unknown`);
         }
         if (args.report) {
           const written = await writeReport(args.report, entries);

@@ -11,10 +11,10 @@ import {
   type FaultPlan,
 } from '../nemesis/fault-plan.ts';
 
-export type RunMode = 'live' | 'sim';
-export const runModes: readonly RunMode[] = ['live', 'sim'];
+export { runModes, type RunMode } from '../run/run-mode.ts';
 
-const given = (flag: string, args: readonly string[]) =>
+/** Whether `--flag` is on the command line (yargs' defaults hide whether a user chose a value). */
+export const flagGiven = (flag: string, args: readonly string[] = process.argv.slice(2)) =>
   args.some((a) => a === `--${flag}` || a.startsWith(`--${flag}=`));
 
 /** Why these flags cannot run in sim mode, or undefined. `args`: the command line (default this process's). */
@@ -22,10 +22,11 @@ export function simModeProblem(
   a: { readonly pipeline?: string; readonly 'external-cmd'?: string | undefined },
   args: readonly string[] = process.argv.slice(2),
 ): string | undefined {
-  if (given('broker-url', args)) return '--mode sim runs its own in-memory broker: --broker-url is for live runs';
+  if (flagGiven('broker-url', args)) return '--mode sim runs its own in-memory broker: --broker-url is for live runs';
   if (a.pipeline === 'external' || a['external-cmd'] !== undefined)
     return '--mode sim cannot run an external pipeline yet (it needs a broker URL)';
-  if (given('time-scale', args)) return '--mode sim sleeps in full on its virtual clock: --time-scale is for live runs';
+  if (flagGiven('time-scale', args))
+    return '--mode sim sleeps in full on its virtual clock: --time-scale is for live runs';
   return undefined;
 }
 
@@ -36,7 +37,7 @@ export function simFaultPlan(
   overrides: FaultOverrides,
   args: readonly string[] = process.argv.slice(2),
 ): FaultPlan {
-  if (given('faults', args)) return buildFaultPlan(mix, overrides);
+  if (flagGiven('faults', args)) return buildFaultPlan(mix, overrides);
   return buildFaultPlan('none', {
     ...overrides,
     device: { ...faultMixes[mix].device, ...overrides.device },

@@ -1,6 +1,8 @@
 // `npm run simulate -- [options]`: a live fleet against a broker and the reference ingestion pipeline, then the
-// invariants. Exit 0 pass, 1 an invariant violated, 2 usage or environment error, 3 unknown (e.g. time budget).
+// invariants. Exit 0 pass, 1 an invariant violated, 2 usage or environment error, 3 unknown (e.g. time budget),
+// 4 a `--replay` of a sim bundle that did not reproduce it byte for byte (harness/run/replay-check.ts).
 import './stdio.ts';
+import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { randomSeed } from '../../simulator/random/prng.ts';
@@ -8,18 +10,27 @@ import { formatVerdicts } from '../checker/index.ts';
 import { runLive, type LiveRunResult, type RunHooks } from '../run/live-run.ts';
 import { runSim, type SimRunResult } from '../run/sim-run.ts';
 import { reproduceCommand } from '../run/reproduce.ts';
-import { defaultBundleDir, loadBundle, writeBundle } from '../run/bundle.ts';
+import {
+  bundleRunOptions,
+  defaultBundleDir,
+  historyNdjson,
+  replayCommand,
+  readBundleFile,
+  writeBundle,
+  type BundleFile,
+} from '../run/bundle.ts';
+import { checkReplay, type ReplayCheck } from '../run/replay-check.ts';
 import { entryFromRun, writeReport } from '../report/index.ts';
 import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
-import { runModes, simFaultPlan, simModeProblem, type RunMode } from './sim-mode.ts';
+import { flagGiven, runModes, simFaultPlan, simModeProblem, type RunMode } from './sim-mode.ts';
 import { numberOption } from './number-option.ts';
 import { checkBundlePath, checkCreatableDirectory, checkWritableFile } from './path-options.ts';
 import { redactUrl } from '../world/redact.ts';
 import { describeFailure, exitCodes } from '../run/exit-codes.ts';
-import { standardCli } from './exit.ts';
+import { standardCli, usageFailure } from './exit.ts';
 import { createProgressDisplay } from './progress.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
@@ -34,7 +45,7 @@ const argv = await standardCli(
         'ingestion pipeline writing to Postgres, then proves the invariants (no duplicate rows, no lost image, resume\n' +
         'keeps progress, …). Embedded by default: aedes in this process and an embedded Postgres; each run works in a\n' +
         'fresh database that is dropped afterwards.\n\nExit codes: 0 all invariants pass, 1 an invariant is violated, 2 usage or environment error,\n' +
-        '3 unknown (e.g. the time budget ran out).',
+        '3 unknown (e.g. the time budget ran out), 4 --replay of a sim bundle did not reproduce it byte for byte.',
     )
     .options({
       devices: numberOption('devices', { default: liveRunDefaults.devices, describe: 'simulated devices' }),
@@ -128,7 +139,8 @@ const argv = await standardCli(
       },
       replay: {
         type: 'string',
-        describe: 're-run a failure bundle (its seed, workload and fault plan); the other workload options are ignored',
+        describe:
+          're-run a failure bundle (its seed, workload, fault plan and mode); the other workload options are ignored. A sim bundle replays in sim and is checked byte for byte: same failing invariants, schedule digest and history, or exit 4',
       },
       json: {
         type: 'boolean',
@@ -185,7 +197,25 @@ const argv = await standardCli(
     }),
 ).parseAsync();
 
-const mode = argv.mode as RunMode;
+const replayDir = argv.replay === undefined ? undefined : checkBundlePath('replay', argv.replay);
+/** The bundle being replayed: its options replace the workload flags, and its mode is the run's unless --mode says. */
+let replayed: BundleFile | undefined;
+if (replayDir !== undefined) {
+  try {
+    replayed = await readBundleFile(replayDir);
+  } catch (error) {
+    const failure = describeFailure(error);
+    console.error(failure.message);
+    process.exit(failure.exitCode);
+  }
+}
+// A sim bundle replays in sim without `--mode sim`: only sim can give the run back byte for byte.
+const mode: RunMode = replayed !== undefined && !flagGiven('mode') ? replayed.mode : (argv.mode as RunMode);
+if (mode === 'sim' && argv.mode !== 'sim') {
+  // The flags sim refuses were only checked for an explicit --mode sim.
+  const problem = simModeProblem(argv);
+  if (problem !== undefined) usageFailure(problem, undefined);
+}
 const faultMix = (argv as Record<string, unknown>).faults as FaultMix;
 const typedOptions: LiveRunOptions = {
   ...liveRunDefaults,
@@ -215,20 +245,13 @@ const typedOptions: LiveRunOptions = {
   externalCommand: argv['external-cmd'],
 };
 
-let options = typedOptions;
-const replayDir = argv.replay === undefined ? undefined : checkBundlePath('replay', argv.replay);
-if (replayDir !== undefined) {
-  try {
-    options = {
-      ...(await loadBundle(replayDir, { brokerUrl: typedOptions.brokerUrl, databaseUrl: typedOptions.databaseUrl })),
-      historyPath: typedOptions.historyPath,
-    };
-  } catch (error) {
-    const failure = describeFailure(error);
-    console.error(failure.message);
-    process.exit(failure.exitCode);
-  }
-}
+const options: LiveRunOptions =
+  replayed === undefined
+    ? typedOptions
+    : {
+        ...bundleRunOptions(replayed, { brokerUrl: typedOptions.brokerUrl, databaseUrl: typedOptions.databaseUrl }),
+        historyPath: typedOptions.historyPath,
+      };
 const reportDir = argv.report;
 
 // A sweep: many sim runs, one line each for those that do not pass, one summary line (sweep-cli.ts).
@@ -310,16 +333,35 @@ try {
 }
 progress.stop();
 
+// A replay is held against its bundle: byte for byte for a sim bundle replayed in sim, otherwise said to be unchecked.
+let replayCheck: ReplayCheck | undefined;
+if (replayed !== undefined && replayDir !== undefined)
+  replayCheck = await checkReplay(replayDir, replayed, {
+    mode,
+    aborted: result.aborted,
+    verdicts: result.verdicts,
+    scheduleDigest: simResult?.schedule.scheduleDigest,
+    historyText: historyNdjson(result.history.events),
+  });
+
 // A failure leaves a bundle that re-runs the same workload and fault plan; --report writes CI-readable files.
 let bundle: { dir: string; replay: string } | undefined;
 try {
-  if (result.verdict !== 'pass') {
-    bundle = await writeBundle(defaultBundleDir('simulate', options.seed, reportDir), {
+  // A replay that reproduced its bundle exactly has nothing to add to it; one that did not leaves its own bundle
+  // even when it passed, so that the two histories can be diffed.
+  if (replayCheck?.status === 'reproduced' && replayDir !== undefined) {
+    if (result.verdict !== 'pass') bundle = { dir: replayDir, replay: replayCommand(replayDir) };
+  } else if (result.verdict !== 'pass' || replayCheck?.status === 'diverged') {
+    const dir = defaultBundleDir('simulate', options.seed, reportDir);
+    // A replay never writes over the bundle it replays (which is the evidence it was held against).
+    const beside = replayDir !== undefined && resolve(dir) === resolve(replayDir) ? `${dir}-replay` : dir;
+    bundle = await writeBundle(beside, {
       options,
       expected: 'pass',
       verdict: result.verdict,
       verdicts: result.verdicts,
       history: result.history.events,
+      sim: simResult === undefined ? undefined : { scheduleDigest: simResult.schedule.scheduleDigest },
     });
   }
   if (reportDir !== undefined) {
@@ -414,6 +456,7 @@ if (argv.json) {
         faultsInjected: result.faultsInjected,
         broker: result.brokerKind,
         database: result.databaseKind,
+        ...(replayCheck === undefined ? {} : { replayCheck }),
       },
       null,
       2,
@@ -427,9 +470,19 @@ if (argv.json) {
   console.log('');
   const why = interrupted ? ' (interrupted)' : ' (time budget exceeded)';
   console.log(`verdict: ${result.verdict.toUpperCase()}${result.aborted ? why : ''}`);
+  if (replayCheck !== undefined) console.log(replayCheck.line);
   if (result.verdict !== 'pass') console.log(`reproduce: ${replayLine()}`);
   if (bundle) console.log(`failure bundle: ${bundle.dir}\nreplay: ${bundle.replay}`);
 }
+// With --json the check is in the summary; on a terminal it was printed with the verdict. Either way a replay that
+// did not reproduce is a finding of its own and outranks the verdict (exit-codes.ts).
+if (argv.json && replayCheck !== undefined) process.stderr.write(replayCheck.line + '\n');
 process.exit(
-  result.verdict === 'pass' ? exitCodes.pass : result.verdict === 'fail' ? exitCodes.violated : exitCodes.unknown,
+  replayCheck?.status === 'diverged'
+    ? exitCodes.replayDiverged
+    : result.verdict === 'pass'
+      ? exitCodes.pass
+      : result.verdict === 'fail'
+        ? exitCodes.violated
+        : exitCodes.unknown,
 );

@@ -5,7 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { failed, passed } from '../checker/verdict.ts';
 import { History } from '../history/history.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
-import { loadBundle, readBundleFile, replayCommand, writeBundle } from './bundle.ts';
+import { historyNdjson, loadBundle, readBundleFile, replayCommand, sha256Hex, writeBundle } from './bundle.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 import { tempDir } from '../../test/temp-dir.ts';
 
@@ -109,5 +109,48 @@ describe('failure bundles', () => {
       expect(readFileSync(join(dir, file), 'utf8'), file).not.toContain('pw-s3cret');
     // A bundle.json path is as good as its folder.
     expect((await readBundleFile(join(dir, 'bundle.json'))).verdict).toBe('fail');
+  });
+
+  test('a sim bundle records its mode, schedule digest and history hashes; a version-1 bundle reads as live', async () => {
+    const dir = join(tempDir('camfleet-bundle-'), 'b');
+    // A password that is also a word of camfleet's own text: masked in what may quote it, not in the format.
+    const simOptions = { ...options, databaseUrl: 'postgres://camfleet:camfleet@db/x' };
+    const leaky = new History(() => 1);
+    leaky.append({ type: 'nemesis', fault: 'db_kill', detail: 'camfleet refused' });
+    await writeBundle(dir, {
+      options: simOptions,
+      verdict: 'fail',
+      verdicts,
+      history: leaky.events,
+      sim: { scheduleDigest: 'ab'.repeat(32) },
+    });
+    const file = await readBundleFile(dir);
+    expect(file).toMatchObject({ format: 'camfleet-bundle/2', mode: 'sim' });
+    const written = readFileSync(join(dir, 'history.ndjson'), 'utf8');
+    expect(written).toContain('*** refused');
+    expect(file.sim).toEqual({
+      scheduleDigest: 'ab'.repeat(32),
+      historySha256: sha256Hex(historyNdjson(leaky.events)),
+      historyFileSha256: sha256Hex(written),
+    });
+
+    const live = join(tempDir('camfleet-bundle-'), 'live');
+    await writeBundle(live, { options, verdict: 'fail', verdicts, history: [] });
+    expect(await readBundleFile(live)).toMatchObject({ mode: 'live' });
+    expect((await readBundleFile(live)).sim).toBeUndefined();
+
+    const path = join(live, 'bundle.json');
+    const v1 = JSON.parse(readFileSync(path, 'utf8')) as Record<string, unknown>;
+    delete v1.mode;
+    writeFileSync(path, JSON.stringify({ ...v1, format: 'camfleet-bundle/1' }));
+    expect(await readBundleFile(live)).toMatchObject({ format: 'camfleet-bundle/2', mode: 'live' });
+    expect(await loadBundle(live)).toMatchObject({ seed: 424242, pipeline: 'legacy-memory-chunks' });
+
+    writeFileSync(path, JSON.stringify({ ...v1, mode: 'sim' }));
+    await expect(readBundleFile(live)).rejects.toThrow(
+      /sim must be an object \(the bundle of a sim run\), got nothing/,
+    );
+    writeFileSync(path, JSON.stringify({ ...v1, mode: 'replay' }));
+    await expect(readBundleFile(live)).rejects.toThrow(/mode must be one of live, sim, got "replay"/);
   });
 });

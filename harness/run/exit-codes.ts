@@ -3,7 +3,13 @@
 // errors that choose their code (a bad spec or bundle is a usage error) and a scenario's report quotes the message.
 import { redactText } from '../world/redact.ts';
 
-export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3 } as const;
+/**
+ * 4 (`replayDiverged`): `simulate --replay` of a sim bundle whose run did not come back byte for byte (failing
+ * invariants, schedule digest or history differ, replay-check.ts). A finding of its own — determinism lost, or the
+ * code changed since the bundle was written — so it is none of 1 (the verdict may well fail again), 2 (nothing was
+ * wrong with the command) or 3 (the run was judged); it takes precedence over the replay's verdict.
+ */
+export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3, replayDiverged: 4 } as const;
 
 /** Maps an error to its exit code and one line for stderr; errors that carry `exitCode` choose their own. */
 export function describeFailure(error: unknown): { exitCode: number; message: string } {
