@@ -28,6 +28,7 @@ export class FaultScheduler {
   private nextPlanId = 1;
   private timer: TimerHandle | undefined;
   private startedMs = 0;
+  private started = false;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private fired = 0;
@@ -42,6 +43,13 @@ export class FaultScheduler {
     private readonly pollMs = 5,
     /** The poll timer runs on it, and time triggers read it unless a `now` is passed. Default realClock. */
     private readonly clock: Clock = realClock,
+    /**
+     * `poll: false`: no poll timer; whoever drives the world calls checkNow() at points of its own (a sim run: each
+     * time its scheduler has settled, so a trigger fires at the same step in every run of a seed, and no 5 ms timer
+     * fires through hours of virtual deep sleep). Calls before start() are ignored then. A time trigger fires at the
+     * first such point at or after its due time.
+     */
+    private readonly mode: { readonly poll: boolean } = { poll: true },
   ) {}
 
   private readonly clockNow = (): number => this.clock.nowMs();
@@ -71,6 +79,11 @@ export class FaultScheduler {
   /** The fleet starts: time triggers count from now (`now`: default the scheduler's clock). */
   start(now: () => number = this.clockNow): void {
     this.startedMs = now();
+    this.started = true;
+    if (!this.mode.poll) {
+      this.checkNow(now);
+      return;
+    }
     const tick = () => {
       if (this.stopped) return;
       this.checkNow(now);
@@ -85,7 +98,7 @@ export class FaultScheduler {
 
   /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
   checkNow(now: () => number = this.clockNow): void {
-    if (this.pending.length === 0) return;
+    if (this.pending.length === 0 || (!this.mode.poll && !this.started)) return;
     const sample = this.current(now);
     for (const p of [...this.pending]) {
       if (!triggerDue(p.trigger, sample)) continue;

@@ -11,6 +11,9 @@ import { migrateMidRun } from './mid-run-migration.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
+import type { TimerHandle } from '../world/clock.ts';
+
+const RECEIVING_ROWS_SQL = `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`;
 
 export interface RunFaults {
   readonly scheduler: FaultScheduler;
@@ -36,7 +39,8 @@ export function wireFaults(
   history.subscribe((event) => inFlight.apply(event));
   const chunksExpected =
     options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
-  // `N-receiving` triggers read the database itself (rows with durable progress), every 20 ms while one waits.
+  // `N-receiving` triggers read the database itself (rows with durable progress) while one waits: live every 20 ms
+  // on the admin pool; in sim as a statement through the gate, at a point of the schedule.
   let rowsReceiving = 0;
   const scheduler = new FaultScheduler(
     history,
@@ -48,27 +52,49 @@ export function wireFaults(
     }),
     undefined,
     clock,
+    // With a drive, triggers are looked at each time its world has settled, not on a timer of its clock.
+    { poll: drive === undefined },
   );
-  let sampling = false;
-  // Not with a drive: its world refuses the faults that wait on this (sim-run.ts), and a 20 ms interval on a
-  // virtual clock would fire through every hour of deep sleep.
-  const receivingSampler =
-    drive !== undefined
-      ? undefined
-      : clock.setInterval(() => {
-          if (sampling || !scheduler.waitsFor('receiving')) return;
-          sampling = true;
-          database.pool
-            .query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`,
-            )
-            .then(
-              ({ rows }) => (rowsReceiving = rows[0]?.n ?? rowsReceiving),
-              () => {},
-            )
-            .finally(() => (sampling = false));
-        }, 20);
-  if (receivingSampler !== undefined) resources.timers.push(receivingSampler);
+  const receiving = (query: (text: string) => Promise<{ rows: { n: number }[] }>) => {
+    if (!scheduler.waitsFor('receiving')) return undefined;
+    return query(RECEIVING_ROWS_SQL).then(
+      ({ rows }) => void (rowsReceiving = rows[0]?.n ?? rowsReceiving),
+      () => {},
+    );
+  };
+  let receivingSampler: TimerHandle | undefined;
+  if (drive === undefined) {
+    let sampling = false;
+    receivingSampler = clock.setInterval(() => {
+      if (sampling) return;
+      const sampled = receiving((text) => database.pool.query<{ n: number }>(text));
+      if (sampled === undefined) return;
+      sampling = true;
+      void sampled.finally(() => (sampling = false));
+    }, 20);
+    resources.timers.push(receivingSampler);
+  } else {
+    // A statement at the gate like any other (its steps are the seed's), asked again only once the pipeline's
+    // counts have moved since the last answer: no query per step, none at all through deep sleep.
+    const actorSql = drive.actorSql();
+    let sampling = false;
+    let sampledAt = -1;
+    drive.onSettled(() => {
+      if (!sampling) {
+        const s = pipelineSet?.stats();
+        const mark = s === undefined ? 0 : s.messages + s.chunksStored + s.imagesCompleted;
+        if (mark !== sampledAt) {
+          const sampled = receiving((text) => actorSql.query<{ n: number }>(text));
+          if (sampled !== undefined) {
+            sampling = true;
+            sampledAt = mark;
+            void sampled.finally(() => (sampling = false));
+          }
+        }
+      }
+      scheduler.checkNow();
+    });
+  }
   if (pipelineSet)
     planServerFaults({
       faults: faults.server,

@@ -14,6 +14,9 @@ export interface RunDrive {
   actorSql(): Sql;
   /** The pipeline instance's MQTT client id: fixed by the seed, so it reads the same in every run's history. */
   pipelineClientId(instanceTag: string): string;
+  /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
+   *  run reads its progress triggers on a schedule the seed fixes. */
+  onSettled(listener: () => void): void;
   /** Starts moving the world (before the pipelines start: their start-up statements are steps too). */
   start(): void;
   /** Stops moving it (the run is at its check phase); rejects if the world got stuck on the way. */

@@ -50,6 +50,7 @@ export class SimDrive implements RunDrive {
   private last: SchedulerResult | undefined;
   private quiescentWaits = 0;
   private readonly chosen = { deliveries: 0, statements: 0 };
+  private readonly settledListeners: (() => void)[] = [];
 
   constructor(private readonly options: SimDriveOptions) {}
 
@@ -69,6 +70,9 @@ export class SimDrive implements RunDrive {
         counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
       ],
       ...(this.options.stepsMax === undefined ? {} : { stepsMax: this.options.stepsMax }),
+      onSettled: () => {
+        for (const listener of this.settledListeners) listener();
+      },
     });
   }
 
@@ -84,6 +88,10 @@ export class SimDrive implements RunDrive {
     // The network nemesis knows pipelines by this prefix (live-run.ts); the rest is the seed's, not randomBytes.
     const id = createRng(this.options.seed).fork('pipeline-client-id').int(0, 0x7fffffff);
     return `camfleet-pipeline-${instanceTag}-${id.toString(16).padStart(8, '0')}`;
+  }
+
+  onSettled(listener: () => void): void {
+    this.settledListeners.push(listener);
   }
 
   start(): void {
