@@ -82,4 +82,20 @@ describe('server faults in sim mode', () => {
     expect(fixed.result.faultsInjected['pipeline_restart']).toBe(1);
     expect(notPassing(fixed.result)).toEqual([]);
   });
+
+  test("migration-mid-run's faults: the cleanup and resume run through the gate mid-transfer, every invariant (M1 too) and E1 pass, one seed one history", async () => {
+    const { options } = catalogueRun('migration-mid-run');
+    const first = await simRun(options);
+    expect(notPassing(first.result)).toEqual([]);
+    expect(first.result.verdicts.find((v) => v.id === 'M1')?.verdict).toBe('pass');
+    expect(first.result.verdicts.find((v) => v.id === 'E1')?.verdict).toBe('pass');
+    const migration = first.result.history.ofType('nemesis').filter((e) => e.fault === 'migration');
+    expect(migration.map((e) => e.detail)).toEqual([
+      'start (pipeline legacy-insert)',
+      'done: cleanup + resume applied, pipeline fixed',
+    ]);
+    expect(first.result.schedule.quiescentWaits).toBe(0);
+    const again = await simRun(options);
+    expect(again.sha256).toBe(first.sha256);
+  });
 });

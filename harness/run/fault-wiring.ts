@@ -7,7 +7,7 @@ import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
-import { migrateMidRun } from './mid-run-migration.ts';
+import { migrateMidRun, migrateOnAdminPool, migrateThrough } from './mid-run-migration.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
@@ -110,7 +110,10 @@ export function wireFaults(
   let migration: Promise<void> | undefined;
   const startMigration = () => {
     if (migration || !pipelineSet) return migration;
-    migration = migrateMidRun(database, pipelineSet, history);
+    // With a drive, through the world's gated database, so the scheduler orders its statements too.
+    const apply =
+      drive === undefined ? migrateOnAdminPool(database) : () => drive.migrate((db) => migrateThrough(db)());
+    migration = migrateMidRun(apply, pipelineSet, history);
     migration.catch(() => {}); // awaited in stop(); this only keeps an early failure from being unhandled
     return migration;
   };

@@ -14,6 +14,9 @@ export interface RunDrive {
   actorSql(): Sql;
   /** The pipeline instance's MQTT client id: fixed by the seed, so it reads the same in every run's history. */
   pipelineClientId(instanceTag: string): string;
+  /** Runs a schema migration's statements (`apply`) on a Database of the world while it moves, and whatever the
+   *  world needs after new tables (sim: their uuid DEFAULTs rebound to the deterministic ids). */
+  migrate(apply: (database: Database) => Promise<void>): Promise<void>;
   /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
    *  run reads its progress triggers on a schedule the seed fixes. */
   onSettled(listener: () => void): void;

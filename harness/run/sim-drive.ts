@@ -90,6 +90,19 @@ export class SimDrive implements RunDrive {
     return `camfleet-pipeline-${instanceTag}-${id.toString(16).padStart(8, '0')}`;
   }
 
+  async migrate(apply: (database: Database) => Promise<void>): Promise<void> {
+    // An actor like a pipeline instance: a lease of the gate, so every statement is a step. New tables' DEFAULTs
+    // (the cleanup's backup, the resume's duplicate log) are bound to pg_catalog's gen_random_uuid like the first
+    // ones were (sim-ids.ts): rebound at once, through the gate, before any pipeline writes to them.
+    const lease = leaseDatabase(this.opened().gated);
+    try {
+      await apply(lease);
+      await installDeterministicIds(lease);
+    } finally {
+      await lease.end();
+    }
+  }
+
   onSettled(listener: () => void): void {
     this.settledListeners.push(listener);
   }

@@ -36,7 +36,6 @@ export function simRunProblem(options: LiveRunOptions): string | undefined {
   const server = describeFaultPlan({ ...faultMixes.none, server: { ...outsideTheGate, pipelineRestartAt: [] } });
   if (server !== 'none')
     return `sim mode cannot inject these server faults yet (${server}): they act outside the gated database`;
-  if (options.faults.migration !== null) return 'sim mode cannot run the mid-run migration yet';
   if (options.pipeline === 'legacy-ttl') return 'sim mode cannot run legacy-ttl yet (its expiry reads now())';
   return undefined;
 }
