@@ -98,4 +98,13 @@ describe('server faults in sim mode', () => {
     const again = await simRun(options);
     expect(again.sha256).toBe(first.sha256);
   });
+
+  test("mqtt-race-two-writers' faults: two instances (a lease and a client id each) take every message and pass; with legacy-insert on the base stage they store two rows (I1 fails)", async () => {
+    const { options } = catalogueRun('mqtt-race-two-writers');
+    const { result } = await simRun(options);
+    expect(result.faultsInjected['two_instances']).toBe(1);
+    expect(notPassing(result)).toEqual([]);
+    const legacy = await simRun({ ...options, pipeline: 'legacy-insert', stage: 'base' });
+    expect(legacy.result.verdicts.find((v) => v.id === 'I1')?.verdict).toBe('fail');
+  });
 });

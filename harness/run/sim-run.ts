@@ -32,8 +32,11 @@ export interface SimRunResult extends LiveRunResult {
  * Refused rather than skipped, so a sim run never passes for having injected nothing.
  */
 export function simRunProblem(options: LiveRunOptions): string | undefined {
-  const { pipelineRestartAt: _restarts, ...outsideTheGate } = options.faults.server;
-  const server = describeFaultPlan({ ...faultMixes.none, server: { ...outsideTheGate, pipelineRestartAt: [] } });
+  const { pipelineRestartAt: _restarts, twoInstances: _two, ...outsideTheGate } = options.faults.server;
+  const server = describeFaultPlan({
+    ...faultMixes.none,
+    server: { ...outsideTheGate, pipelineRestartAt: [], twoInstances: false },
+  });
   if (server !== 'none')
     return `sim mode cannot inject these server faults yet (${server}): they act outside the gated database`;
   if (options.pipeline === 'legacy-ttl') return 'sim mode cannot run legacy-ttl yet (its expiry reads now())';
