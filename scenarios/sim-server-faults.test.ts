@@ -107,4 +107,15 @@ describe('server faults in sim mode', () => {
     const legacy = await simRun({ ...options, pipeline: 'legacy-insert', stage: 'base' });
     expect(legacy.result.verdicts.find((v) => v.id === 'I1')?.verdict).toBe('fail');
   });
+
+  test("database-outage's faults: the gate kills the pipeline's connections at two seeded points (57P01, retried), every invariant and E1 pass, one seed one history", async () => {
+    const { options } = catalogueRun('database-outage');
+    const first = await simRun(options);
+    expect(notPassing(first.result)).toEqual([]);
+    const kills = first.result.history.ofType('nemesis').filter((e) => e.fault === 'kill_db_connections');
+    expect(kills.length).toBe(2);
+    expect(kills.map((e) => Number(e.detail)).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    const again = await simRun(options);
+    expect(again.sha256).toBe(first.sha256);
+  });
 });

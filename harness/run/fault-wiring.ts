@@ -102,6 +102,7 @@ export function wireFaults(
       scheduler,
       adminPool: database.pool,
       control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
+      ...(drive === undefined ? {} : { killConnections: () => drive.killPipelineConnections() }),
     });
   const brokerRestarts =
     broker !== undefined && isEmbeddedBroker(broker) && faults.network.brokerRestartAt.length > 0

@@ -17,6 +17,9 @@ export interface RunDrive {
   /** Runs a schema migration's statements (`apply`) on a Database of the world while it moves, and whatever the
    *  world needs after new tables (sim: their uuid DEFAULTs rebound to the deterministic ids). */
   migrate(apply: (database: Database) => Promise<void>): Promise<void>;
+  /** The kill-connections fault in the drive's world: what pg_terminate_backend of every pipeline connection does
+   *  live, at this point of the schedule; resolves to the connections killed. */
+  killPipelineConnections(): Promise<number>;
   /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
    *  run reads its progress triggers on a schedule the seed fixes. */
   onSettled(listener: () => void): void;

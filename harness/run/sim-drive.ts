@@ -4,6 +4,7 @@
 // when nothing else can happen. What the run itself does outside the gate (the checker, after stop()) does not
 // overlap with it.
 import { createRng } from '../../simulator/random/prng.ts';
+import { PIPELINE_APPLICATION_NAME } from '../nemesis/server-nemesis.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { leaseDatabase } from '../world/sim/database-lease.ts';
 import { openGatedDatabase, type GatedDatabase } from '../world/sim/gated-database.ts';
@@ -77,7 +78,12 @@ export class SimDrive implements RunDrive {
   }
 
   pipelineDatabase(): Database {
-    return leaseDatabase(this.opened().gated);
+    // Owned by the pipeline's application name, as its pool's connections are live: what the kill fault picks.
+    return leaseDatabase(this.opened().gated.as(PIPELINE_APPLICATION_NAME));
+  }
+
+  killPipelineConnections(): Promise<number> {
+    return Promise.resolve(this.opened().gated.terminate(PIPELINE_APPLICATION_NAME));
   }
 
   actorSql(): Sql {

@@ -32,10 +32,10 @@ export interface SimRunResult extends LiveRunResult {
  * Refused rather than skipped, so a sim run never passes for having injected nothing.
  */
 export function simRunProblem(options: LiveRunOptions): string | undefined {
-  const { pipelineRestartAt: _restarts, twoInstances: _two, ...outsideTheGate } = options.faults.server;
+  const { pipelineRestartAt: _r, twoInstances: _t, killConnectionsAt: _k, ...outsideTheGate } = options.faults.server;
   const server = describeFaultPlan({
     ...faultMixes.none,
-    server: { ...outsideTheGate, pipelineRestartAt: [], twoInstances: false },
+    server: { ...outsideTheGate, pipelineRestartAt: [], twoInstances: false, killConnectionsAt: [] },
   });
   if (server !== 'none')
     return `sim mode cannot inject these server faults yet (${server}): they act outside the gated database`;

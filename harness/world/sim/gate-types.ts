@@ -57,6 +57,19 @@ export interface Slot {
   readonly queue: Entry[];
   /** The statement on the server (running or blocked). */
   active: Entry | undefined;
+  /** Who holds the slot (GatedDatabase.as): what terminate() picks backends by, as application_name live. */
+  owner: string | undefined;
+  /** terminate() picked it while held: its next statement fails with this, and its connection closes first. */
+  terminated: Error | undefined;
+}
+
+/** What pg hands a client whose backend pg_terminate_backend ended (SQLSTATE 57P01, admin_shutdown): the error a
+ *  pipeline sees live when the kill-connections fault strikes, so the same retry policy applies in sim. */
+export function adminShutdownError(): Error {
+  return Object.assign(new Error('terminating connection due to administrator command'), {
+    code: '57P01',
+    severity: 'FATAL',
+  });
 }
 
 /** What the controller sees of an entry. */

@@ -24,6 +24,7 @@ import { realClock } from '../live/real-clock.ts';
 import { DatabaseClosedError, statementText, type Database, type Sql, type SqlResult, type Statement } from '../sql.ts';
 import { GateConnection } from './gate-connection.ts';
 import {
+  adminShutdownError,
   view,
   type Entry,
   type GatedDatabaseOptions,
@@ -84,6 +85,8 @@ export class GatedDatabase implements Database {
       used: false,
       queue: [],
       active: undefined,
+      owner: undefined,
+      terminated: undefined,
     }));
     this.watcher = connection('camfleet-gate-watcher');
   }
@@ -96,9 +99,9 @@ export class GatedDatabase implements Database {
 
   // ---- the Database seam -----------------------------------------------------------------------------------------
 
-  async query<R>(statement: string | Statement, values?: readonly unknown[]): Promise<SqlResult<R>> {
+  async query<R>(statement: string | Statement, values?: readonly unknown[], owner?: string): Promise<SqlResult<R>> {
     this.refuseIfClosed();
-    const slot = await this.acquire();
+    const slot = await this.acquire(owner);
     try {
       return await this.enqueue<R>(slot, statement, values);
     } finally {
@@ -106,9 +109,9 @@ export class GatedDatabase implements Database {
     }
   }
 
-  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Sql) => Promise<T>, owner?: string): Promise<T> {
     this.refuseIfClosed();
-    const slot = await this.acquire();
+    const slot = await this.acquire(owner);
     const tx: Sql = { query: (statement, values) => this.enqueue(slot, statement, values) };
     try {
       await tx.query('BEGIN');
@@ -121,6 +124,38 @@ export class GatedDatabase implements Database {
     } finally {
       this.releaseSlot(slot);
     }
+  }
+
+  /**
+   * This database as one actor sees it: the slots it takes are marked `owner` (what terminate() picks, as
+   * application_name picks backends live). Its abort() and end() do nothing: the gate is the world's, and an
+   * actor's share of it ends with its lease (database-lease.ts).
+   */
+  as(owner: string): Database {
+    return {
+      query: (statement, values) => this.query(statement, values, owner),
+      transaction: (work) => this.transaction(work, owner),
+      abort: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+    };
+  }
+
+  /**
+   * pg_terminate_backend for the gate, at a point the controller's schedule fixes: every slot held now by an owner
+   * starting with `ownerPrefix` is marked, and its next statement — released as a step like any other — closes the
+   * connection first (Postgres rolls back what was open on it) and fails with 57P01, as the statement a live client
+   * sends after the kill does; the slot's later statements fail as on a closed connection, until the slot is handed
+   * out again and reconnected. Slots held by nobody are left alone (live, an idle pooled connection killed is
+   * replaced unseen). A statement already running or waiting on a lock runs on. Returns the slots marked.
+   */
+  terminate(ownerPrefix: string): number {
+    let marked = 0;
+    for (const slot of this.slots) {
+      if (!slot.held || slot.terminated !== undefined || !(slot.owner ?? '').startsWith(ownerPrefix)) continue;
+      slot.terminated = adminShutdownError();
+      marked += 1;
+    }
+    return marked;
   }
 
   abort(timeoutMs = 2000): Promise<void> {
@@ -198,7 +233,12 @@ export class GatedDatabase implements Database {
       slot.queue.shift();
       slot.active = e;
       e.state = 'running';
-      if (slot.connection.broken && !slot.used) {
+      const terminated = slot.terminated;
+      if (terminated !== undefined) {
+        slot.terminated = undefined;
+        await slot.connection.close();
+        this.answer(e, { ok: false, error: terminated });
+      } else if (slot.connection.broken && !slot.used) {
         await slot.connection.reconnect().catch((error: unknown) => this.answer(e, { ok: false, error }));
       }
       slot.used = true;
@@ -262,17 +302,27 @@ export class GatedDatabase implements Database {
   }
 
   /** The lowest free slot now, or the first one given back after the callers already waiting. */
-  private acquire(): Promise<Slot> {
+  private acquire(owner: string | undefined): Promise<Slot> {
     const free = this.slotWaiters.length === 0 ? this.slots.find((s) => !s.held) : undefined;
     if (free !== undefined) {
       free.held = true;
       free.used = false;
+      free.owner = owner;
       return Promise.resolve(free);
     }
-    return new Promise((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
+    return new Promise((resolve, reject) =>
+      this.slotWaiters.push({
+        resolve: (slot) => {
+          slot.owner = owner;
+          resolve(slot);
+        },
+        reject,
+      }),
+    );
   }
 
   private releaseSlot(slot: Slot): void {
+    slot.terminated = undefined; // marked after its last statement: nothing of its owner is left to fail
     const waiter = this.closed === undefined ? this.slotWaiters.shift() : undefined;
     if (waiter !== undefined) {
       slot.used = false;
