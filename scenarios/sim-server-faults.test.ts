@@ -118,4 +118,20 @@ describe('server faults in sim mode', () => {
     const again = await simRun(options);
     expect(again.sha256).toBe(first.sha256);
   });
+
+  test('a slow database (virtual delay per statement at the gate) with the restarts: passes, takes more virtual time, one seed one history', async () => {
+    const { options } = catalogueRun('server-restart-mid-transfer');
+    const slow = {
+      ...options,
+      faults: { ...options.faults, server: { ...options.faults.server, slowDatabaseMs: 25 } },
+    };
+    const first = await simRun(slow);
+    expect(notPassing(first.result)).toEqual([]);
+    expect(first.result.faultsInjected['slow_database']).toBe(1);
+    expect(first.result.faultsInjected['pipeline_restart']).toBe(2);
+    const again = await simRun(slow);
+    expect(again.sha256).toBe(first.sha256);
+    const fast = await simRun(options);
+    expect(first.result.schedule.timersFired).toBeGreaterThan(fast.result.schedule.timersFired);
+  });
 });

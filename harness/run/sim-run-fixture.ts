@@ -1,5 +1,5 @@
 // The small sim run the tests and the cross-process child share: 5 devices × 2 images × 20 KB, `fixed`, the device
-// faults of the default mix (network and server faults are not for sim yet, sim-run.ts).
+// faults of the default mix (network faults are not for sim yet, run-world.ts).
 import { buildFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 

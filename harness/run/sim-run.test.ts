@@ -142,11 +142,6 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
       expect((error as RunWorldError).exitCode).toBe(2);
       return (error as RunWorldError).message;
     };
-    expect(
-      await refused({ ...small, faults: buildFaultPlan('none', { server: { killConnectionsAt: ['40%'] } }) }),
-    ).toBe(
-      'sim mode cannot inject these server faults yet (server.killConnectionsAt=40%): they act outside the gated database',
-    );
     expect(await refused({ ...small, faults: buildFaultPlan('none', { network: { dropRate: 0.1 } }) })).toContain(
       'network.dropRate=0.1',
     );

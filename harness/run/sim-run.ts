@@ -4,7 +4,6 @@
 // during the run through one gated database (sim-drive.ts) on the run's real scratch Postgres. Deep sleep is not
 // compressed (timeScale 1): hours of virtual time cost no wall time. The same seed gives the same schedule and so
 // the same history, byte for byte.
-import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { Router } from '../world/sim/router.ts';
 import { simWorld } from '../world/sim/sim-world.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
@@ -25,20 +24,15 @@ export interface SimRunResult extends LiveRunResult {
 
 /**
  * Why `options` cannot run in sim yet, or undefined. Network faults are refused by run-world.ts (they act on
- * aedes). Pipeline restarts run in sim: the crash and restart happen as their trigger is seen at a settled point
- * of the schedule, the crashed instance's open transactions roll back through the gate (database-lease.ts).
- * Killed connections and a slow link still act through the run's admin pool or a TCP proxy, outside the gate, so
- * their timing would be the machine's, not the seed's. `legacy-ttl` expires chunks by Postgres' now(), wall time.
- * Refused rather than skipped, so a sim run never passes for having injected nothing.
+ * aedes). Server faults and the mid-run migration run in sim, inside the scheduler's world: they fire when their
+ * trigger is seen at a settled point of the schedule (fault-wiring.ts); a crashed pipeline's open transactions roll
+ * back through the gate (database-lease.ts); two instances each lease the gate; a killed connection is the gate's
+ * terminate() (57P01 at the slot's next statement); a slow database is virtual delay per statement
+ * (world/sim/slow-database.ts); the migration's files are statements at the gate (RunDrive.migrate). `legacy-ttl`
+ * expires chunks by Postgres' now(), wall time. Refused rather than skipped, so a sim run never passes for having
+ * injected nothing.
  */
 export function simRunProblem(options: LiveRunOptions): string | undefined {
-  const { pipelineRestartAt: _r, twoInstances: _t, killConnectionsAt: _k, ...outsideTheGate } = options.faults.server;
-  const server = describeFaultPlan({
-    ...faultMixes.none,
-    server: { ...outsideTheGate, pipelineRestartAt: [], twoInstances: false, killConnectionsAt: [] },
-  });
-  if (server !== 'none')
-    return `sim mode cannot inject these server faults yet (${server}): they act outside the gated database`;
   if (options.pipeline === 'legacy-ttl') return 'sim mode cannot run legacy-ttl yet (its expiry reads now())';
   return undefined;
 }
