@@ -158,6 +158,8 @@ export async function startPipelines(
                   ? slowDatabase(drive.pipelineDatabase(), clock, faults.server.slowDatabaseMs)
                   : drive.pipelineDatabase(),
               clientId: drive.pipelineClientId(instanceTag),
+              // legacy-ttl's chunk age on the world's clock, as the drive stamps the chunks (world/sim/sim-now.ts).
+              chunkAgeNow: 'clock' as const,
             }),
       }),
     options.pipeline,

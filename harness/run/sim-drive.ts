@@ -13,6 +13,7 @@ import type { Router } from '../world/sim/router.ts';
 import { routerSteps } from '../world/sim/router-steps.ts';
 import { SimScheduler, type SchedulerResult, type StepSource } from '../world/sim/scheduler.ts';
 import { installDeterministicIds } from '../world/sim/sim-ids.ts';
+import { installVirtualNow, SET_VIRTUAL_NOW_SQL } from '../world/sim/sim-now.ts';
 import type { VirtualClock } from '../world/sim/virtual-clock.ts';
 import type { Database, Sql } from '../world/sql.ts';
 import type { RunDrive } from './run-drive.ts';
@@ -29,6 +30,8 @@ export interface SimDriveOptions {
   /** In `delivery: 'manual'`, with the clock as its timers. */
   readonly router: Router;
   readonly stepsMax?: number;
+  /** The database's chunk stamps on the virtual clock (sim-now.ts): for legacy-ttl, whose expiry judges their age. */
+  readonly virtualNow?: boolean;
 }
 
 export interface SimDriveStats {
@@ -57,11 +60,26 @@ export class SimDrive implements RunDrive {
 
   async open(scratchUrl: string, admin: Sql): Promise<void> {
     await installDeterministicIds(admin);
+    const { clock } = this.options;
+    let instantWrittenMs = clock.nowMs();
+    if (this.options.virtualNow === true) await installVirtualNow(admin, instantWrittenMs);
     this.gated = await openGatedDatabase({
       url: scratchUrl,
       slots: GATE_SLOTS,
       mode: 'manual',
       applicationName: 'camfleet-sim',
+      // Before a statement runs, the database's virtual instant is brought to the clock's — only once it moved,
+      // and awaited inside the release, so the statement reads the instant it runs at.
+      ...(this.options.virtualNow === true
+        ? {
+            beforeRelease: async (run: (text: string, values: readonly unknown[]) => Promise<void>) => {
+              const nowMs = clock.nowMs();
+              if (nowMs === instantWrittenMs) return;
+              await run(SET_VIRTUAL_NOW_SQL, [nowMs]);
+              instantWrittenMs = nowMs;
+            },
+          }
+        : {}),
     });
     this.scheduler = new SimScheduler({
       rng: createRng(this.options.seed).fork('schedule'),

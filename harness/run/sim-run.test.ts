@@ -146,7 +146,6 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
       'network.dropRate=0.1',
     );
     expect(await refused({ ...small, pipeline: 'external' })).toContain('--pipeline external');
-    expect(await refused({ ...small, pipeline: 'legacy-ttl' })).toContain('legacy-ttl');
     const scripted = await runSim(small, { onFleetStart: () => {} }).then(
       () => undefined,
       (e: unknown) => e,

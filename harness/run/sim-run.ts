@@ -22,35 +22,21 @@ export interface SimRunResult extends LiveRunResult {
   readonly virtualSpanMs: number;
 }
 
-/**
- * Why `options` cannot run in sim yet, or undefined. Network faults are refused by run-world.ts (they act on
- * aedes). Server faults and the mid-run migration run in sim, inside the scheduler's world: they fire when their
- * trigger is seen at a settled point of the schedule (fault-wiring.ts); a crashed pipeline's open transactions roll
- * back through the gate (database-lease.ts); two instances each lease the gate; a killed connection is the gate's
- * terminate() (57P01 at the slot's next statement); a slow database is virtual delay per statement
- * (world/sim/slow-database.ts); the migration's files are statements at the gate (RunDrive.migrate). `legacy-ttl`
- * expires chunks by Postgres' now(), wall time. Refused rather than skipped, so a sim run never passes for having
- * injected nothing.
- */
-export function simRunProblem(options: LiveRunOptions): string | undefined {
-  if (options.pipeline === 'legacy-ttl') return 'sim mode cannot run legacy-ttl yet (its expiry reads now())';
-  return undefined;
-}
-
 /** `seams.openDatabase`: where the run's database comes from (a sweep's reused one, sweep-database.ts). */
 export async function runSim(
   options: LiveRunOptions,
   hooks: RunHooks = {},
   seams: Pick<RunSeams, 'openDatabase'> = {},
 ): Promise<SimRunResult> {
-  const problem =
-    simRunProblem(options) ??
-    // A scenario's scripted interventions write through the run's admin pool, outside the gate.
-    (hooks.onFleetStart === undefined ? undefined : 'sim mode cannot run scripted interventions (onFleetStart) yet');
-  if (problem !== undefined) throw new RunWorldError(problem);
+  // Network faults are refused by run-world.ts (they act on aedes). Server faults and the mid-run migration run
+  // inside the scheduler's world (fault-wiring.ts, harness/run/README.md), and legacy-ttl's expiry reads virtual
+  // time (world/sim/sim-now.ts). A scenario's scripted interventions write through the run's admin pool, outside
+  // the gate: refused rather than skipped, so a sim run never passes for having injected nothing.
+  if (hooks.onFleetStart !== undefined)
+    throw new RunWorldError('sim mode cannot run scripted interventions (onFleetStart) yet');
   const clock = new VirtualClock(SIM_START_MS);
   const router = new Router({ delivery: 'manual', timers: clock });
-  const drive = new SimDrive({ seed: options.seed, clock, router });
+  const drive = new SimDrive({ seed: options.seed, clock, router, virtualNow: options.pipeline === 'legacy-ttl' });
   const result = await runLive({ ...options, timeScale: 1 }, hooks, {
     ...seams,
     world: simWorld(router, clock),

@@ -11,6 +11,9 @@ export interface GatedDatabaseOptions {
   /** 'auto' (default): the gate runs itself (runAll after every arrival). 'manual': the controller does. */
   readonly mode?: 'auto' | 'manual';
   readonly connectionTimeoutMs?: number;
+  /** Awaited in release() before a statement is sent, with a way to run a statement of its own on the gate's
+   *  watcher connection (autocommit, never a slot): a sim run writes its virtual instant there (sim-now.ts). */
+  readonly beforeRelease?: (run: (text: string, values: readonly unknown[]) => Promise<void>) => Promise<void>;
 }
 
 /** A statement at the gate, as the controller sees it. */

@@ -242,6 +242,8 @@ export class GatedDatabase implements Database {
         await slot.connection.reconnect().catch((error: unknown) => this.answer(e, { ok: false, error }));
       }
       slot.used = true;
+      if (e.outcome === undefined && this.options.beforeRelease !== undefined)
+        await this.options.beforeRelease((text, values) => this.onWatcher(text, values));
       if (e.outcome === undefined) this.send(e);
       const outcome = await this.watch(e);
       if (outcome === 'completed') await this.watchBlocked();
@@ -396,6 +398,11 @@ export class GatedDatabase implements Database {
       }
     }
     return any;
+  }
+
+  private async onWatcher(text: string, values: readonly unknown[]): Promise<void> {
+    if (this.watcher.broken) await this.watcher.reconnect();
+    await this.watcher.send({ text, values: [...values] });
   }
 
   private async waitsOnLock(pid: number): Promise<boolean> {
