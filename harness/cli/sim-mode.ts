@@ -1,7 +1,8 @@
 // `npm run simulate -- --mode sim` (issue 8 "Sim mode"): what the switch changes on the command line. The run is
 // runSim (harness/run/sim-run.ts); here only the flags it cannot honour yet (refused, exit 2, one line) and the
-// default fault mix, whose network and server faults sim cannot inject yet: unless `--faults` is given, sim takes
-// the mix's device faults only, and the faults line says so.
+// default fault mix, whose network faults sim cannot inject yet: unless `--faults` is given, sim takes the mix's
+// device faults only (its server faults too could run in sim now, but the default stays as it was, so sim runs and
+// sweeps keep their histories and speed), and the faults line says so.
 import {
   buildFaultPlan,
   faultMixes,

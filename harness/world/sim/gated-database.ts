@@ -4,8 +4,8 @@
 // order in which concurrent callers continue is the controller's choice, not the socket's, while constraints,
 // ON CONFLICT, plpgsql and lock waits stay Postgres' own (ARCHITECTURE.md §2 "sim").
 //
-// - Slots are handed out deterministically: a transaction (or a lone statement) takes the lowest free slot, or
-//   waits first-come first-served for one. One slot is one connection: statements of a transaction run in order.
+// - Slots are handed out deterministically (gate-slots.ts, which also strikes an owner's slots for the kill fault).
+//   One slot is one connection: statements of a transaction run in order.
 // - A released statement that waits on a lock would stall a controller that waits for it. While it runs, the gate
 //   asks the server (pg_blocking_pids of its backend, on a connection of its own) and reports it `blocked`, so the
 //   controller can release another slot's statement — typically the COMMIT that unblocks it. After every released
@@ -23,8 +23,8 @@ import { settledWithin } from '../clock.ts';
 import { realClock } from '../live/real-clock.ts';
 import { DatabaseClosedError, statementText, type Database, type Sql, type SqlResult, type Statement } from '../sql.ts';
 import { GateConnection } from './gate-connection.ts';
+import { GateSlots } from './gate-slots.ts';
 import {
-  adminShutdownError,
   view,
   type Entry,
   type GatedDatabaseOptions,
@@ -59,8 +59,7 @@ export class GatedDatabase implements Database {
   /** Asks the server whether a statement waits on a lock; never a slot, never named like the pipeline. */
   private readonly watcher: GateConnection;
   private readonly entries = new Map<number, Entry>();
-  private readonly slotWaiters: { resolve: (slot: Slot) => void; reject: (error: unknown) => void }[] = [];
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly handout: GateSlots;
   private nextId = 1;
   private stepping = false;
   /** The release() or recheck() under way, settled either way (settling()). */
@@ -88,6 +87,7 @@ export class GatedDatabase implements Database {
       owner: undefined,
       terminated: undefined,
     }));
+    this.handout = new GateSlots(this.slots);
     this.watcher = connection('camfleet-gate-watcher');
   }
 
@@ -101,17 +101,17 @@ export class GatedDatabase implements Database {
 
   async query<R>(statement: string | Statement, values?: readonly unknown[], owner?: string): Promise<SqlResult<R>> {
     this.refuseIfClosed();
-    const slot = await this.acquire(owner);
+    const slot = await this.handout.acquire(owner);
     try {
       return await this.enqueue<R>(slot, statement, values);
     } finally {
-      this.releaseSlot(slot);
+      this.handout.release(slot, this.closed === undefined);
     }
   }
 
   async transaction<T>(work: (tx: Sql) => Promise<T>, owner?: string): Promise<T> {
     this.refuseIfClosed();
-    const slot = await this.acquire(owner);
+    const slot = await this.handout.acquire(owner);
     const tx: Sql = { query: (statement, values) => this.enqueue(slot, statement, values) };
     try {
       await tx.query('BEGIN');
@@ -122,7 +122,7 @@ export class GatedDatabase implements Database {
       await tx.query('ROLLBACK').catch(() => {}); // a broken connection is replaced when the slot is next used
       throw error;
     } finally {
-      this.releaseSlot(slot);
+      this.handout.release(slot, this.closed === undefined);
     }
   }
 
@@ -140,22 +140,9 @@ export class GatedDatabase implements Database {
     };
   }
 
-  /**
-   * pg_terminate_backend for the gate, at a point the controller's schedule fixes: every slot held now by an owner
-   * starting with `ownerPrefix` is marked, and its next statement — released as a step like any other — closes the
-   * connection first (Postgres rolls back what was open on it) and fails with 57P01, as the statement a live client
-   * sends after the kill does; the slot's later statements fail as on a closed connection, until the slot is handed
-   * out again and reconnected. Slots held by nobody are left alone (live, an idle pooled connection killed is
-   * replaced unseen). A statement already running or waiting on a lock runs on. Returns the slots marked.
-   */
+  /** The kill-connections fault at the gate: GateSlots.terminate (gate-slots.ts). */
   terminate(ownerPrefix: string): number {
-    let marked = 0;
-    for (const slot of this.slots) {
-      if (!slot.held || slot.terminated !== undefined || !(slot.owner ?? '').startsWith(ownerPrefix)) continue;
-      slot.terminated = adminShutdownError();
-      marked += 1;
-    }
-    return marked;
+    return this.handout.terminate(ownerPrefix);
   }
 
   abort(timeoutMs = 2000): Promise<void> {
@@ -170,22 +157,22 @@ export class GatedDatabase implements Database {
   private async crash(error: unknown, timeoutMs = 2000): Promise<void> {
     if (this.closed === 'aborted') return;
     this.closed = 'aborted';
-    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(error);
+    this.handout.rejectWaiters(error);
     for (const e of [...this.entries.values()]) {
       if (e.state === 'pending' || e.state === 'ready') this.handBack(e, { ok: false, error });
     }
     for (const slot of this.slots) slot.queue.length = 0;
     const closing = Promise.all([...this.slots.map((s) => s.connection.close()), this.watcher.close()]);
     await settledWithin(realClock, closing, timeoutMs);
-    this.notifyIdle();
+    this.handout.notifyIdle();
   }
 
   /** Refuses new work, waits until every slot is given back (in manual mode the controller must keep going). */
   async end(): Promise<void> {
     if (this.closed !== undefined) return;
     this.closed = 'ended';
-    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(new DatabaseClosedError('ended'));
-    while (this.slots.some((s) => s.held)) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.handout.rejectWaiters(new DatabaseClosedError('ended'));
+    await this.handout.allFree();
     await Promise.all([...this.slots.map((s) => s.connection.close()), this.watcher.close()]);
   }
 
@@ -301,36 +288,6 @@ export class GatedDatabase implements Database {
 
   private refuseIfClosed(): void {
     if (this.closed !== undefined) throw new DatabaseClosedError(this.closed);
-  }
-
-  /** The lowest free slot now, or the first one given back after the callers already waiting. */
-  private acquire(owner: string | undefined): Promise<Slot> {
-    const free = this.slotWaiters.length === 0 ? this.slots.find((s) => !s.held) : undefined;
-    if (free !== undefined) {
-      free.held = true;
-      free.used = false;
-      free.owner = owner;
-      return Promise.resolve(free);
-    }
-    return new Promise((resolve, reject) =>
-      this.slotWaiters.push({
-        resolve: (slot) => {
-          slot.owner = owner;
-          resolve(slot);
-        },
-        reject,
-      }),
-    );
-  }
-
-  private releaseSlot(slot: Slot): void {
-    slot.terminated = undefined; // marked after its last statement: nothing of its owner is left to fail
-    const waiter = this.closed === undefined ? this.slotWaiters.shift() : undefined;
-    if (waiter !== undefined) {
-      slot.used = false;
-      waiter.resolve(slot);
-    } else slot.held = false;
-    this.notifyIdle();
   }
 
   private enqueue<R>(slot: Slot, statement: string | Statement, values?: readonly unknown[]): Promise<SqlResult<R>> {
@@ -468,9 +425,5 @@ export class GatedDatabase implements Database {
 
   private inState(state: Entry['state']): Entry[] {
     return [...this.entries.values()].filter((e) => e.state === state).sort((a, b) => a.id - b.id);
-  }
-
-  private notifyIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }
