@@ -40,6 +40,11 @@ export class SweepDatabases {
     return { server: db.server, scratch: db.scratch, pool: db.pool, close: () => Promise.resolve() };
   };
 
+  /** For a run that changes its database's schema (a mid-run migration): a database of its own on the sweep's
+   *  server, dropped after it — a reset one would start the next seed at the migrated stage. */
+  readonly openFresh: typeof openRunDatabase = (options) =>
+    openRunDatabase({ ...options, databaseUrl: this.serverUrl, purpose: 'sweep' });
+
   /** Drops every database the sweep created. */
   async close(): Promise<void> {
     for (const db of this.byStage.values()) await db.close().catch(() => {});
