@@ -2,14 +2,17 @@
 // virtual clock, the manual router and the gated database, their faults fired at settled points of the seeded
 // schedule. A restart run passes and exercises what it claims, its legacy counterparts fail as the catalogue says,
 // and one seed gives one history, byte for byte.
+import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { afterAll, describe, expect, test } from 'vitest';
 import { primaryTarget } from '../test/databases.ts';
 import { judgeExpectation, overallOutcome } from '../harness/checker/expectation.ts';
 import type { LiveRunOptions } from '../harness/run/run-options.ts';
+import { simRestartRun, simSmallRun } from '../harness/run/sim-run-fixture.ts';
 import { runSim, type SimRunResult } from '../harness/run/sim-run.ts';
 import { loadScenario } from './spec.ts';
 import { scenarioRunOptions } from './to-run-options.ts';
@@ -146,5 +149,27 @@ describe('server faults in sim mode', () => {
     expect(first.result.schedule.quiescentWaits).toBe(0);
     const again = await simRun(options);
     expect(again.sha256).toBe(first.sha256);
+  });
+
+  test('a run with two restarts gives the same history in another process as here', async () => {
+    const restartAt = '1-receiving,60%';
+    const here = await simRun({ ...simRestartRun(simSmallRun, restartAt), databaseUrl });
+    expect(here.result.faultsInjected['pipeline_restart']).toBe(2);
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        'harness/run/sim-run-child.ts',
+        String(simSmallRun.seed),
+        databaseUrl,
+        join(dir, 'child-restart.ndjson'),
+        restartAt,
+      ],
+      { timeout: 120_000 },
+    );
+    const child = JSON.parse(stdout.trim().split('\n').at(-1) ?? '{}') as { sha256: string; verdict: string };
+    expect(child.verdict).toBe(here.result.verdict);
+    expect(child.sha256).toBe(here.sha256);
   });
 });

@@ -80,7 +80,7 @@ export function wireFaults(
     let sampling = false;
     let sampledAt = -1;
     drive.onSettled(() => {
-      if (!sampling) {
+      if (!sampling && scheduler.waitsFor('receiving')) {
         const s = pipelineSet?.stats();
         const mark = s === undefined ? 0 : s.messages + s.chunksStored + s.imagesCompleted;
         if (mark !== sampledAt) {

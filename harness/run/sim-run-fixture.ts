@@ -14,3 +14,13 @@ export const simSmallRun: LiveRunOptions = {
   timeBudgetMs: 120_000,
   faults: buildFaultPlan('none', { device: faultMixes.default.device }),
 };
+
+/** `options` with pipeline restarts at the comma-separated triggers (none when undefined or empty). */
+export function simRestartRun(options: LiveRunOptions, restartAt: string | undefined): LiveRunOptions {
+  const triggers = (restartAt ?? '').split(',').filter((t) => t !== '');
+  if (triggers.length === 0) return options;
+  return {
+    ...options,
+    faults: { ...options.faults, server: { ...options.faults.server, pipelineRestartAt: triggers } },
+  };
+}
