@@ -96,12 +96,15 @@ export class FaultScheduler {
     return { ...this.sample(), elapsedMs: now() - this.startedMs };
   }
 
-  /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
-  checkNow(now: () => number = this.clockNow): void {
-    if (this.pending.length === 0 || (!this.mode.poll && !this.started)) return;
+  /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence); returns
+   *  whether anything became due. */
+  checkNow(now: () => number = this.clockNow): boolean {
+    if (this.pending.length === 0 || (!this.mode.poll && !this.started)) return false;
     const sample = this.current(now);
+    let due = false;
     for (const p of [...this.pending]) {
       if (!triggerDue(p.trigger, sample)) continue;
+      due = true;
       this.pending.splice(this.pending.indexOf(p), 1);
       this.chain = this.chain.then(async () => {
         if (this.stopped) return;
@@ -125,6 +128,7 @@ export class FaultScheduler {
         }
       });
     }
+    return due;
   }
 
   /** The injection in progress, if any (the progress display says what the run is waiting for). */

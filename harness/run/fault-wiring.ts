@@ -80,6 +80,7 @@ export function wireFaults(
     let sampling = false;
     let sampledAt = -1;
     drive.onSettled(() => {
+      let started = false;
       if (!sampling && scheduler.waitsFor('receiving')) {
         const s = pipelineSet?.stats();
         const mark = s === undefined ? 0 : s.messages + s.chunksStored + s.imagesCompleted;
@@ -88,11 +89,12 @@ export function wireFaults(
           if (sampled !== undefined) {
             sampling = true;
             sampledAt = mark;
+            started = true;
             void sampled.finally(() => (sampling = false));
           }
         }
       }
-      scheduler.checkNow();
+      return scheduler.checkNow() || started;
     });
   }
   if (pipelineSet)

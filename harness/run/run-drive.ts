@@ -21,8 +21,8 @@ export interface RunDrive {
    *  live, at this point of the schedule; resolves to the connections killed. */
   killPipelineConnections(): Promise<number>;
   /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
-   *  run reads its progress triggers on a schedule the seed fixes. */
-  onSettled(listener: () => void): void;
+   *  run reads its progress triggers on a schedule the seed fixes. It returns whether it started anything. */
+  onSettled(listener: () => boolean): void;
   /** Starts moving the world (before the pipelines start: their start-up statements are steps too). */
   start(): void;
   /** Stops moving it (the run is at its check phase); rejects if the world got stuck on the way. */

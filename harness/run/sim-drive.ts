@@ -54,7 +54,7 @@ export class SimDrive implements RunDrive {
   private last: SchedulerResult | undefined;
   private quiescentWaits = 0;
   private readonly chosen = { deliveries: 0, statements: 0 };
-  private readonly settledListeners: (() => void)[] = [];
+  private readonly settledListeners: (() => boolean)[] = [];
 
   constructor(private readonly options: SimDriveOptions) {}
 
@@ -89,9 +89,7 @@ export class SimDrive implements RunDrive {
         counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
       ],
       ...(this.options.stepsMax === undefined ? {} : { stepsMax: this.options.stepsMax }),
-      onSettled: () => {
-        for (const listener of this.settledListeners) listener();
-      },
+      onSettled: () => this.settledListeners.reduce((started, listener) => listener() || started, false),
     });
   }
 
@@ -127,7 +125,7 @@ export class SimDrive implements RunDrive {
     }
   }
 
-  onSettled(listener: () => void): void {
+  onSettled(listener: () => boolean): void {
     this.settledListeners.push(listener);
   }
 
