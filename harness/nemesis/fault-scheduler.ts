@@ -28,6 +28,8 @@ export class FaultScheduler {
   private nextPlanId = 1;
   private timer: TimerHandle | undefined;
   private startedMs = 0;
+  /** Without a poll: one timer per time trigger. */
+  private readonly timers: TimerHandle[] = [];
   private started = false;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
@@ -46,8 +48,8 @@ export class FaultScheduler {
     /**
      * `poll: false`: no poll timer; whoever drives the world calls checkNow() at points of its own (a sim run: each
      * time its scheduler has settled, so a trigger fires at the same step in every run of a seed, and no 5 ms timer
-     * fires through hours of virtual deep sleep). Calls before start() are ignored then. A time trigger fires at the
-     * first such point at or after its due time.
+     * fires through hours of virtual deep sleep). Calls before start() are ignored then; a time trigger gets a timer
+     * of its own at its due time.
      */
     private readonly mode: { readonly poll: boolean } = { poll: true },
   ) {}
@@ -81,6 +83,12 @@ export class FaultScheduler {
     this.startedMs = now();
     this.started = true;
     if (!this.mode.poll) {
+      // Time triggers need no poll either: a timer at each one's due time (on a virtual clock it fires then, deep
+      // sleep or not) looks once.
+      for (const p of this.pending) {
+        if (p.trigger.kind === 'time')
+          this.timers.push(this.clock.setTimeout(() => void this.checkNow(now), p.trigger.ms));
+      }
       this.checkNow(now);
       return;
     }
@@ -148,6 +156,7 @@ export class FaultScheduler {
   /** Faults stop: nothing more fires; waits for an injection in progress; records every fault that never fired. */
   async stop(now: () => number = this.clockNow): Promise<void> {
     this.clock.clearTimeout(this.timer);
+    for (const t of this.timers.splice(0)) this.clock.clearTimeout(t);
     this.checkNow(now); // a trigger due right now still fires
     await this.chain;
     this.stopped = true;
