@@ -8,8 +8,9 @@ import { evaluate, judge, type InvariantVerdict } from './verdict.ts';
 
 export const MIGRATION_SNAPSHOT_TABLE = 'camfleet_migration_snapshot';
 
-/** Called by the run right before it applies the cleanup step. */
-export async function snapshotBeforeCleanup(db: Db): Promise<void> {
+/** Called by the run right before it applies the cleanup step: on the admin pool's client (live) or through the sim
+ *  world's gate (anything with a plain query). */
+export async function snapshotBeforeCleanup(db: { query(text: string): Promise<unknown> }): Promise<void> {
   await db.query(`DROP TABLE IF EXISTS ${MIGRATION_SNAPSHOT_TABLE}`);
   await db.query(
     `CREATE TABLE ${MIGRATION_SNAPSHOT_TABLE} AS

@@ -1,15 +1,6 @@
 // `npm run simulate -- --mode sim` (issue 8 "Sim mode"): what the switch changes on the command line. The run is
-// runSim (harness/run/sim-run.ts); here only the flags it cannot honour yet (refused, exit 2, one line) and the
-// default fault mix, whose server faults sim cannot inject yet: unless `--faults` is given, sim takes the mix's
-// device and network faults (the network ones act on the router: nemesis/sim-network-nemesis.ts) and leaves its
-// server faults out, and the faults line says so.
-import {
-  buildFaultPlan,
-  faultMixes,
-  type FaultMix,
-  type FaultOverrides,
-  type FaultPlan,
-} from '../nemesis/fault-plan.ts';
+// runSim (harness/run/sim-run.ts); here only the flags it cannot honour (refused, exit 2, one line). Its fault plan
+// is live's: the default mix, device, network and server faults alike.
 
 export { runModes, type RunMode } from '../run/run-mode.ts';
 
@@ -28,19 +19,4 @@ export function simModeProblem(
   if (flagGiven('time-scale', args))
     return '--mode sim sleeps in full on its virtual clock: --time-scale is for live runs';
   return undefined;
-}
-
-/** The run's fault plan in sim mode: as live when `--faults` was given, else the mix's device and network faults
- *  (plus flags). */
-export function simFaultPlan(
-  mix: FaultMix,
-  overrides: FaultOverrides,
-  args: readonly string[] = process.argv.slice(2),
-): FaultPlan {
-  if (flagGiven('faults', args)) return buildFaultPlan(mix, overrides);
-  return buildFaultPlan('none', {
-    ...overrides,
-    device: { ...faultMixes[mix].device, ...overrides.device },
-    network: { ...faultMixes[mix].network, ...overrides.network },
-  });
 }

@@ -13,9 +13,10 @@ describe('npm run simulate -- --mode sim', () => {
     const first = await runCli('simulate.ts', args, env);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/mode=sim/);
-    // The default mix's device and network faults (its server faults are not in sim yet).
-    expect(first.stdout).toMatch(/^faults: device\.rebootRate=0\.05 .*network\.duplicateRate=0\.002/m);
-    expect(first.stdout).not.toMatch(/^faults: .*server\./m);
+    // The default mix, as live: device, network and server faults.
+    expect(first.stdout).toMatch(
+      /^faults: device\.rebootRate=0\.05 .*network\.duplicateRate=0\.002.* server\.pipelineRestartAt=40%/m,
+    );
     expect(first.stdout).toMatch(/^replay: npm run simulate -- --seed 5 .* --mode sim$/m);
     expect(first.stdout).toMatch(/images captured \/ complete\s+\| 6 \/ 6 \(6 acknowledged\)/);
     expect(first.stdout).toMatch(/broker \/ database\s+\| sim \//);
@@ -27,13 +28,13 @@ describe('npm run simulate -- --mode sim', () => {
     expect(digest(again.stdout)).toBe(digest(first.stdout));
   });
 
-  test('what sim cannot do yet exits 2 with one line', async () => {
+  test('what sim cannot do exits 2 with one line', async () => {
     const broker = await runCli('simulate.ts', ['--mode', 'sim', '--broker-url', 'mqtt://127.0.0.1:1883'], env);
     expect(broker.code).toBe(2);
     expect(broker.stderr).toContain('--broker-url is for live runs');
-    const server = await runCli('simulate.ts', ['--mode', 'sim', '--faults', 'default', '--devices', '2'], env);
-    expect(server.code).toBe(2);
-    expect(server.stderr).toContain('sim mode cannot inject server faults yet (server.pipelineRestartAt=40%)');
+    const slow = await runCli('simulate.ts', ['--mode', 'sim', '--slow-subscriber', '--devices', '2'], env);
+    expect(slow.code).toBe(2);
+    expect(slow.stderr).toContain('network.slowSubscriber is live-only');
     const scale = await runCli('simulate.ts', ['--mode', 'sim', '--time-scale', '10'], env);
     expect(scale.code).toBe(2);
     expect(scale.stderr).toContain('--time-scale is for live runs');

@@ -25,7 +25,7 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
-import { flagGiven, runModes, simFaultPlan, simModeProblem, type RunMode } from './sim-mode.ts';
+import { flagGiven, runModes, simModeProblem, type RunMode } from './sim-mode.ts';
 import { numberOption } from './number-option.ts';
 import { checkBundlePath, checkCreatableDirectory, checkWritableFile } from './path-options.ts';
 import { redactUrl } from '../world/redact.ts';
@@ -237,10 +237,8 @@ const typedOptions: LiveRunOptions = {
   keepDatabase: argv['keep-db'],
   pipeline: argv.pipeline,
   stage: argv.stage as RunStage,
-  faults:
-    mode === 'sim'
-      ? simFaultPlan(faultMix, faultOverridesFrom(argv))
-      : buildFaultPlan(faultMix, faultOverridesFrom(argv)),
+  // The same plan in both worlds: sim injects every fault live does but a real broker's slow subscriber.
+  faults: buildFaultPlan(faultMix, faultOverridesFrom(argv)),
   historyPath: argv.history,
   externalCommand: argv['external-cmd'],
 };

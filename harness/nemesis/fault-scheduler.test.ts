@@ -127,4 +127,29 @@ describe('fault scheduler', () => {
     const { scheduler } = world();
     expect(() => scheduler.plan('pipeline_restart', 'soon', async () => {})).toThrow(/not a fault trigger: "soon"/);
   });
+
+  it('without a poll (a sim run): nothing before start(), then progress when asked and time at its due instant', async () => {
+    const history = new History();
+    const progress = { chunksStored: 0, chunksExpected: 1000, transfersInFlight: 0, rowsReceiving: 0 };
+    const clock = new VirtualClock(0);
+    const scheduler = new FaultScheduler(history, () => progress, undefined, clock, { poll: false });
+    const fired: string[] = [];
+    scheduler.plan('pipeline_restart', '40%', () => Promise.resolve(void fired.push(`restart@${clock.nowMs()}`)));
+    scheduler.plan('broker_restart', '1500ms', () => Promise.resolve(void fired.push(`broker@${clock.nowMs()}`)));
+    progress.chunksStored = 500;
+    expect(scheduler.checkNow()).toBe(false); // not started
+    clock.advanceTo(1000);
+    scheduler.start();
+    expect(clock.pendingCount).toBe(1); // the time trigger's timer, no poll
+    await scheduler.settled();
+    expect(fired).toEqual(['restart@1000']);
+    clock.advanceTo(2499);
+    await scheduler.settled();
+    expect(fired).toEqual(['restart@1000']);
+    clock.advanceTo(2500);
+    await scheduler.settled();
+    expect(fired).toEqual(['restart@1000', 'broker@2500']);
+    await scheduler.stop();
+    expect(clock.pendingCount).toBe(0);
+  });
 });

@@ -27,8 +27,10 @@ export class FaultScheduler {
   private readonly pending: Planned[] = [];
   private nextPlanId = 1;
   private timer: TimerHandle | undefined;
-  private started = false;
   private startedMs = 0;
+  /** Without a poll: one timer per time trigger. */
+  private readonly timers: TimerHandle[] = [];
+  private started = false;
   private chain: Promise<void> = Promise.resolve();
   private stopped = false;
   private fired = 0;
@@ -40,11 +42,16 @@ export class FaultScheduler {
     private readonly history: History,
     /** The run's progress; `elapsedMs` is filled in by the scheduler (ms since `start()`). */
     private readonly sample: () => Omit<RunProgressSample, 'elapsedMs'>,
-    /** How often the clock's timer looks; 0: never, the caller calls `checkNow` (the sim world does so between
-     *  any two steps: a whole transfer can take less virtual time than one poll). */
     private readonly pollMs = 5,
     /** The poll timer runs on it, and time triggers read it unless a `now` is passed. Default realClock. */
     private readonly clock: Clock = realClock,
+    /**
+     * `poll: false`: no poll timer; whoever drives the world calls checkNow() at points of its own (a sim run: each
+     * time its scheduler has settled, so a trigger fires at the same step in every run of a seed, and no 5 ms timer
+     * fires through hours of virtual deep sleep). Calls before start() are ignored then; a time trigger gets a timer
+     * of its own at its due time.
+     */
+    private readonly mode: { readonly poll: boolean } = { poll: true },
   ) {}
 
   private readonly clockNow = (): number => this.clock.nowMs();
@@ -75,10 +82,20 @@ export class FaultScheduler {
   start(now: () => number = this.clockNow): void {
     this.startedMs = now();
     this.started = true;
+    if (!this.mode.poll) {
+      // Time triggers need no poll either: a timer at each one's due time (on a virtual clock it fires then, deep
+      // sleep or not) looks once.
+      for (const p of this.pending) {
+        if (p.trigger.kind === 'time')
+          this.timers.push(this.clock.setTimeout(() => void this.checkNow(now), p.trigger.ms));
+      }
+      this.checkNow(now);
+      return;
+    }
     const tick = () => {
       if (this.stopped) return;
       this.checkNow(now);
-      if (this.pending.length > 0 && this.pollMs > 0) this.timer = this.clock.setTimeout(tick, this.pollMs);
+      if (this.pending.length > 0) this.timer = this.clock.setTimeout(tick, this.pollMs);
     };
     tick();
   }
@@ -87,13 +104,15 @@ export class FaultScheduler {
     return { ...this.sample(), elapsedMs: now() - this.startedMs };
   }
 
-  /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence). */
-  checkNow(now: () => number = this.clockNow): void {
-    // Before start() nothing is due: time triggers count from the fleet's start.
-    if (this.pending.length === 0 || !this.started) return;
+  /** Fires what is due now (the poll timer calls it; tests call it directly, for a deterministic sequence); returns
+   *  whether anything became due. */
+  checkNow(now: () => number = this.clockNow): boolean {
+    if (this.pending.length === 0 || (!this.mode.poll && !this.started)) return false;
     const sample = this.current(now);
+    let due = false;
     for (const p of [...this.pending]) {
       if (!triggerDue(p.trigger, sample)) continue;
+      due = true;
       this.pending.splice(this.pending.indexOf(p), 1);
       this.chain = this.chain.then(async () => {
         if (this.stopped) return;
@@ -117,6 +136,7 @@ export class FaultScheduler {
         }
       });
     }
+    return due;
   }
 
   /** The injection in progress, if any (the progress display says what the run is waiting for). */
@@ -136,6 +156,7 @@ export class FaultScheduler {
   /** Faults stop: nothing more fires; waits for an injection in progress; records every fault that never fired. */
   async stop(now: () => number = this.clockNow): Promise<void> {
     this.clock.clearTimeout(this.timer);
+    for (const t of this.timers.splice(0)) this.clock.clearTimeout(t);
     this.checkNow(now); // a trigger due right now still fires
     await this.chain;
     this.stopped = true;

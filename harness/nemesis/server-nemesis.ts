@@ -30,6 +30,9 @@ export interface ServerNemesisOptions {
   readonly control: PipelineControl;
   /** Backends whose `application_name` starts with this are the pipeline's. Default PIPELINE_APPLICATION_NAME. */
   readonly applicationNamePrefix?: string;
+  /** How the kill strikes (a sim world's gate, RunDrive.killPipelineConnections); resolves to the connections
+   *  killed. Default: killBackends on the admin pool. */
+  readonly killConnections?: () => Promise<number>;
 }
 
 export interface ServerNemesisStats {
@@ -73,7 +76,7 @@ export function planServerFaults(options: ServerNemesisOptions): ServerNemesis {
   };
 
   const killConnections = async (): Promise<void> => {
-    const killed = await killBackends(adminPool, prefix);
+    const killed = await (options.killConnections?.() ?? killBackends(adminPool, prefix));
     killRounds++;
     backendsKilled += killed;
     history.append({

@@ -14,6 +14,8 @@ export interface ChunkExpiryDeps {
   /** The expiry job's interval runs on it (the TTL is measured by the database: store/legacy.ts). Default
    *  realClock. */
   readonly clock?: Clock;
+  /** How often the job runs. Default a quarter of the TTL, between 25 ms and 1 s. */
+  readonly everyMs?: number;
 }
 
 export class ChunkExpiry {
@@ -26,7 +28,7 @@ export class ChunkExpiry {
   }
 
   start(): void {
-    const everyMs = Math.max(25, Math.min(1000, Math.floor(this.deps.ttlMs / 4)));
+    const everyMs = this.deps.everyMs ?? Math.max(25, Math.min(1000, Math.floor(this.deps.ttlMs / 4)));
     this.timer = this.clock.setInterval(() => void this.run(), everyMs, { unref: true });
   }
 

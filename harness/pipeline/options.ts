@@ -39,6 +39,10 @@ export interface PipelineOptions {
    *  30-minute edge_chunk_buffer, PROTOCOL.md §6–§7.6). A run passes it scaled to its compressed time.
    *  Default 1,800,000 (30 min). */
   chunkTtlMs?: number;
+  /** legacy-ttl only: what the chunks' age is measured against. 'database' (default): Postgres' now(), the clock
+   *  that stamped them. 'clock': this pipeline's clock, for a database whose chunk stamps are that clock's too (a sim
+   *  run's, world/sim/sim-now.ts). */
+  chunkAgeNow?: 'database' | 'clock';
   /** legacy-two-writers only: the window between each writer's SELECT and its INSERT (the original's 5 s timeout
    *  widened it). Default 50. */
   writerRaceWindowMs?: number;
@@ -81,6 +85,7 @@ export interface ResolvedOptions {
   readonly instanceTag: string | undefined;
   readonly clientId: string;
   readonly chunkTtlMs: number;
+  readonly chunkAgeNow: 'database' | 'clock';
   readonly writerRaceWindowMs: number;
   readonly chunkIdBase: 0 | 1;
   readonly missingChunksIdleMs: number;
@@ -135,6 +140,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     instanceTag: tag,
     clientId: o.clientId ?? `camfleet-pipeline-${tag === undefined ? '' : `${tag}-`}${randomBytes(4).toString('hex')}`,
     chunkTtlMs: positive('chunkTtlMs', o.chunkTtlMs, PIPELINE_DEFAULTS.chunkTtlMs),
+    chunkAgeNow: o.chunkAgeNow ?? 'database',
     writerRaceWindowMs:
       o.writerRaceWindowMs === undefined ? PIPELINE_DEFAULTS.writerRaceWindowMs : Math.max(0, o.writerRaceWindowMs),
     chunkIdBase: o.chunkIdBase ?? 0,

@@ -151,10 +151,14 @@ export class PipelineService {
     this.expiry = policy.chunksExpire
       ? new ChunkExpiry({
           ttlMs: o.chunkTtlMs,
-          expire: (ttlMs) => expireChunks(pool, ttlMs),
+          expire: (ttlMs) =>
+            expireChunks(pool, ttlMs, this.o.chunkAgeNow === 'clock' ? this.o.clock.nowMs() : undefined),
           onExpired: (expired) => this.chunks.onChunksExpired(expired),
           log: o.log,
           clock,
+          // On a virtual clock time is not compressed: a job every second would be 3,600 transactions per hour of
+          // deep sleep. A quarter of the TTL still expires a transfer well before the next wake, hours later.
+          ...(o.chunkAgeNow === 'clock' ? { everyMs: Math.max(25, Math.floor(o.chunkTtlMs / 4)) } : {}),
         })
       : undefined;
     this.sweeper = new MissingChunksSweeper({

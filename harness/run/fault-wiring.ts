@@ -8,10 +8,13 @@ import { planServerFaults } from '../nemesis/server-nemesis.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
 import { simBroker } from '../world/sim/sim-broker.ts';
-import { migrateMidRun } from './mid-run-migration.ts';
+import { migrateMidRun, migrateOnAdminPool, migrateThrough } from './mid-run-migration.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
+import type { TimerHandle } from '../world/clock.ts';
+
+const RECEIVING_ROWS_SQL = `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`;
 
 export interface RunFaults {
   readonly scheduler: FaultScheduler;
@@ -37,7 +40,8 @@ export function wireFaults(
   history.subscribe((event) => inFlight.apply(event));
   const chunksExpected =
     options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
-  // `N-receiving` triggers read the database itself (rows with durable progress), every 20 ms while one waits.
+  // `N-receiving` triggers read the database itself (rows with durable progress) while one waits: live every 20 ms
+  // on the admin pool; in sim as a statement through the gate, at a point of the schedule.
   let rowsReceiving = 0;
   const scheduler = new FaultScheduler(
     history,
@@ -47,32 +51,53 @@ export function wireFaults(
       transfersInFlight: inFlight.count,
       rowsReceiving,
     }),
-    // With a drive (sim) the scheduler looks between any two steps instead of polling the virtual clock: a whole
-    // transfer can take less virtual time than a poll, and a poll would tick through every hour of deep sleep.
-    drive === undefined ? undefined : 0,
+    undefined,
     clock,
+    // With a drive, triggers are looked at each time its world has settled, not on a timer of its clock.
+    { poll: drive === undefined },
   );
-  drive?.watch(() => scheduler.checkNow());
-  let sampling = false;
-  // Not with a drive: its world refuses the faults that wait on this (sim-run.ts), and a 20 ms interval on a
-  // virtual clock would fire through every hour of deep sleep.
-  const receivingSampler =
-    drive !== undefined
-      ? undefined
-      : clock.setInterval(() => {
-          if (sampling || !scheduler.waitsFor('receiving')) return;
-          sampling = true;
-          database.pool
-            .query<{ n: number }>(
-              `SELECT count(*)::int AS n FROM device_images WHERE status = 'receiving' AND received_chunks > 0`,
-            )
-            .then(
-              ({ rows }) => (rowsReceiving = rows[0]?.n ?? rowsReceiving),
-              () => {},
-            )
-            .finally(() => (sampling = false));
-        }, 20);
-  if (receivingSampler !== undefined) resources.timers.push(receivingSampler);
+  const receiving = (query: (text: string) => Promise<{ rows: { n: number }[] }>) => {
+    if (!scheduler.waitsFor('receiving')) return undefined;
+    return query(RECEIVING_ROWS_SQL).then(
+      ({ rows }) => void (rowsReceiving = rows[0]?.n ?? rowsReceiving),
+      () => {},
+    );
+  };
+  let receivingSampler: TimerHandle | undefined;
+  if (drive === undefined) {
+    let sampling = false;
+    receivingSampler = clock.setInterval(() => {
+      if (sampling) return;
+      const sampled = receiving((text) => database.pool.query<{ n: number }>(text));
+      if (sampled === undefined) return;
+      sampling = true;
+      void sampled.finally(() => (sampling = false));
+    }, 20);
+    resources.timers.push(receivingSampler);
+  } else {
+    // A statement at the gate like any other (its steps are the seed's), asked again only once the pipeline's
+    // counts have moved since the last answer: no query per step, none at all through deep sleep.
+    const actorSql = drive.actorSql();
+    let sampling = false;
+    let sampledAt = -1;
+    drive.onSettled(() => {
+      let started = false;
+      if (!sampling && scheduler.waitsFor('receiving')) {
+        const s = pipelineSet?.stats();
+        const mark = s === undefined ? 0 : s.messages + s.chunksStored + s.imagesCompleted;
+        if (mark !== sampledAt) {
+          const sampled = receiving((text) => actorSql.query<{ n: number }>(text));
+          if (sampled !== undefined) {
+            sampling = true;
+            sampledAt = mark;
+            started = true;
+            void sampled.finally(() => (sampling = false));
+          }
+        }
+      }
+      return scheduler.checkNow() || started;
+    });
+  }
   if (pipelineSet)
     planServerFaults({
       faults: faults.server,
@@ -80,6 +105,7 @@ export function wireFaults(
       scheduler,
       adminPool: database.pool,
       control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
+      ...(drive === undefined ? {} : { killConnections: () => drive.killPipelineConnections() }),
     });
   // The embedded aedes broker restarts itself; the sim world's router through down()/up() on the run's clock.
   const restartable =
@@ -95,7 +121,10 @@ export function wireFaults(
   let migration: Promise<void> | undefined;
   const startMigration = () => {
     if (migration || !pipelineSet) return migration;
-    migration = migrateMidRun(database, pipelineSet, history);
+    // With a drive, through the world's gated database, so the scheduler orders its statements too.
+    const apply =
+      drive === undefined ? migrateOnAdminPool(database) : () => drive.migrate((db) => migrateThrough(db)());
+    migration = migrateMidRun(apply, pipelineSet, history);
     migration.catch(() => {}); // awaited in stop(); this only keeps an early failure from being unhandled
     return migration;
   };

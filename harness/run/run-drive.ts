@@ -14,9 +14,15 @@ export interface RunDrive {
   actorSql(): Sql;
   /** The pipeline instance's MQTT client id: fixed by the seed, so it reads the same in every run's history. */
   pipelineClientId(instanceTag: string): string;
-  /** Calls `look` whenever the world is between two steps (every actor idle), so the fault scheduler fires a fault
-   *  at the step its progress trigger became due, not at a later poll of the clock. */
-  watch(look: () => void): void;
+  /** Runs a schema migration's statements (`apply`) on a Database of the world while it moves, and whatever the
+   *  world needs after new tables (sim: their uuid DEFAULTs rebound to the deterministic ids). */
+  migrate(apply: (database: Database) => Promise<void>): Promise<void>;
+  /** The kill-connections fault in the drive's world: what pg_terminate_backend of every pipeline connection does
+   *  live, at this point of the schedule; resolves to the connections killed. */
+  killPipelineConnections(): Promise<number>;
+  /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
+   *  run reads its progress triggers on a schedule the seed fixes. It returns whether it started anything. */
+  onSettled(listener: () => boolean): void;
   /** Starts moving the world (before the pipelines start: their start-up statements are steps too). */
   start(): void;
   /** Stops moving it (the run is at its check phase); rejects if the world got stuck on the way. */

@@ -12,6 +12,7 @@ import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { startPipeline, type PipelineProfile } from '../pipeline/index.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
+import { slowDatabase } from '../world/sim/slow-database.ts';
 import type { World } from '../world/world.ts';
 import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
 import { PipelineSet } from './pipeline-set.ts';
@@ -91,7 +92,16 @@ export async function setUpWorld(
 
   // The pipeline reaches Postgres through a slow link when that fault is on.
   let pipelineDatabaseUrl = db.scratch.url;
-  if (faults.server.slowDatabaseMs > 0) {
+  if (faults.server.slowDatabaseMs > 0 && drive !== undefined) {
+    // The drive's world has no TCP between the pipeline and Postgres: the delay is virtual, in front of each
+    // pipeline's lease of the gate (startPipelines).
+    history.append({
+      type: 'nemesis',
+      fault: 'slow_database',
+      target: 'gated database',
+      detail: `${faults.server.slowDatabaseMs} ms (virtual) per statement`,
+    });
+  } else if (faults.server.slowDatabaseMs > 0) {
     const proxy = await startSlowDbProxy(db.scratch.url, faults.server.slowDatabaseMs, history, clock);
     pipelineDatabaseUrl = proxy.url;
     resources.cleanups.push(() => proxy.stop());
@@ -153,7 +163,15 @@ export async function startPipelines(
         clock,
         ...(drive === undefined
           ? {}
-          : { database: drive.pipelineDatabase(), clientId: drive.pipelineClientId(instanceTag) }),
+          : {
+              database:
+                faults.server.slowDatabaseMs > 0
+                  ? slowDatabase(drive.pipelineDatabase(), clock, faults.server.slowDatabaseMs)
+                  : drive.pipelineDatabase(),
+              clientId: drive.pipelineClientId(instanceTag),
+              // legacy-ttl's chunk age on the world's clock, as the drive stamps the chunks (world/sim/sim-now.ts).
+              chunkAgeNow: 'clock' as const,
+            }),
       }),
     options.pipeline,
     faults.server.twoInstances ? 2 : 1,

@@ -4,6 +4,7 @@
 // when nothing else can happen. What the run itself does outside the gate (the checker, after stop()) does not
 // overlap with it.
 import { createRng } from '../../simulator/random/prng.ts';
+import { PIPELINE_APPLICATION_NAME } from '../nemesis/server-nemesis.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { leaseDatabase } from '../world/sim/database-lease.ts';
 import type { GatedDatabase } from '../world/sim/gated-database.ts';
@@ -13,6 +14,7 @@ import type { Router } from '../world/sim/router.ts';
 import { routerSteps } from '../world/sim/router-steps.ts';
 import { SimScheduler, type SchedulerResult, type StepSource } from '../world/sim/scheduler.ts';
 import { installDeterministicIds } from '../world/sim/sim-ids.ts';
+import { installVirtualNow, SET_VIRTUAL_NOW_SQL } from '../world/sim/sim-now.ts';
 import type { VirtualClock } from '../world/sim/virtual-clock.ts';
 import type { Database, Sql } from '../world/sql.ts';
 import type { RunDrive } from './run-drive.ts';
@@ -31,6 +33,8 @@ export interface SimDriveOptions {
   readonly stepsMax?: number;
   /** Where the gate comes from and goes back to (a sweep reuses one across runs). Default: a fresh one per run. */
   readonly gates?: GateSource;
+  /** The database's chunk stamps on the virtual clock (sim-now.ts): for legacy-ttl, whose expiry judges their age. */
+  readonly virtualNow?: boolean;
 }
 
 export interface SimDriveStats {
@@ -53,7 +57,7 @@ export class SimDrive implements RunDrive {
   private last: SchedulerResult | undefined;
   private quiescentWaits = 0;
   private readonly chosen = { deliveries: 0, statements: 0 };
-  private readonly watchers: (() => void)[] = [];
+  private readonly settledListeners: (() => boolean)[] = [];
 
   private readonly gates: GateSource;
 
@@ -63,32 +67,46 @@ export class SimDrive implements RunDrive {
 
   async open(scratchUrl: string, admin: Sql): Promise<void> {
     await installDeterministicIds(admin);
+    const { clock } = this.options;
+    let instantWrittenMs = clock.nowMs();
+    if (this.options.virtualNow === true) await installVirtualNow(admin, instantWrittenMs);
     this.gated = await this.gates.open({
       url: scratchUrl,
       slots: GATE_SLOTS,
       mode: 'manual',
       applicationName: 'camfleet-sim',
+      // Before a statement runs, the database's virtual instant is brought to the clock's — only once it moved,
+      // and awaited inside the release, so the statement reads the instant it runs at.
+      ...(this.options.virtualNow === true
+        ? {
+            beforeRelease: async (run: (text: string, values: readonly unknown[]) => Promise<void>) => {
+              const nowMs = clock.nowMs();
+              if (nowMs === instantWrittenMs) return;
+              await run(SET_VIRTUAL_NOW_SQL, [nowMs]);
+              instantWrittenMs = nowMs;
+            },
+          }
+        : {}),
     });
     this.scheduler = new SimScheduler({
       rng: createRng(this.options.seed).fork('schedule'),
       clock: this.options.clock,
       sources: [
-        // Offers no step: looks at the world each time the scheduler is about to choose one (RunDrive.watch).
-        {
-          steps: () => {
-            for (const look of this.watchers) look();
-            return [];
-          },
-        },
         counted(routerSteps(this.options.router), () => (this.chosen.deliveries += 1)),
         counted(gatedDatabaseSteps(this.gated), () => (this.chosen.statements += 1)),
       ],
       ...(this.options.stepsMax === undefined ? {} : { stepsMax: this.options.stepsMax }),
+      onSettled: () => this.settledListeners.reduce((started, listener) => listener() || started, false),
     });
   }
 
   pipelineDatabase(): Database {
-    return leaseDatabase(this.opened().gated);
+    // Owned by the pipeline's application name, as its pool's connections are live: what the kill fault picks.
+    return leaseDatabase(this.opened().gated.as(PIPELINE_APPLICATION_NAME));
+  }
+
+  killPipelineConnections(): Promise<number> {
+    return Promise.resolve(this.opened().gated.terminate(PIPELINE_APPLICATION_NAME));
   }
 
   actorSql(): Sql {
@@ -101,8 +119,21 @@ export class SimDrive implements RunDrive {
     return `camfleet-pipeline-${instanceTag}-${id.toString(16).padStart(8, '0')}`;
   }
 
-  watch(look: () => void): void {
-    this.watchers.push(look);
+  async migrate(apply: (database: Database) => Promise<void>): Promise<void> {
+    // An actor like a pipeline instance: a lease of the gate, so every statement is a step. New tables' DEFAULTs
+    // (the cleanup's backup, the resume's duplicate log) are bound to pg_catalog's gen_random_uuid like the first
+    // ones were (sim-ids.ts): rebound at once, through the gate, before any pipeline writes to them.
+    const lease = leaseDatabase(this.opened().gated);
+    try {
+      await apply(lease);
+      await installDeterministicIds(lease);
+    } finally {
+      await lease.end();
+    }
+  }
+
+  onSettled(listener: () => boolean): void {
+    this.settledListeners.push(listener);
   }
 
   start(): void {

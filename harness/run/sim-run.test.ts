@@ -142,18 +142,12 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
       expect((error as RunWorldError).exitCode).toBe(2);
       return (error as RunWorldError).message;
     };
-    expect(
-      await refused({ ...small, faults: buildFaultPlan('none', { server: { pipelineRestartAt: ['40%'] } }) }),
-    ).toContain('server faults');
-    // Network faults and broker restarts run in sim (sim-network.test.ts); a real broker's queue overflow does not.
+    // Network faults, broker restarts and server faults run in sim (sim-network.test.ts, sim-server-faults.test.ts);
+    // a real broker's queue overflow does not.
     expect(
       await refused({ ...small, faults: buildFaultPlan('none', { network: { slowSubscriber: true } }) }),
     ).toContain('network.slowSubscriber is live-only');
-    expect(
-      await refused({ ...small, faults: buildFaultPlan('none', { network: { brokerRestartAt: ['3-receiving'] } }) }),
-    ).toContain('3-receiving');
     expect(await refused({ ...small, pipeline: 'external' })).toContain('--pipeline external');
-    expect(await refused({ ...small, pipeline: 'legacy-ttl' })).toContain('legacy-ttl');
     const scripted = await runSim(small, { onFleetStart: () => {} }).then(
       () => undefined,
       (e: unknown) => e,

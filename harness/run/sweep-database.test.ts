@@ -1,5 +1,5 @@
-// A sweep's run databases (sweep-database.ts): reused per stage and reset to what a fresh one is, or discarded
-// when a run moved the schema on (a mid-run migration), so the stage's next run gets a new one.
+// A sweep's run databases (sweep-database.ts): reused per stage and reset to what a fresh one is, or for a run that
+// moves the schema on (a mid-run migration) a fresh one of its own.
 import pg from 'pg';
 import { afterAll, describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
@@ -29,12 +29,12 @@ describe('SweepDatabases', () => {
     expect((await again.pool.query('SELECT count(*)::int AS n FROM devices')).rows[0]).toEqual({ n: 0 });
   });
 
-  test('discard() drops the stage database; the next open creates another', async () => {
-    const before = await databases.open({ databaseUrl: undefined, stage: 'resume', purpose: 'test' });
-    await databases.discard('resume');
-    expect(await exists(before.scratch.name)).toBe(false);
-    const after = await databases.open({ databaseUrl: undefined, stage: 'resume', purpose: 'test' });
-    expect(after.scratch.name).not.toBe(before.scratch.name);
-    expect(await exists(after.scratch.name)).toBe(true);
+  test('openFresh() gives a database of its own each time, dropped at its close()', async () => {
+    const reused = await databases.open({ databaseUrl: undefined, stage: 'resume', purpose: 'test' });
+    const fresh = await databases.openFresh({ databaseUrl: undefined, stage: 'resume', purpose: 'test' });
+    expect(fresh.scratch.name).not.toBe(reused.scratch.name);
+    await fresh.close();
+    expect(await exists(fresh.scratch.name)).toBe(false);
+    expect(await exists(reused.scratch.name)).toBe(true);
   });
 });

@@ -52,15 +52,10 @@ export class SweepDatabases {
     return { server: db.server, scratch: db.scratch, pool: db.pool, close: () => Promise.resolve() };
   };
 
-  /**
-   * The stage's database is not what a fresh one is any more (a mid-run migration moved its schema on): dropped,
-   * and the stage's next run gets a new one.
-   */
-  async discard(stage: RunDatabaseStage): Promise<void> {
-    const db = this.byStage.get(stage);
-    this.byStage.delete(stage);
-    await db?.close();
-  }
+  /** For a run that changes its database's schema (a mid-run migration): a database of its own on the sweep's
+   *  server, dropped after it — a reset one would start the next seed at the migrated stage. */
+  readonly openFresh: typeof openRunDatabase = (options) =>
+    openRunDatabase({ ...options, databaseUrl: this.serverUrl, purpose: 'sweep' });
 
   /** Drops every database the sweep created. */
   async close(): Promise<void> {

@@ -76,4 +76,18 @@ describe('runSweep', () => {
     expect(alone.verdicts.filter((v) => v.verdict !== 'pass').map((v) => v.id)).toEqual(swept.runs[1]?.invariants);
     expect(alone.schedule.scheduleDigest).toBe(swept.runs[1]?.scheduleDigest);
   });
+
+  test('runs with a mid-run migration each get a fresh database: seed k in the sweep is seed k alone', async () => {
+    const migrating: LiveRunOptions = {
+      ...small,
+      pipeline: 'legacy-insert',
+      stage: 'base',
+      faults: buildFaultPlan('none', { device: { doubleSendRate: 0.3 }, migration: { at: '40%' } }),
+    };
+    const swept = await runSweep(migrating, [21, 22], { historyPath: (seed) => join(dir, `migrating-${seed}.ndjson`) });
+    expect(swept.runs.map((r) => r.verdict)).toEqual(['pass', 'pass']);
+    const alonePath = join(dir, 'migrating-alone-22.ndjson');
+    await runSim({ ...migrating, seed: 22, historyPath: alonePath });
+    expect(sha256(join(dir, 'migrating-22.ndjson'))).toBe(sha256(alonePath));
+  });
 });

@@ -149,10 +149,9 @@ async function sweepOne(options: LiveRunOptions, databases: SweepDatabases, gate
   const startedMs = Date.now();
   let result: SimRunResult;
   try {
-    result = await runSim(options, {}, { openDatabase: databases.open, gates }).finally(async () => {
-      // A migration mid-run leaves the database at another stage: the next run must not start from it.
-      if (options.faults.migration !== null) await databases.discard(options.stage);
-    });
+    // A mid-run migration changes its database's schema: such a run gets a fresh one (sweep-database.ts).
+    const openDatabase = options.faults.migration === null ? databases.open : databases.openFresh;
+    result = await runSim(options, {}, { openDatabase, gates });
   } catch (error) {
     // What the command line or the environment got wrong is wrong for every seed: the sweep stops (exit 2).
     if (error instanceof RunWorldError || (error as { exitCode?: unknown }).exitCode === exitCodes.usage) throw error;

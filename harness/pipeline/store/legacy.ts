@@ -81,9 +81,10 @@ export interface ExpiredTransfer {
 /**
  * legacy-ttl (PROTOCOL.md §6 edge_chunk_buffer, §7.6): the stored chunks of every unfinished image whose LAST chunk
  * is older than `ttlMs` are deleted, and received_chunks is recomputed from what is left — so it goes down. The
- * Postgres clock judges the age (received_at is stamped by it).
+ * Postgres clock judges the age (received_at is stamped by it), unless `nowMs` is given: then that instant does, for
+ * a database whose chunk stamps are on the caller's clock (a sim run's virtual time, world/sim/sim-now.ts).
  */
-export async function expireChunks(db: Database, ttlMs: number): Promise<ExpiredTransfer[]> {
+export async function expireChunks(db: Database, ttlMs: number, nowMs?: number): Promise<ExpiredTransfer[]> {
   return db.transaction(async (client) => {
     const deleted = await client.query<{ image_id: string; n: number }>(
       `WITH stale AS (
@@ -91,12 +92,13 @@ export async function expireChunks(db: Database, ttlMs: number): Promise<Expired
          SELECT di.image_id FROM device_images di
          WHERE di.status IS DISTINCT FROM 'complete'
            AND (SELECT max(c.received_at) FROM image_chunks c WHERE c.image_id = di.image_id)
-               < now() - make_interval(secs => $1::double precision / 1000)
+               < coalesce(to_timestamp($2::double precision / 1000), now())
+                 - make_interval(secs => $1::double precision / 1000)
        ), gone AS (
          DELETE FROM image_chunks c USING stale s WHERE c.image_id = s.image_id RETURNING c.image_id
        )
        SELECT image_id::text, count(*)::int AS n FROM gone GROUP BY image_id ORDER BY image_id`,
-      [ttlMs],
+      [ttlMs, nowMs ?? null],
     );
     if (deleted.rows.length === 0) return [];
     const ids = deleted.rows.map((r) => r.image_id);

@@ -47,4 +47,40 @@ describe('leaseDatabase', () => {
     await expect(a.query('SELECT 1')).rejects.toThrow(/aborted/);
     expect(shared.ended()).toBe(0);
   });
+
+  test("abort() mid-transaction: the owner's next statement in it fails, so the shared transaction rolls back", async () => {
+    const issued: string[] = [];
+    const shared: Database = {
+      query: <R>(statement: string | { text: string }) => {
+        issued.push(typeof statement === 'string' ? statement : statement.text);
+        return Promise.resolve({ rows: [] as R[], rowCount: 0 });
+      },
+      transaction: async (work) => {
+        issued.push('BEGIN');
+        try {
+          const result = await work(shared);
+          issued.push('COMMIT');
+          return result;
+        } catch (error) {
+          issued.push('ROLLBACK');
+          throw error;
+        }
+      },
+      abort: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+    };
+    const a = leaseDatabase(shared);
+    let crash = () => {};
+    const crashed = new Promise<void>((resolve) => (crash = resolve));
+    const tx = a.transaction(async (t) => {
+      await t.query('UPDATE 1');
+      await crashed;
+      await t.query('UPDATE 2');
+    });
+    await new Promise((r) => setImmediate(r));
+    await a.abort();
+    crash();
+    await expect(tx).rejects.toBeInstanceOf(DatabaseClosedError);
+    expect(issued).toEqual(['BEGIN', 'UPDATE 1', 'ROLLBACK']);
+  });
 });

@@ -25,14 +25,18 @@ export class ReusedGates implements GateSource {
   private readonly keys = new WeakMap<GatedDatabase, string>();
 
   async open(options: GatedDatabaseOptions): Promise<GatedDatabase> {
-    const key = JSON.stringify([options.url, options.slots, options.mode, options.applicationName]);
+    // A gate with a hook of its run's (beforeRelease closes over that run's clock) is that run's alone.
+    const key =
+      options.beforeRelease === undefined
+        ? JSON.stringify([options.url, options.slots, options.mode, options.applicationName])
+        : undefined;
     const kept = this.kept;
     this.kept = undefined;
-    if (kept?.key === key && kept.gate.reusable) return kept.gate;
+    if (key !== undefined && kept?.key === key && kept.gate.reusable) return kept.gate;
     // Another database (a new one after a run that changed its schema) or a gate left unusable.
     await kept?.gate.abort();
     const gate = await openGatedDatabase(options);
-    this.keys.set(gate, key);
+    if (key !== undefined) this.keys.set(gate, key);
     return gate;
   }
 

@@ -11,6 +11,9 @@ export interface GatedDatabaseOptions {
   /** 'auto' (default): the gate runs itself (runAll after every arrival). 'manual': the controller does. */
   readonly mode?: 'auto' | 'manual';
   readonly connectionTimeoutMs?: number;
+  /** Awaited in release() before a statement is sent, with a way to run a statement of its own on the gate's
+   *  watcher connection (autocommit, never a slot): a sim run writes its virtual instant there (sim-now.ts). */
+  readonly beforeRelease?: (run: (text: string, values: readonly unknown[]) => Promise<void>) => Promise<void>;
 }
 
 /** A statement at the gate, as the controller sees it. */
@@ -57,6 +60,19 @@ export interface Slot {
   readonly queue: Entry[];
   /** The statement on the server (running or blocked). */
   active: Entry | undefined;
+  /** Who holds the slot (GatedDatabase.as): what terminate() picks backends by, as application_name live. */
+  owner: string | undefined;
+  /** terminate() picked it while held: its next statement fails with this, and its connection closes first. */
+  terminated: Error | undefined;
+}
+
+/** What pg hands a client whose backend pg_terminate_backend ended (SQLSTATE 57P01, admin_shutdown): the error a
+ *  pipeline sees live when the kill-connections fault strikes, so the same retry policy applies in sim. */
+export function adminShutdownError(): Error {
+  return Object.assign(new Error('terminating connection due to administrator command'), {
+    code: '57P01',
+    severity: 'FATAL',
+  });
 }
 
 /** What the controller sees of an entry. */

@@ -4,8 +4,8 @@
 // order in which concurrent callers continue is the controller's choice, not the socket's, while constraints,
 // ON CONFLICT, plpgsql and lock waits stay Postgres' own (ARCHITECTURE.md §2 "sim").
 //
-// - Slots are handed out deterministically: a transaction (or a lone statement) takes the lowest free slot, or
-//   waits first-come first-served for one. One slot is one connection: statements of a transaction run in order.
+// - Slots are handed out deterministically (gate-slots.ts, which also strikes an owner's slots for the kill fault).
+//   One slot is one connection: statements of a transaction run in order.
 // - A released statement that waits on a lock would stall a controller that waits for it. While it runs, the gate
 //   asks the server (pg_blocking_pids of its backend, on a connection of its own) and reports it `blocked`, so the
 //   controller can release another slot's statement — typically the COMMIT that unblocks it. After every released
@@ -23,6 +23,7 @@ import { settledWithin } from '../clock.ts';
 import { realClock } from '../live/real-clock.ts';
 import { DatabaseClosedError, statementText, type Database, type Sql, type SqlResult, type Statement } from '../sql.ts';
 import { GateConnection } from './gate-connection.ts';
+import { GateSlots } from './gate-slots.ts';
 import {
   view,
   type Entry,
@@ -58,8 +59,7 @@ export class GatedDatabase implements Database {
   /** Asks the server whether a statement waits on a lock; never a slot, never named like the pipeline. */
   private readonly watcher: GateConnection;
   private readonly entries = new Map<number, Entry>();
-  private readonly slotWaiters: { resolve: (slot: Slot) => void; reject: (error: unknown) => void }[] = [];
-  private readonly idleWaiters: (() => void)[] = [];
+  private readonly handout: GateSlots;
   private nextId = 1;
   private stepping = false;
   /** The release() or recheck() under way, settled either way (settling()). */
@@ -84,7 +84,10 @@ export class GatedDatabase implements Database {
       used: false,
       queue: [],
       active: undefined,
+      owner: undefined,
+      terminated: undefined,
     }));
+    this.handout = new GateSlots(this.slots);
     this.watcher = connection('camfleet-gate-watcher');
   }
 
@@ -99,30 +102,24 @@ export class GatedDatabase implements Database {
    * slots and verbs, gated-steps.ts).
    */
   get reusable(): boolean {
-    return (
-      this.closed === undefined &&
-      !this.stepping &&
-      this.entries.size === 0 &&
-      this.slotWaiters.length === 0 &&
-      this.slots.every((s) => !s.held && s.queue.length === 0 && s.active === undefined)
-    );
+    return this.closed === undefined && !this.stepping && this.entries.size === 0 && this.handout.idle;
   }
 
   // ---- the Database seam -----------------------------------------------------------------------------------------
 
-  async query<R>(statement: string | Statement, values?: readonly unknown[]): Promise<SqlResult<R>> {
+  async query<R>(statement: string | Statement, values?: readonly unknown[], owner?: string): Promise<SqlResult<R>> {
     this.refuseIfClosed();
-    const slot = await this.acquire();
+    const slot = await this.handout.acquire(owner);
     try {
       return await this.enqueue<R>(slot, statement, values);
     } finally {
-      this.releaseSlot(slot);
+      this.handout.release(slot, this.closed === undefined);
     }
   }
 
-  async transaction<T>(work: (tx: Sql) => Promise<T>): Promise<T> {
+  async transaction<T>(work: (tx: Sql) => Promise<T>, owner?: string): Promise<T> {
     this.refuseIfClosed();
-    const slot = await this.acquire();
+    const slot = await this.handout.acquire(owner);
     const tx: Sql = { query: (statement, values) => this.enqueue(slot, statement, values) };
     try {
       await tx.query('BEGIN');
@@ -133,8 +130,27 @@ export class GatedDatabase implements Database {
       await tx.query('ROLLBACK').catch(() => {}); // a broken connection is replaced when the slot is next used
       throw error;
     } finally {
-      this.releaseSlot(slot);
+      this.handout.release(slot, this.closed === undefined);
     }
+  }
+
+  /**
+   * This database as one actor sees it: the slots it takes are marked `owner` (what terminate() picks, as
+   * application_name picks backends live). Its abort() and end() do nothing: the gate is the world's, and an
+   * actor's share of it ends with its lease (database-lease.ts).
+   */
+  as(owner: string): Database {
+    return {
+      query: (statement, values) => this.query(statement, values, owner),
+      transaction: (work) => this.transaction(work, owner),
+      abort: () => Promise.resolve(),
+      end: () => Promise.resolve(),
+    };
+  }
+
+  /** The kill-connections fault at the gate: GateSlots.terminate (gate-slots.ts). */
+  terminate(ownerPrefix: string): number {
+    return this.handout.terminate(ownerPrefix);
   }
 
   abort(timeoutMs = 2000): Promise<void> {
@@ -149,22 +165,22 @@ export class GatedDatabase implements Database {
   private async crash(error: unknown, timeoutMs = 2000): Promise<void> {
     if (this.closed === 'aborted') return;
     this.closed = 'aborted';
-    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(error);
+    this.handout.rejectWaiters(error);
     for (const e of [...this.entries.values()]) {
       if (e.state === 'pending' || e.state === 'ready') this.handBack(e, { ok: false, error });
     }
     for (const slot of this.slots) slot.queue.length = 0;
     const closing = Promise.all([...this.slots.map((s) => s.connection.close()), this.watcher.close()]);
     await settledWithin(realClock, closing, timeoutMs);
-    this.notifyIdle();
+    this.handout.notifyIdle();
   }
 
   /** Refuses new work, waits until every slot is given back (in manual mode the controller must keep going). */
   async end(): Promise<void> {
     if (this.closed !== undefined) return;
     this.closed = 'ended';
-    for (const waiter of this.slotWaiters.splice(0)) waiter.reject(new DatabaseClosedError('ended'));
-    while (this.slots.some((s) => s.held)) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
+    this.handout.rejectWaiters(new DatabaseClosedError('ended'));
+    await this.handout.allFree();
     await Promise.all([...this.slots.map((s) => s.connection.close()), this.watcher.close()]);
   }
 
@@ -212,10 +228,17 @@ export class GatedDatabase implements Database {
       slot.queue.shift();
       slot.active = e;
       e.state = 'running';
-      if (slot.connection.broken && !slot.used) {
+      const terminated = slot.terminated;
+      if (terminated !== undefined) {
+        slot.terminated = undefined;
+        await slot.connection.close();
+        this.answer(e, { ok: false, error: terminated });
+      } else if (slot.connection.broken && !slot.used) {
         await slot.connection.reconnect().catch((error: unknown) => this.answer(e, { ok: false, error }));
       }
       slot.used = true;
+      if (e.outcome === undefined && this.options.beforeRelease !== undefined)
+        await this.options.beforeRelease((text, values) => this.onWatcher(text, values));
       if (e.outcome === undefined) this.send(e);
       const outcome = await this.watch(e);
       if (outcome === 'completed') await this.watchBlocked();
@@ -273,26 +296,6 @@ export class GatedDatabase implements Database {
 
   private refuseIfClosed(): void {
     if (this.closed !== undefined) throw new DatabaseClosedError(this.closed);
-  }
-
-  /** The lowest free slot now, or the first one given back after the callers already waiting. */
-  private acquire(): Promise<Slot> {
-    const free = this.slotWaiters.length === 0 ? this.slots.find((s) => !s.held) : undefined;
-    if (free !== undefined) {
-      free.held = true;
-      free.used = false;
-      return Promise.resolve(free);
-    }
-    return new Promise((resolve, reject) => this.slotWaiters.push({ resolve, reject }));
-  }
-
-  private releaseSlot(slot: Slot): void {
-    const waiter = this.closed === undefined ? this.slotWaiters.shift() : undefined;
-    if (waiter !== undefined) {
-      slot.used = false;
-      waiter.resolve(slot);
-    } else slot.held = false;
-    this.notifyIdle();
   }
 
   private enqueue<R>(slot: Slot, statement: string | Statement, values?: readonly unknown[]): Promise<SqlResult<R>> {
@@ -362,6 +365,11 @@ export class GatedDatabase implements Database {
     return any;
   }
 
+  private async onWatcher(text: string, values: readonly unknown[]): Promise<void> {
+    if (this.watcher.broken) await this.watcher.reconnect();
+    await this.watcher.send({ text, values: [...values] });
+  }
+
   private async waitsOnLock(pid: number): Promise<boolean> {
     if (this.closed === 'aborted') throw new DatabaseClosedError('aborted');
     if (this.watcher.broken) await this.watcher.reconnect();
@@ -425,9 +433,5 @@ export class GatedDatabase implements Database {
 
   private inState(state: Entry['state']): Entry[] {
     return [...this.entries.values()].filter((e) => e.state === state).sort((a, b) => a.id - b.id);
-  }
-
-  private notifyIdle(): void {
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
   }
 }

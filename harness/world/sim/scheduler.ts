@@ -47,6 +47,13 @@ export interface SchedulerOptions {
   readonly keepTrace?: boolean;
   /** Looks in a row at stalled sources (each after a short real wait) before giving up with `stalled`. Default 600. */
   readonly stalledRoundsMax?: number;
+  /**
+   * Called each time the world has settled (every actor waits, nothing runs in Postgres), before the next choice: a
+   * point that is the same in every run of a seed, where the run's nemesis looks at its progress triggers
+   * (fault-wiring.ts) instead of on a timer, which would fire through every hour of virtual deep sleep. It returns
+   * whether it started anything; if so, that runs (microtasks drained) before the scheduler looks for steps.
+   */
+  readonly onSettled?: () => boolean;
 }
 
 /** `stalled`: only work nobody in the world can end was left (e.g. a lock held outside it), for stalledRoundsMax. */
@@ -97,6 +104,7 @@ export class SimScheduler {
     for (;;) {
       await drainMicrotasks();
       if (await this.settle()) continue;
+      if (this.options.onSettled?.() === true) continue;
       if (done()) return 'done';
       if (this.steps + this.timersFired >= stepsMax) return 'steps_max';
       const possible = sources.flatMap((s) => s.steps());
