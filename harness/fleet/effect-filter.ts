@@ -51,8 +51,10 @@ export interface FilteredDevice {
    *  (FleetCounters.capturesLost). */
   loseQueuedCapture(image: Pick<CapturedImageInfo, 'captureSeq' | 'name' | 'sha256'>): void;
   /** The power goes: the rest of the current step's effects never happen and the device boots again (RAM lost; SD
-   *  queue and flash kept). Only meaningful from `afterEffect`. */
-  cutPower(): void;
+   *  queue and flash kept). Only meaningful from `afterEffect`. `offMs` (default 0: it boots at once): how long it
+   *  stays off first, on the world clock — messages and timers meanwhile are lost on it, as on a device without
+   *  power, while the rest of the world goes on (the server flushes what it had, acks go unheard). */
+  cutPower(offMs?: number): void;
   /** Publishes a payload the firmware did not emit, on the device's own link. */
   publishRaw(topic: string, payload: string): void;
 }
@@ -68,4 +70,6 @@ export interface DeviceEffectFilter {
   filterEffects(effects: readonly FirmwareEffect[], device: FilteredDevice): readonly FirmwareEffect[];
   /** Right after the driver carried out one effect (published it, recorded it…). */
   afterEffect(effect: FirmwareEffect, device: FilteredDevice): void;
+  /** The filter is dropped (the safety phase is over): the last moment it may record anything about this device. */
+  end?(device: FilteredDevice): void;
 }
