@@ -9,6 +9,7 @@ import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { parseFaultPoint } from '../nemesis/fault-points.ts';
 import { runLive } from './live-run.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+import { RunWorldError } from './run-world.ts';
 
 const reboot = 'reboot:device=2,image=1,after-chunks=5';
 const reset = 'counter-reset:device=3,wake=2';
@@ -52,4 +53,40 @@ describe('faults at logical points in a live run', () => {
     expect(names).toEqual(['image_1.jpg', 'image_1.jpg']);
     expect(result.pipeline.imagesCompleted).toBe(6);
   });
+
+  test('migrate:in-flight=2 is the mid-run migration at its in-flight trigger: planned, fired mid-transfer, recorded', async () => {
+    const result = await runLive({
+      ...options,
+      devices: 6,
+      pipeline: 'legacy-insert',
+      stage: 'base',
+      faults: buildFaultPlan('none', { points: [parseFaultPoint('migrate:in-flight=2')] }),
+      exercises: ['migration_mid_transfer'],
+    });
+    expect(result.history.ofType('fault_planned')).toEqual([
+      expect.objectContaining({ fault: 'migration', trigger: '2-in-flight' }),
+    ]);
+    expect(result.history.ofType('fault_fired')).toEqual([
+      expect.objectContaining({ fault: 'migration', trigger: '2-in-flight' }),
+    ]);
+    expect(result.history.ofType('nemesis').map((e) => e.fault)).toContain('migration');
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+  });
+
+  test.each(['crash-before-ack', 'drop-puback:device=1,image=1,chunk=2'])(
+    '%s is refused before anything starts: not yet (exit 2)',
+    async (point) => {
+      const error = await runLive({
+        ...options,
+        faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RunWorldError);
+      expect((error as RunWorldError).exitCode).toBe(2);
+      expect((error as RunWorldError).message).toMatch(new RegExp(`^fault point ${point}: not yet supported \\(`));
+    },
+  );
 });
