@@ -54,10 +54,6 @@ export class DeviceDriver {
   private conditions: WakeConditions = plainWake;
   /** Set while performing effects when power is cut: the rest of the step's effects never happen. */
   private powerCut = false;
-  /** How long that cut keeps the device off before it boots (0: at once). */
-  private powerOffMs = 0;
-  /** Off (between a power cut with `offMs` and its boot): every input is lost on it. */
-  private off = false;
   /** The last session close in progress (a connect waits for it). */
   private disconnecting: Promise<unknown> = Promise.resolve();
   /** After shutdown the device is gone: late connect results or messages must not make it act (or capture). */
@@ -140,9 +136,8 @@ export class DeviceDriver {
         counters.capturesLost += 1;
         history.append({ type: 'device_lost_capture', mac: this.mac, imageName: image.name, sha256: image.sha256 });
       },
-      cutPower: (offMs = 0) => {
+      cutPower: () => {
         this.powerCut = true;
-        this.powerOffMs = Math.max(0, offMs);
       },
       publishRaw: (topic, payload) => this.transport.publish(topic, payload),
     };
@@ -158,7 +153,7 @@ export class DeviceDriver {
   }
 
   dispatch(input: FirmwareInput): void {
-    if (this.stopped || this.off) return;
+    if (this.stopped) return;
     const result = step(this.state, input, this.stepContext());
     this.state = result.state;
     const effects = this.filter ? this.filter.filterEffects(result.effects, this.filtered) : result.effects;
@@ -168,26 +163,10 @@ export class DeviceDriver {
       if (this.powerCut) {
         // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
         this.powerCut = false;
-        const offMs = this.powerOffMs;
-        this.powerOffMs = 0;
-        if (offMs > 0) this.stayOff(offMs);
-        else this.dispatch({ type: 'reboot' });
+        this.dispatch({ type: 'reboot' });
         return;
       }
     }
-  }
-
-  /** Without power for `offMs`: the firmware's timers die with it, inputs are lost, then it boots. */
-  private stayOff(offMs: number): void {
-    this.off = true;
-    for (const t of this.timers.values()) this.worldClock.clearTimeout(t);
-    this.timers.clear();
-    const boot = this.worldClock.setTimeout(() => {
-      this.timers.delete(BOOT_TIMER);
-      this.off = false;
-      this.dispatch({ type: 'reboot' });
-    }, offMs);
-    this.timers.set(BOOT_TIMER, boot); // so that shutdown() clears it too
   }
 
   private stepContext(): StepContext {
@@ -207,7 +186,6 @@ export class DeviceDriver {
   }
 
   private async handleInbound(topic: string, payload: Buffer): Promise<void> {
-    if (this.off) return; // no power: the message is lost on the device (nor is its ACK observed)
     const decoded = decodeServerMessage(topic, payload, { chunkIdBase: this.deps.chunkIdBase });
     if (!decoded.ok) return; // real firmware ignores what it cannot parse
     const message = decoded.value.message;
@@ -334,9 +312,6 @@ export class DeviceDriver {
     }
   }
 }
-
-/** The driver's own timer (a boot after a power cut), beside the firmware's timer ids. */
-const BOOT_TIMER = '\u0000boot';
 
 /** A connect waits at most this long for the previous session to close (a dead broker must not stall a device). */
 const DISCONNECT_WAIT_MS_MAX = 2_000;

@@ -51,10 +51,8 @@ export interface FilteredDevice {
    *  (FleetCounters.capturesLost). */
   loseQueuedCapture(image: Pick<CapturedImageInfo, 'captureSeq' | 'name' | 'sha256'>): void;
   /** The power goes: the rest of the current step's effects never happen and the device boots again (RAM lost; SD
-   *  queue and flash kept). Only meaningful from `afterEffect`. `offMs` (default 0: it boots at once): how long it
-   *  stays off first, on the world clock — messages and timers meanwhile are lost on it, as on a device without
-   *  power, while the rest of the world goes on (the server flushes what it had, acks go unheard). */
-  cutPower(offMs?: number): void;
+   *  queue and flash kept). Only meaningful from `afterEffect`. */
+  cutPower(): void;
   /** Publishes a payload the firmware did not emit, on the device's own link. */
   publishRaw(topic: string, payload: string): void;
 }

@@ -149,9 +149,8 @@ export class DeviceFaultFilter implements DeviceEffectFilter {
   }
 
   afterEffect(effect: FirmwareEffect, device: FilteredDevice): void {
-    const offMs = effect.type === 'publish' ? this.points.afterPublish(effect.message, device) : undefined;
-    if (offMs !== undefined) {
-      device.cutPower(offMs); // a reboot point: the rest of the step is lost, then the device is off for a while
+    if (effect.type === 'publish' && this.points.afterPublish(effect.message, device)) {
+      device.cutPower(); // a reboot point: the rest of the step is lost, as with the drawn reboot
       return;
     }
     if (effect.type === 'publish') {

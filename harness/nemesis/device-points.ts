@@ -7,13 +7,7 @@
 import type { DeviceMessage } from '../../simulator/protocol/index.ts';
 import type { History } from '../history/history.ts';
 import type { FilteredDevice } from '../fleet/effect-filter.ts';
-import {
-  formatFaultPoint,
-  REBOOT_OFF_MS_DEFAULT,
-  type CounterResetPoint,
-  type FaultPoint,
-  type RebootPoint,
-} from './fault-points.ts';
+import { formatFaultPoint, type CounterResetPoint, type FaultPoint, type RebootPoint } from './fault-points.ts';
 
 export type DevicePoint = RebootPoint | CounterResetPoint;
 
@@ -87,27 +81,23 @@ export class DevicePoints {
     }
   }
 
-  /**
-   * After the device published `message`: when a reboot point strikes now, how long the device stays off (the caller
-   * cuts the power for that long); undefined otherwise.
-   */
-  afterPublish(message: DeviceMessage, device: FilteredDevice): number | undefined {
+  /** After the device published `message`: true when a reboot point strikes now (the caller cuts the power). */
+  afterPublish(message: DeviceMessage, device: FilteredDevice): boolean {
     const reboots = this.waiting.filter((x): x is RebootPoint => x.kind === 'reboot');
-    if (reboots.length === 0) return undefined;
+    if (reboots.length === 0) return false;
     const captureSeq = captureOf(message, device);
     const due = reboots.find((point) => rebootPointDue(point, message, captureSeq));
-    if (due === undefined) return undefined;
+    if (due === undefined) return false;
     this.settle(due);
-    const offMs = due.offMs ?? REBOOT_OFF_MS_DEFAULT;
     const what = message.kind === 'chunk' ? `after chunk ${message.chunk_id}` : 'after its metadata';
     const name = message.kind === 'chunk' || message.kind === 'metadata' ? message.image_name : '?';
     this.strike(
       device,
       due,
       'reboot',
-      `wake ${device.wakes}: ${name} (image ${due.image}) ${what}, off for ${offMs} ms (RAM lost, SD kept)`,
+      `wake ${device.wakes}: ${name} (image ${due.image}) ${what} (RAM lost, SD kept)`,
     );
-    return offMs;
+    return true;
   }
 
   /** The safety phase is over: every point still waiting never struck. */

@@ -10,20 +10,16 @@
 // (device-fault-filter.ts); a point that never struck leaves E1 `unknown` (checker/exercises.ts).
 
 /**
- * A device loses power right after publishing chunk `afterChunks - 1` of its capture `image` (0: after the
- * metadata) and boots `offMs` later (default REBOOT_OFF_MS_DEFAULT): a real device is off for a boot and a Wi-Fi
- * join, and meanwhile the server goes on (stores what it had, sends acks nobody hears).
+ * A device reboots (power cycle: RAM lost, SD queue and flash kept) right after publishing chunk `afterChunks - 1`
+ * of its capture `image` (0: right after the metadata). It is back on the network after the firmware's boot time
+ * (FirmwareConfig.bootMs), while the server goes on with what it had.
  */
 export interface RebootPoint {
   readonly kind: 'reboot';
   readonly device: number;
   readonly image: number;
   readonly afterChunks: number;
-  readonly offMs?: number;
 }
-
-/** How long a reboot point keeps the device off when it does not say: about an ESP32 boot and a Wi-Fi join. */
-export const REBOOT_OFF_MS_DEFAULT = 1_000;
 /** A device's flash counter resets to 0 just before its wake `wake` (name reuse from then on). */
 export interface CounterResetPoint {
   readonly kind: 'counter-reset';
@@ -66,13 +62,8 @@ const p = (name: string, field: string, min: 0 | 1, required = true): ParamSpec 
 /** Each kind: its parameters in spelling order, and one line for --help and the docs. */
 const kinds: Readonly<Record<FaultPointKind, { readonly params: readonly ParamSpec[]; readonly means: string }>> = {
   reboot: {
-    params: [
-      p('device', 'device', 1),
-      p('image', 'image', 1),
-      p('after-chunks', 'afterChunks', 0),
-      p('off-ms', 'offMs', 0, false),
-    ],
-    means: `device D loses power once chunks 0..K-1 of its image N are out (K=0: right after the metadata) and boots off-ms later (default ${REBOOT_OFF_MS_DEFAULT})`,
+    params: [p('device', 'device', 1), p('image', 'image', 1), p('after-chunks', 'afterChunks', 0)],
+    means: 'device D reboots right after chunks 0..K-1 of its image N are out (K=0: right after the metadata)',
   },
   'counter-reset': {
     params: [p('device', 'device', 1), p('wake', 'wake', 1)],
@@ -96,7 +87,7 @@ export const faultPointKinds = Object.keys(kinds) as readonly FaultPointKind[];
 
 /** The syntax in one line, for error messages. */
 export const faultPointSyntax =
-  'reboot:device=D,image=N,after-chunks=K[,off-ms=M] | counter-reset:device=D,wake=W | migrate:in-flight=K | ' +
+  'reboot:device=D,image=N,after-chunks=K | counter-reset:device=D,wake=W | migrate:in-flight=K | ' +
   'crash-before-ack[:device=D,image=N] | drop-puback:device=D,image=N[,chunk=C]';
 
 /** One line per kind, for --help and the READMEs. */

@@ -37,7 +37,7 @@ describe('faults at logical points in a live run', () => {
       expect.objectContaining({
         fault: 'reboot',
         target: macs[1],
-        detail: `point ${reboot}: wake 1: image_1.jpg (image 1) after chunk 4, off for 1000 ms (RAM lost, SD kept)`,
+        detail: `point ${reboot}: wake 1: image_1.jpg (image 1) after chunk 4 (RAM lost, SD kept)`,
       }),
       expect.objectContaining({
         fault: 'counter_reset',

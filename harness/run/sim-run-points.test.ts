@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
+import { FIRMWARE_CONFIG_DEFAULTS } from '../../simulator/firmware/index.ts';
 import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
 import { fleetMacs } from '../fleet/fleet.ts';
@@ -66,18 +67,16 @@ describe('faults at logical points in a sim run', () => {
     const nemesis = result.history.ofType('nemesis');
     expect(nemesis).toHaveLength(1);
     expect(nemesis[0]).toMatchObject({ fault: 'reboot', target: mac });
-    expect(nemesis[0]?.detail).toBe(
-      `point ${reboot}: wake 1: image_1.jpg (image 1) after chunk 4, off for 1000 ms (RAM lost, SD kept)`,
-    );
+    expect(nemesis[0]?.detail).toBe(`point ${reboot}: wake 1: image_1.jpg (image 1) after chunk 4 (RAM lost, SD kept)`);
     expect(nemesis[0]?.seq).toBe((struck[0]?.seq ?? 0) + 1);
     const firstCapture = result.history.ofType('device_captured').find((e) => e.capture.mac === mac)?.capture;
     expect(firstCapture?.imageName).toBe('image_1.jpg');
-    // Its one metadata before the cut, none while it is off, the next one as it is back (1000 ms later on the
-    // virtual clock), still in wake 1; then the image is acknowledged and leaves the queue.
+    // Its one metadata before the cut, none while it boots, the next one as it is back (the firmware's bootMs,
+    // 1000 ms later on the virtual clock), still in wake 1; then the image is acknowledged and leaves the queue.
     const sent = result.history
       .ofType('device_sent_metadata')
       .filter((e) => e.mac === mac && e.sha256 === firstCapture?.sha256);
-    expect(sent.map((e) => e.atMs - (struck[0]?.atMs ?? 0))).toEqual([0, 1000]);
+    expect(sent.map((e) => e.atMs - (struck[0]?.atMs ?? 0))).toEqual([0, FIRMWARE_CONFIG_DEFAULTS.bootMs]);
     const wakes = result.history.ofType('device_wake').filter((e) => e.mac === mac && e.seq < (sent[1]?.seq ?? 0));
     expect(wakes.map((e) => e.wake)).toEqual([1]);
     const dequeued = seqOf(
