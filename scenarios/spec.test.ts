@@ -144,6 +144,22 @@ describe('validateScenario', () => {
       expect(s.faults.network?.slowSubscriber, `${s.name}: ${s.liveOnlyBecause ?? ''}`).toBe(true);
   });
 
+  test('faults at logical points are read in the --fault-at spelling; a migrate point needs the base stage', () => {
+    const s = validateScenario(
+      withField('faults.points', ['reboot:device=2,image=1,after-chunks=5', 'counter-reset:device=3,wake=2']),
+      source,
+    );
+    expect(s.faults.points).toEqual([
+      { kind: 'reboot', device: 2, image: 1, afterChunks: 5 },
+      { kind: 'counter-reset', device: 3, wake: 2 },
+    ]);
+    const migrating = validateScenario(
+      { ...good, stage: 'base', faults: { mix: 'none', points: ['migrate:in-flight=2'] } },
+      source,
+    );
+    expect(migrating.faults.points).toEqual([{ kind: 'migrate', inFlight: 2 }]);
+  });
+
   test.each([
     [
       'a rate that is not a number',
@@ -227,6 +243,41 @@ describe('validateScenario', () => {
       'more images than wakes',
       withField('fleet.images', 9),
       'fleet.images must be at most fleet.wakesMax (8; one image per wake), got 9',
+    ],
+    [
+      'points that are not a list',
+      withField('faults.points', 'reboot:device=1,image=1,after-chunks=1'),
+      'faults.points must be a list of fault points (reboot:device=D,image=N,after-chunks=K',
+    ],
+    [
+      'a point that is not text',
+      withField('faults.points', [{ kind: 'reboot' }]),
+      'faults.points[0] must be a fault point (reboot:device=D',
+    ],
+    [
+      'a point it cannot read',
+      withField('faults.points', ['counter-reset:device=1,wake=2', 'reboot:device=1,image=1']),
+      `${source}: faults.points[1] "reboot:device=1,image=1": reboot: after-chunks= is missing`,
+    ],
+    [
+      'a point on a device the fleet does not have',
+      withField('faults.points', ['reboot:device=9,image=1,after-chunks=5']),
+      'faults.points[0] reboot:device=9,image=1,after-chunks=5 can never strike: device 9 of a 3-device fleet',
+    ],
+    [
+      'a point on an image no device captures',
+      withField('faults.points', ['reboot:device=1,image=3,after-chunks=5']),
+      'faults.points[0] reboot:device=1,image=3,after-chunks=5 can never strike: image 3, but each device captures 2',
+    ],
+    [
+      'a point given twice',
+      withField('faults.points', ['counter-reset:device=1,wake=2', 'counter-reset:device=1,wake=2']),
+      'faults.points: fault point counter-reset:device=1,wake=2 is given twice',
+    ],
+    [
+      'a migrate point off the base stage',
+      withField('faults.points', ['migrate:in-flight=2']),
+      'stage must be "base" when faults.points has a migrate point, got "resume"',
     ],
     ['a name that is not kebab-case', withField('name', 'My Scenario'), 'name must be a kebab-case name'],
     ['a multi-line purpose', withField('purpose', 'a\nb'), 'purpose must be one line'],

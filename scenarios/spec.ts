@@ -27,6 +27,14 @@ import {
   type FaultGroup,
 } from '../harness/nemesis/fault-fields.ts';
 import { exerciseNames, type ExerciseName } from '../harness/checker/exercises.ts';
+import {
+  faultPointSyntax,
+  formatFaultPoint,
+  parseFaultPoint,
+  pointBoundsProblem,
+  pointListProblem,
+  type FaultPoint,
+} from '../harness/nemesis/fault-points.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { liveRunDefaults, pipelineChoices } from '../harness/run/run-options.ts';
 import { runModes, type RunMode } from '../harness/run/run-mode.ts';
@@ -50,6 +58,8 @@ export interface ScenarioFaults {
   readonly network?: Partial<NetworkFaults>;
   readonly server?: Partial<ServerFaults>;
   readonly migration?: MigrationFault | null;
+  /** Faults at logical points (harness/nemesis/fault-points.ts), each written as the `--fault-at` flag takes it. */
+  readonly points?: readonly FaultPoint[];
 }
 
 /**
@@ -111,7 +121,7 @@ const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 type Json = unknown;
 
 class Reader {
-  constructor(private readonly source: string) {}
+  constructor(readonly source: string) {}
 
   fail(path: string, must: string, got: Json): never {
     throw new ScenarioSpecError(`${this.source}: ${path || 'the spec'} must be ${must}, got ${show(got)}`);
@@ -263,7 +273,7 @@ export function validateScenario(data: unknown, source: string): Scenario {
   const pipeline = r.choice<PipelineChoice>('pipeline', top.pipeline, pipelineChoices);
   const stage = r.choice<RunStage>('stage', top.stage, ['base', 'cleanup', 'resume']);
 
-  const fa = r.object('faults', top.faults, ['mix', ...faultGroups], ['mix']);
+  const fa = r.object('faults', top.faults, ['mix', ...faultGroups, 'points'], ['mix']);
   const faults: { -readonly [K in keyof ScenarioFaults]: ScenarioFaults[K] } = {
     mix: r.choice<FaultMix>('faults.mix', fa.mix, Object.keys(faultMixes) as FaultMix[]),
   };
@@ -280,6 +290,11 @@ export function validateScenario(data: unknown, source: string): Scenario {
       // fault-plan.ts: the migration is only meaningful on the base stage (it applies cleanup and resume).
       if (stage !== 'base') r.fail('stage', '"base" when faults.migration is set', stage);
     }
+  }
+  if (fa.points !== undefined) {
+    faults.points = faultPoints(r, fa.points, fleet, faults.migration !== undefined && faults.migration !== null);
+    if (faults.points.some((point) => point.kind === 'migrate') && stage !== 'base')
+      r.fail('stage', '"base" when faults.points has a migrate point', stage);
   }
 
   const timeBudgetS = r.number('timeBudgetS', top.timeBudgetS, 1, 3_600);
@@ -330,6 +345,28 @@ function modes(r: Reader, top: Record<string, Json>): Pick<Scenario, 'modes' | '
     out[key] = text;
   }
   return out;
+}
+
+/** `faults.points`: each item the `--fault-at` spelling, naming a device and image the fleet has. */
+function faultPoints(r: Reader, value: Json, fleet: ScenarioFleet, migrationGiven: boolean): FaultPoint[] {
+  if (!Array.isArray(value)) r.fail('faults.points', `a list of fault points (${faultPointSyntax})`, value);
+  const points = (value as Json[]).map((item, i) => {
+    const at = `faults.points[${i}]`;
+    if (typeof item !== 'string') r.fail(at, `a fault point (${faultPointSyntax})`, item);
+    let point: FaultPoint;
+    try {
+      point = parseFaultPoint(item);
+    } catch (error) {
+      throw new ScenarioSpecError(`${r.source}: ${at} ${show(item)}: ${(error as Error).message}`);
+    }
+    const outside = pointBoundsProblem(point, { devices: fleet.devices, imagesPerDevice: fleet.images });
+    if (outside !== undefined)
+      throw new ScenarioSpecError(`${r.source}: ${at} ${formatFaultPoint(point)} can never strike: ${outside}`);
+    return point;
+  });
+  const problem = pointListProblem(points, migrationGiven);
+  if (problem !== undefined) throw new ScenarioSpecError(`${r.source}: faults.points: ${problem}`);
+  return points;
 }
 
 function exercises(r: Reader, value: Json): ExerciseName[] {

@@ -27,8 +27,9 @@ export interface ScenarioRunContext {
 }
 
 export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {
-  const { device, network, server, migration } = scenario.faults;
+  const { device, network, server, migration, points } = scenario.faults;
   return {
+    ...(points ? { points } : {}),
     ...(device ? { device } : {}),
     ...(network ? { network } : {}),
     ...(server ? { server } : {}),

@@ -149,6 +149,8 @@ export function checkExercised(events: readonly HistoryEvent[], required: readon
       problems.push(
         `${p.fault} at ${p.trigger} never fired${missed.has(p.planId) ? ` (${missed.get(p.planId)})` : ''}`,
       );
+  const points = pointOutcomes(events);
+  problems.push(...points.problems);
   const seen: string[] = [];
   for (const name of required) {
     const n = count(name, events, struck);
@@ -157,10 +159,31 @@ export function checkExercised(events: readonly HistoryEvent[], required: readon
   }
   if (problems.length > 0) return unknown('E1', `the run did not exercise what it names: ${problems.join('; ')}`);
   const firedText = planned.length === 0 ? '' : `${planned.length} planned faults fired`;
-  return passed('E1', [firedText, seen.join(', ')].filter((s) => s !== '').join('; ') || 'nothing to exercise');
+  const pointsText = points.struck === 0 ? '' : `${points.struck} fault points struck`;
+  return passed(
+    'E1',
+    [firedText, pointsText, seen.join(', ')].filter((s) => s !== '').join('; ') || 'nothing to exercise',
+  );
 }
 
-/** Whether E1 has anything to judge in this run (a planned fault or a named exercise). */
+/** Faults at logical points: each planned one must have struck (a point that never did proves nothing). */
+function pointOutcomes(events: readonly HistoryEvent[]): { struck: number; problems: string[] } {
+  const struck = new Set<string>();
+  const missed = new Map<string, string>();
+  for (const e of events) {
+    if (e.type === 'point_struck') struck.add(e.point);
+    if (e.type === 'point_missed') missed.set(e.point, e.detail);
+  }
+  const problems: string[] = [];
+  for (const e of events)
+    if (e.type === 'point_planned' && !struck.has(e.point)) {
+      const why = missed.get(e.point);
+      problems.push(`fault point ${e.point} never struck${why === undefined ? '' : ` (${why})`}`);
+    }
+  return { struck: struck.size, problems };
+}
+
+/** Whether E1 has anything to judge in this run (a planned fault or point, or a named exercise). */
 export function hasExercises(events: readonly HistoryEvent[], required: readonly ExerciseName[]): boolean {
-  return required.length > 0 || events.some((e) => e.type === 'fault_planned');
+  return required.length > 0 || events.some((e) => e.type === 'fault_planned' || e.type === 'point_planned');
 }

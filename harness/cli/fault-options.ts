@@ -4,6 +4,7 @@
 import type { Options } from 'yargs';
 import {
   faultFields,
+  faultPointsField,
   isNumericKind,
   numberRules,
   obeysRule,
@@ -11,6 +12,16 @@ import {
   type FaultGroup,
 } from '../nemesis/fault-fields.ts';
 import type { FaultOverrides, MigrationFault } from '../nemesis/fault-plan.ts';
+import {
+  faultPointSyntax,
+  formatFaultPoint,
+  parseFaultPoint,
+  pointBoundsProblem,
+  pointListProblem,
+  unsupportedPointProblem,
+  type FaultPoint,
+  type PointBounds,
+} from '../nemesis/fault-points.ts';
 import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
 import { parseNumberArgument } from './number-option.ts';
 
@@ -31,6 +42,13 @@ export function faultYargsOptions(): Record<string, Options> {
     ...faultFields.filter((f) => f.group !== 'migration'),
   ];
   for (const f of migrationFirst) options[f.flag] = yargsOption(f);
+  options[faultPointsField.flag] = {
+    type: 'string',
+    array: true,
+    requiresArg: true,
+    describe: faultPointsField.describe,
+    group: 'Faults:',
+  };
   return options;
 }
 
@@ -49,19 +67,46 @@ function yargsOption(f: FaultField): Options {
   return { ...shape, ...(f.alias ? { alias: f.alias } : {}), describe: f.describe + suffix, group: 'Faults:' };
 }
 
-/** The overrides the given arguments ask for; throws with the flag's name on an out-of-range value. */
-export function faultOverridesFrom(args: Record<string, unknown>): FaultOverrides {
+/**
+ * The overrides the given arguments ask for; throws with the flag's name on an out-of-range value. With `bounds`
+ * (the fleet the options make), a fault point no run of that fleet can strike (device 9 of 3) is refused too, and so
+ * is a point no run can strike yet.
+ */
+export function faultOverridesFrom(args: Record<string, unknown>, bounds?: PointBounds): FaultOverrides {
   const groups: Record<FaultGroup, Record<string, unknown>> = { device: {}, network: {}, server: {}, migration: {} };
   for (const f of faultFields) {
     const value = args[f.flag];
     if (value !== undefined) groups[f.group][f.key] = flagValue(f, value);
   }
+  const migration = Object.keys(groups.migration).length > 0 ? (groups.migration as unknown as MigrationFault) : null;
+  const points = faultPointsFrom(args[faultPointsField.flag], migration !== null, bounds);
   return {
     device: groups.device,
     network: groups.network,
     server: groups.server,
-    ...(Object.keys(groups.migration).length > 0 ? { migration: groups.migration as unknown as MigrationFault } : {}),
+    ...(migration !== null ? { migration } : {}),
+    ...(points.length > 0 ? { points } : {}),
   };
+}
+
+/** `--fault-at` values, each parsed; an error names the flag and the item as typed. */
+function faultPointsFrom(value: unknown, migrationGiven: boolean, bounds: PointBounds | undefined): FaultPoint[] {
+  if (value === undefined) return [];
+  const flag = `--${faultPointsField.flag}`;
+  const points = (value as unknown[]).map(String).map((text) => {
+    let point: FaultPoint;
+    try {
+      point = parseFaultPoint(text);
+    } catch (error) {
+      throw new Error(`${flag} ${JSON.stringify(text)}: ${(error as Error).message} (syntax: ${faultPointSyntax})`);
+    }
+    const outside = bounds === undefined ? undefined : pointBoundsProblem(point, bounds);
+    if (outside !== undefined) throw new Error(`${flag} ${formatFaultPoint(point)}: can never strike: ${outside}`);
+    return point;
+  });
+  const problem = pointListProblem(points, migrationGiven) ?? (bounds ? unsupportedPointProblem(points) : undefined);
+  if (problem !== undefined) throw new Error(`${flag}: ${problem}`);
+  return points;
 }
 
 /** The value a flag stands for, checked as its kind requires. */

@@ -36,6 +36,41 @@ describe('npm run simulate: faults', () => {
     expect(r.stdout).toContain('verdict: UNKNOWN');
   });
 
+  test.each([
+    [
+      ['--fault-at', 'reboot:device=2,image=1'],
+      '--fault-at "reboot:device=2,image=1": reboot: after-chunks= is missing (syntax: reboot:device=D',
+    ],
+    [
+      [
+        '--devices',
+        '3',
+        '--fault-at',
+        'counter-reset:device=1,wake=2',
+        '--fault-at',
+        'reboot:device=9,image=1,after-chunks=5',
+      ],
+      '--fault-at reboot:device=9,image=1,after-chunks=5: can never strike: device 9 of a 3-device fleet',
+    ],
+    [
+      ['--fault-at', 'crash-before-ack:device=1'],
+      '--fault-at: fault point crash-before-ack:device=1: not yet supported (the pipeline has no crash point',
+    ],
+    [
+      ['--fault-at', 'drop-puback:device=1,image=1,chunk=3'],
+      '--fault-at: fault point drop-puback:device=1,image=1,chunk=3: not yet supported (the broker seams',
+    ],
+    [
+      ['--migrate-at', '40%', '--fault-at', 'migrate:in-flight=2'],
+      '--fault-at: fault point migrate:in-flight=2: the plan already has a migration',
+    ],
+  ])('--fault-at %j is a usage error before anything starts, one line naming the item', async (args, message) => {
+    const r = await runCli('simulate.ts', args);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(message);
+    expect(r.stdout).not.toContain('seed:');
+  });
+
   test('a trigger it cannot read is a usage error naming the flag and the syntax', async () => {
     const r = await runCli('simulate.ts', ['--pipeline-restart-at', 'soon']);
     expect(r.code).toBe(2);

@@ -152,7 +152,7 @@ const argv = await standardCli(
     // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
     .options(faultYargsOptions() as Record<never, never>)
     .check((a) => {
-      faultOverridesFrom(a);
+      faultOverridesFrom(a, { devices: a.devices, imagesPerDevice: a.images });
       // Every path and URL before anything starts: a bad one costs no server start and leaves no temp directory.
       checkWorldUrls(a);
       if (a.history !== undefined) checkWritableFile('history', a.history);

@@ -77,6 +77,7 @@ export class DeviceDriver {
 
   /** The filter goes for good (the heal phase): from the next wake on the device behaves as its firmware says. */
   dropFilter(): void {
+    this.filter?.end?.(this.filtered);
     this.filter = undefined;
     this.conditions = plainWake;
   }

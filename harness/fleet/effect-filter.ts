@@ -68,4 +68,6 @@ export interface DeviceEffectFilter {
   filterEffects(effects: readonly FirmwareEffect[], device: FilteredDevice): readonly FirmwareEffect[];
   /** Right after the driver carried out one effect (published it, recorded it…). */
   afterEffect(effect: FirmwareEffect, device: FilteredDevice): void;
+  /** The filter is dropped (the safety phase is over): the last moment it may record anything about this device. */
+  end?(device: FilteredDevice): void;
 }

@@ -42,9 +42,10 @@ export interface FleetOptions {
   /**
    * The effect filter put around each device's driver for the safety phase (the nemesis' device faults:
    * harness/nemesis/device-fault-filter.ts), asked once per device as it is built; `heal()` drops them. Default:
-   * none, every device exactly as its firmware says.
+   * none, every device exactly as its firmware says. `index`: the device's place in the fleet, 1-based, in the order
+   * the fleet builds them (how a user names "device 2").
    */
-  readonly deviceFilter?: (mac: string) => DeviceEffectFilter;
+  readonly deviceFilter?: (mac: string, index: number) => DeviceEffectFilter;
   /** Heal phase: clean wakes at most per device still holding images (default 3). */
   readonly healWakesMax?: number;
   /** Aborts the run (time budget): pending wakes are cancelled and the promise resolves with `aborted`. */
@@ -91,9 +92,9 @@ export class Fleet {
     this.clock = worldClock;
     const macs = fleetMacs(options.rng.fork('macs'), options.devices);
     this.healWakesMax = options.healWakesMax ?? 3;
-    for (const mac of macs) {
+    for (const [i, mac] of macs.entries()) {
       const deviceRng = options.rng.fork(`device:${mac}`);
-      const filter = options.deviceFilter?.(mac);
+      const filter = options.deviceFilter?.(mac, i + 1);
       // A filter may have the device speak another dialect than its fleet.
       const dialect = filter ? filter.dialect(options.dialect) : options.dialect;
       const config = makeFirmwareConfig({

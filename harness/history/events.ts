@@ -124,6 +124,12 @@ export type HistoryEvent = EventBase &
         readonly trigger: string;
         readonly detail: string;
       }
+    /** A fault at a logical point (nemesis/fault-points.ts, in its text spelling), recorded as the fleet is built. */
+    | { readonly type: 'point_planned'; readonly point: string }
+    /** The point's moment came: the fault's own `nemesis` event follows. */
+    | { readonly type: 'point_struck'; readonly point: string; readonly target: string }
+    /** The safety phase ended (or the fleet never had the device) before the moment came: E1 unknown. */
+    | { readonly type: 'point_missed'; readonly point: string; readonly detail: string }
   );
 
 export type HistoryEventType = HistoryEvent['type'];

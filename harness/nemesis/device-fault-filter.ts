@@ -21,14 +21,24 @@ import {
   type DeviceFaultName,
 } from './device-nemesis.ts';
 import type { DeviceFaults } from './fault-plan.ts';
+import { DevicePoints, type DevicePoint } from './device-points.ts';
 
 /**
  * One filter per device, each with its own DeviceNemesis on `fleetRng.fork('nemesis:device:<mac>')` — the stream
  * the fleet forked before the filter existed, so a seed gives the same faults as it always did. `fleetRng` is the
  * Rng the fleet itself is given (FleetOptions.rng).
  */
-export function deviceFaultFilters(faults: DeviceFaults, fleetRng: Rng): (mac: string) => DeviceFaultFilter {
-  return (mac) => new DeviceFaultFilter(new DeviceNemesis(faults, fleetRng.fork(`nemesis:device:${mac}`)));
+export function deviceFaultFilters(
+  faults: DeviceFaults,
+  fleetRng: Rng,
+  /** The faults at logical points of the device at this 1-based fleet index (device-points.ts). Default none. */
+  pointsOf: (index: number) => readonly DevicePoint[] = () => [],
+): (mac: string, index: number) => DeviceFaultFilter {
+  return (mac, index) =>
+    new DeviceFaultFilter(
+      new DeviceNemesis(faults, fleetRng.fork(`nemesis:device:${mac}`)),
+      new DevicePoints(pointsOf(index)),
+    );
 }
 
 /** The reboot planned for this wake: strikes after `afterChunks` chunk publishes of the current transfer. */
@@ -50,7 +60,11 @@ export class DeviceFaultFilter implements DeviceEffectFilter {
   /** Corrupt-message fault: the malformed message to publish after the next metadata of that image name. */
   private readonly corruptPending = new Map<string, CorruptKind>();
 
-  constructor(private readonly nemesis: DeviceNemesis) {}
+  constructor(
+    private readonly nemesis: DeviceNemesis,
+    /** Exact faults at logical points (they need no draw from the seed, so they shift none of the nemesis'). */
+    private readonly points: DevicePoints = new DevicePoints([]),
+  ) {}
 
   /** Dialect drift: this device speaks the other dialect (chunk ids stay 0-based: a per-deployment setting). */
   dialect(fleetDialect: Dialect): Dialect {
@@ -60,6 +74,8 @@ export class DeviceFaultFilter implements DeviceEffectFilter {
   /** Per-wake faults, before the wake starts: counter reset, bad clock, Wi-Fi outage, a reboot armed. */
   beginWake(device: FilteredDevice): WakeConditions {
     const record = (fault: DeviceFaultName, detail: string) => device.recordAction(fault, detail);
+    // A point first: a counter reset planned for this very wake is the one the user asked for.
+    this.points.beforeWake(device);
     if (device.wakes === 1 && this.nemesis.dialectDrift)
       record('dialect_drift', `speaks the ${device.dialect} dialect`);
     const plan = this.nemesis.planWake(device.wakes);
@@ -133,12 +149,21 @@ export class DeviceFaultFilter implements DeviceEffectFilter {
   }
 
   afterEffect(effect: FirmwareEffect, device: FilteredDevice): void {
+    if (effect.type === 'publish' && this.points.afterPublish(effect.message, device)) {
+      device.cutPower(); // a reboot point: the rest of the step is lost, as with the drawn reboot
+      return;
+    }
     if (effect.type === 'publish') {
       this.armedReboot(effect.message, device);
       if (effect.message.kind === 'metadata') this.publishCorrupt(effect.message, device);
     } else if (effect.type === 'captured') {
       this.maybeTearWrite(effect.image, device);
     }
+  }
+
+  /** The safety phase is over: points that never struck are recorded as missed. */
+  end(device: FilteredDevice): void {
+    this.points.end(device);
   }
 
   /**

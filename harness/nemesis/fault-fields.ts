@@ -212,3 +212,14 @@ export function obeysRule(rule: NumberRule, value: unknown): value is number {
     (!rule.integer || Number.isInteger(value))
   );
 }
+
+/**
+ * The faults at logical points (fault-points.ts): not a field of a group but a list of their own, `faults.points`
+ * in a scenario file (each item the text spelling) and the repeatable `--fault-at` flag.
+ */
+export const faultPointsField = {
+  flag: 'fault-at',
+  fileKey: 'points',
+  describe:
+    "a fault at a logical point (repeatable): reboot:device=D,image=N,after-chunks=K (device D reboots right after chunks 0..K-1 of its image N are out) | counter-reset:device=D,wake=W (flash counter to 0 just before wake W) | migrate:in-flight=K (= --migrate-at K-in-flight) | crash-before-ack[:device=D,image=N] and drop-puback:device=D,image=N[,chunk=C] (parsed, not yet run). Devices are numbered 1..--devices in the order the fleet creates them, images by the device's capture (1..--images), wakes by the device's own count",
+} as const;

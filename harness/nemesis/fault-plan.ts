@@ -3,6 +3,9 @@
 // Rates are probabilities per opportunity (per device wake, per message, …). Scheduled faults (restarts, killed
 // connections, the mid-run migration) fire by trigger (trigger.ts): a share of the expected chunks stored ("40%"),
 // transfers in flight ("3-in-flight"), or — machine-dependent, kept for old reports — ms after the fleet starts.
+// Faults at logical points (fault-points.ts) strike at one exact moment each ("device 2 reboots after 5 chunks of
+// its image 1"); a `migrate` point is a spelling of the migration's in-flight trigger and becomes `migration`.
+import { formatFaultPoint, migrateTrigger, pointListProblem, type FaultPoint } from './fault-points.ts';
 
 export interface DeviceFaults {
   /** Per wake with a transfer: reboot at a random point of it (RAM lost; SD queue and flash counter kept). */
@@ -67,6 +70,8 @@ export interface FaultPlan {
   readonly network: NetworkFaults;
   readonly server: ServerFaults;
   readonly migration: MigrationFault | null;
+  /** Faults at logical points, in the order given (never a `migrate` point: buildFaultPlan makes it `migration`). */
+  readonly points: readonly FaultPoint[];
 }
 
 export type FaultMix = 'none' | 'default' | 'chaos';
@@ -102,7 +107,7 @@ const noServerFaults: ServerFaults = {
 };
 
 export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
-  none: { device: noDeviceFaults, network: noNetworkFaults, server: noServerFaults, migration: null },
+  none: { device: noDeviceFaults, network: noNetworkFaults, server: noServerFaults, migration: null, points: [] },
   // What real fleets have: restarts, double sends and races (ARCHITECTURE.md §4), at modest rates.
   default: {
     device: {
@@ -116,6 +121,7 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
     // By progress, not time: the restart lands mid-transfer however fast or loaded the machine is.
     server: { ...noServerFaults, pipelineRestartAt: ['40%'] },
     migration: null,
+    points: [],
   },
   chaos: {
     device: {
@@ -147,6 +153,7 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
       slowDatabaseMs: 0,
     },
     migration: null,
+    points: [],
   },
 };
 
@@ -156,15 +163,28 @@ export interface FaultOverrides {
   readonly network?: Partial<NetworkFaults>;
   readonly server?: Partial<ServerFaults>;
   readonly migration?: MigrationFault | null;
+  /** Replace the mix's points (every mix has none). */
+  readonly points?: readonly FaultPoint[];
 }
 
+/**
+ * The mix with the overrides laid over it. A `migrate` point becomes the plan's `migration` (its in-flight
+ * trigger), so the run plans it as it plans `--migrate-at`. Throws on points that contradict each other or the
+ * plan (a point twice, two migrations): the flags and scenario files check the same first (`pointListProblem`).
+ */
 export function buildFaultPlan(mix: FaultMix, overrides: FaultOverrides = {}): FaultPlan {
   const base = faultMixes[mix];
+  const migration = overrides.migration === undefined ? base.migration : overrides.migration;
+  const given = overrides.points ?? base.points;
+  const problem = pointListProblem(given, migration !== null);
+  if (problem !== undefined) throw new Error(problem);
+  const migrate = given.find((point) => point.kind === 'migrate');
   return {
     device: { ...base.device, ...overrides.device },
     network: { ...base.network, ...overrides.network },
     server: { ...base.server, ...overrides.server },
-    migration: overrides.migration === undefined ? base.migration : overrides.migration,
+    migration: migrate === undefined ? migration : { at: migrateTrigger(migrate) },
+    points: given.filter((point) => point.kind !== 'migrate'),
   };
 }
 
@@ -182,5 +202,6 @@ export function describeFaultPlan(plan: FaultPlan): string {
   add('network', plan.network);
   add('server', plan.server);
   if (plan.migration) on.push(`migration.at=${plan.migration.at}`);
+  for (const point of plan.points) on.push(`point=${formatFaultPoint(point)}`);
   return on.length === 0 ? 'none' : on.join(' ');
 }

@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { failed, passed } from '../checker/verdict.ts';
 import { History } from '../history/history.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
+import { parseFaultPoint } from '../nemesis/fault-points.ts';
 import { historyNdjson, loadBundle, readBundleFile, replayCommand, sha256Hex, writeBundle } from './bundle.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 import { tempDir } from '../../test/temp-dir.ts';
@@ -93,6 +94,35 @@ describe('failure bundles', () => {
     older.options.faults.server.pipelineRestartAt = ['soon'];
     writeFileSync(path, JSON.stringify(older));
     await expect(loadBundle(dir)).rejects.toThrow(/pipelineRestartAt must be a list of triggers/);
+  });
+
+  test('faults at logical points: kept in the bundle; an older bundle without them has none; a bad one is named', async () => {
+    const dir = join(tempDir('camfleet-bundle-'), 'b');
+    const withPoints: LiveRunOptions = {
+      ...options,
+      faults: buildFaultPlan('none', {
+        points: [
+          parseFaultPoint('reboot:device=2,image=1,after-chunks=5'),
+          parseFaultPoint('counter-reset:device=1,wake=3'),
+        ],
+      }),
+    };
+    await writeBundle(dir, { options: withPoints, verdict: 'fail', verdicts, history: [] });
+    expect((await loadBundle(dir)).faults).toEqual(withPoints.faults);
+    expect((await readBundleFile(dir)).faultPlan.summary).toBe(
+      'point=reboot:device=2,image=1,after-chunks=5 point=counter-reset:device=1,wake=3',
+    );
+    const path = join(dir, 'bundle.json');
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { options: { faults: { points?: unknown } } };
+    delete file.options.faults.points;
+    writeFileSync(path, JSON.stringify(file));
+    expect((await loadBundle(dir)).faults.points).toEqual([]);
+    file.options.faults.points = [{ kind: 'reboot', device: 2, image: 1 }];
+    writeFileSync(path, JSON.stringify(file));
+    await expect(loadBundle(dir)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('options.faults.points[0] must be a fault point (reboot:device=D') as unknown,
+    });
   });
 
   test('verdicts and history quoting a URL with a password are written redacted', async () => {

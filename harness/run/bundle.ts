@@ -17,6 +17,7 @@ import { liveRunDefaults, pipelineChoices, type LiveRunOptions } from './run-opt
 import { parseTrigger, triggerSyntax } from '../nemesis/trigger.ts';
 import { exerciseNames } from '../checker/exercises.ts';
 import { runModes, type RunMode } from './run-mode.ts';
+import { faultPointSyntax, isFaultPoint } from '../nemesis/fault-points.ts';
 
 function isTrigger(value: unknown): boolean {
   if (typeof value !== 'string') return false;
@@ -231,6 +232,18 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
   const migration = faults.migration as { at?: unknown } | null | undefined;
   if (migration !== null && !(typeof migration === 'object' && isTrigger(migration.at)))
     bad('options.faults.migration', `null or { "at": trigger } (${triggerSyntax})`, migration);
+  // Faults at logical points came later: a bundle written before them has none.
+  if (faults.points === undefined) faults.points = [];
+  const points = faults.points;
+  if (!Array.isArray(points)) bad('options.faults.points', 'a list of fault points', points);
+  (points as unknown[]).forEach((point, i) => {
+    if (!isFaultPoint(point) || point.kind === 'migrate')
+      bad(
+        `options.faults.points[${i}]`,
+        `a fault point (${faultPointSyntax}; a migrate point is kept as migration)`,
+        point,
+      );
+  });
   const exercises = options.exercises;
   if (
     exercises !== undefined &&

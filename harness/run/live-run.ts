@@ -7,6 +7,7 @@
 // run-setup.ts, run-fleet.ts, fault-wiring.ts, phases.ts, check-phase.ts, run-teardown.ts.
 import { createRng } from '../../simulator/random/prng.ts';
 import { History } from '../history/history.ts';
+import { unsupportedPointProblem } from '../nemesis/fault-points.ts';
 import { openRunDatabase } from '../world/database.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { checkPhase } from './check-phase.ts';
@@ -29,6 +30,9 @@ export async function runLive(
   hooks: RunHooks = {},
   seams: RunSeams = {},
 ): Promise<LiveRunResult> {
+  // Fault points the parser accepts but no world can strike yet (fault-points.ts): refused before anything starts.
+  const notYet = unsupportedPointProblem(options.faults.points);
+  if (notYet !== undefined) throw new RunWorldError(notYet);
   if (seams.world !== undefined) {
     const problem = givenWorldProblem(options, seams.world, seams.clock);
     if (problem !== undefined) throw new RunWorldError(problem);

@@ -2,10 +2,27 @@ import { describe, expect, test } from 'vitest';
 import { reproduceCommand } from './reproduce.ts';
 import { buildFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+import { parseFaultPoint } from '../nemesis/fault-points.ts';
 
 const base: LiveRunOptions = { ...liveRunDefaults, seed: 42, brokerUrl: undefined, databaseUrl: undefined };
 
 describe('reproduceCommand', () => {
+  test('spells each fault point as a --fault-at flag after the mix (a migrate point as --migrate-at)', () => {
+    const reboot = parseFaultPoint('reboot:device=2,image=1,after-chunks=5');
+    const reset = parseFaultPoint('counter-reset:device=1,wake=2');
+    expect(reproduceCommand({ ...base, faults: buildFaultPlan('none', { points: [reboot, reset] }) })).toBe(
+      'npm run simulate -- --seed 42 --faults none --fault-at reboot:device=2,image=1,after-chunks=5 --fault-at counter-reset:device=1,wake=2',
+    );
+    // The default mix with a point is still the default mix (no flag) plus the point.
+    expect(reproduceCommand({ ...base, faults: buildFaultPlan('default', { points: [reset] }) })).toBe(
+      'npm run simulate -- --seed 42 --fault-at counter-reset:device=1,wake=2',
+    );
+    const migrating = buildFaultPlan('none', { points: [reboot, parseFaultPoint('migrate:in-flight=3')] });
+    expect(reproduceCommand({ ...base, stage: 'base', faults: migrating })).toBe(
+      'npm run simulate -- --seed 42 --stage base --faults none --migrate-at 3-in-flight --fault-at reboot:device=2,image=1,after-chunks=5',
+    );
+  });
+
   test('names the seed and only the options that differ from their defaults', () => {
     const defaults = { ...base, faults: faultMixes.default };
     expect(reproduceCommand(defaults)).toBe('npm run simulate -- --seed 42');

@@ -1,6 +1,7 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
-import { faultFields } from '../nemesis/fault-fields.ts';
+import { faultFields, faultPointsField } from '../nemesis/fault-fields.ts';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
+import { formatFaultPoint } from '../nemesis/fault-points.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 
 const flags: [keyof LiveRunOptions, string][] = [
@@ -30,7 +31,9 @@ export function reproduceCommand(options: LiveRunOptions): string {
   // The CLI's default mix needs no flag, another mix its name; any other plan every fault as its own flag, on
   // top of `--faults none`.
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);
-  const mix = (Object.keys(faultMixes) as FaultMix[]).find((m) => same(faultMixes[m], options.faults));
+  // Points are flags of their own after the mix's (every mix has none), so a mix plus points is still that mix.
+  const withoutPoints = { ...options.faults, points: [] };
+  const mix = (Object.keys(faultMixes) as FaultMix[]).find((m) => same(faultMixes[m], withoutPoints));
   if (mix !== undefined) {
     if (mix !== 'default') parts.push(`--faults ${mix}`);
   } else {
@@ -45,5 +48,7 @@ export function reproduceCommand(options: LiveRunOptions): string {
       else parts.push(`--${f.flag} ${Array.isArray(value) ? value.join(' ') : String(value)}`);
     }
   }
+  // The spelling has no character a shell treats specially (letters, digits, `:`, `,`, `=`, `-`): no quotes.
+  for (const point of options.faults.points) parts.push(`--${faultPointsField.flag} ${formatFaultPoint(point)}`);
   return parts.join(' ');
 }

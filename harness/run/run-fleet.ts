@@ -3,6 +3,7 @@
 import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
+import { planDevicePoints } from '../nemesis/device-points.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import { poolSql } from './run-drive.ts';
 import type { RunSetup } from './run-setup.ts';
@@ -33,7 +34,12 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     chunkIdBase: 0,
     rng: fleetRng,
     history,
-    deviceFilter: deviceFaultFilters(options.faults.device, fleetRng),
+    // Faults at logical points on devices: planned (recorded) now, each handed to its device's filter by index.
+    deviceFilter: deviceFaultFilters(
+      options.faults.device,
+      fleetRng,
+      planDevicePoints(options.faults.points, options.devices, history),
+    ),
     timeScale: options.timeScale,
     // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
     realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,

@@ -1,0 +1,92 @@
+// Faults at logical points in a live run (aedes, real timers): the device-side points are counted in the device's
+// own messages and wakes, so they strike at the same moment as in sim — device 2 loses power right after chunk 4
+// of its image 1, device 3's counter resets just before its wake 2 — and the run passes with `fixed`.
+import { describe, expect, test } from 'vitest';
+import { createRng } from '../../simulator/random/prng.ts';
+import { primaryTarget } from '../../test/databases.ts';
+import { fleetMacs } from '../fleet/fleet.ts';
+import { buildFaultPlan } from '../nemesis/fault-plan.ts';
+import { parseFaultPoint } from '../nemesis/fault-points.ts';
+import { runLive } from './live-run.ts';
+import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+import { RunWorldError } from './run-world.ts';
+
+const reboot = 'reboot:device=2,image=1,after-chunks=5';
+const reset = 'counter-reset:device=3,wake=2';
+const options: LiveRunOptions = {
+  ...liveRunDefaults,
+  devices: 3,
+  imagesPerDevice: 2,
+  imageKbMean: 20,
+  seed: 20260114,
+  brokerUrl: undefined,
+  databaseUrl: primaryTarget().server?.kind === 'external' ? primaryTarget().server?.url : undefined,
+  timeBudgetMs: 60_000,
+  faults: buildFaultPlan('none', { points: [reboot, reset].map(parseFaultPoint) }),
+};
+const macs = fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices);
+
+describe('faults at logical points in a live run', () => {
+  test('a reboot after chunk 5 of image 1 of device 2 and a counter reset before wake 2 of device 3 strike there', async () => {
+    const result = await runLive(options);
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+    expect(result.verdicts.find((v) => v.id === 'E1')?.summary).toContain('2 fault points struck');
+    const nemesis = result.history.ofType('nemesis');
+    expect(nemesis).toEqual([
+      expect.objectContaining({
+        fault: 'reboot',
+        target: macs[1],
+        detail: `point ${reboot}: wake 1: image_1.jpg (image 1) after chunk 4 (RAM lost, SD kept)`,
+      }),
+      expect.objectContaining({
+        fault: 'counter_reset',
+        target: macs[2],
+        detail: `point ${reset}: wake 2: flash counter 1 -> 0`,
+      }),
+    ]);
+    // Device 3's second capture reuses the first one's name; the pipeline kept both.
+    const names = result.history
+      .ofType('device_captured')
+      .filter((e) => e.capture.mac === macs[2])
+      .map((e) => e.capture.imageName);
+    expect(names).toEqual(['image_1.jpg', 'image_1.jpg']);
+    expect(result.pipeline.imagesCompleted).toBe(6);
+  });
+
+  test('migrate:in-flight=2 is the mid-run migration at its in-flight trigger: planned, fired mid-transfer, recorded', async () => {
+    const result = await runLive({
+      ...options,
+      devices: 6,
+      pipeline: 'legacy-insert',
+      stage: 'base',
+      faults: buildFaultPlan('none', { points: [parseFaultPoint('migrate:in-flight=2')] }),
+      exercises: ['migration_mid_transfer'],
+    });
+    expect(result.history.ofType('fault_planned')).toEqual([
+      expect.objectContaining({ fault: 'migration', trigger: '2-in-flight' }),
+    ]);
+    expect(result.history.ofType('fault_fired')).toEqual([
+      expect.objectContaining({ fault: 'migration', trigger: '2-in-flight' }),
+    ]);
+    expect(result.history.ofType('nemesis').map((e) => e.fault)).toContain('migration');
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+  });
+
+  test.each(['crash-before-ack', 'drop-puback:device=1,image=1,chunk=2'])(
+    '%s is refused before anything starts: not yet (exit 2)',
+    async (point) => {
+      const error = await runLive({
+        ...options,
+        faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }),
+      }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(error).toBeInstanceOf(RunWorldError);
+      expect((error as RunWorldError).exitCode).toBe(2);
+      expect((error as RunWorldError).message).toMatch(new RegExp(`^fault point ${point}: not yet supported \\(`));
+    },
+  );
+});
