@@ -53,10 +53,6 @@ describe('npm run simulate: faults', () => {
       '--fault-at reboot:device=9,image=1,after-chunks=5: can never strike: device 9 of a 3-device fleet',
     ],
     [
-      ['--fault-at', 'crash-before-ack:device=1'],
-      '--fault-at: fault point crash-before-ack:device=1: not yet supported (the pipeline has no crash point',
-    ],
-    [
       ['--fault-at', 'drop-puback:device=1,image=1,chunk=3'],
       '--fault-at: fault point drop-puback:device=1,image=1,chunk=3: not yet supported (the broker seams',
     ],

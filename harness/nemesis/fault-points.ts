@@ -71,7 +71,7 @@ const kinds: Readonly<Record<FaultPointKind, { readonly params: readonly ParamSp
   },
   'crash-before-ack': {
     params: [p('device', 'device', 1, false), p('image', 'image', 1, false)],
-    means: 'the pipeline crashes after the completion commit and before the ACK (not yet)',
+    means: 'the pipeline crashes after the completion commit and before the ACK (of that image, else the first)',
   },
   'drop-puback': {
     params: [p('device', 'device', 1), p('image', 'image', 1), p('chunk', 'chunk', 0, false)],
@@ -155,8 +155,6 @@ export function isFaultPoint(value: unknown): value is FaultPoint {
 /** The points no run can strike yet, with what they need: refused before the run starts (exit 2). */
 export function unsupportedPointProblem(points: readonly FaultPoint[]): string | undefined {
   for (const point of points) {
-    if (point.kind === 'crash-before-ack')
-      return `fault point ${formatFaultPoint(point)}: not yet supported (the pipeline has no crash point between the completion commit and the ACK)`;
     if (point.kind === 'drop-puback')
       return `fault point ${formatFaultPoint(point)}: not yet supported (the broker seams cannot drop a single PUBACK)`;
   }

@@ -82,7 +82,7 @@ export class CompletionPath {
     if (step.count !== null) this.ctx.counters[step.count]++;
     if (step.recordCommit) {
       o.history?.append({ type: 'pipeline_committed', mac: tr.mac, imageName: tr.wireName, imageId: tr.imageId });
-      await o.afterCommitForTest?.();
+      await o.afterCompletionCommit?.({ mac: tr.mac, imageName: tr.wireName });
     }
     if (step.log !== null) o.log(describeOutcome(tr, outcome, step));
     // The test-only ordering sent its ACK before the commit already.

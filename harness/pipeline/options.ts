@@ -70,9 +70,17 @@ export interface PipelineOptions {
   /** TEST ONLY — a deliberately broken ordering: publish ACK_OK BEFORE committing the image, and commit only once
    *  this resolves. The ACK-ordering test (pipeline-flow.test.ts) uses it to show it catches such a pipeline. */
   ackBeforeCommitForTest?: () => Promise<void>;
-  /** TEST ONLY — awaited after an image's completion commit and before its ACK_OK is published: the point where a
-   *  crash leaves an ACK owed (pipeline-faults.test.ts crashes the pipeline here). */
-  afterCommitForTest?: () => Promise<void>;
+  /** Awaited after an image's completion commit and before its ACK_OK is published: the point where a crash
+   *  leaves an ACK owed. The nemesis' crash-before-ack fault point crashes the pipeline here
+   *  (nemesis/crash-points.ts; pipeline-faults.test.ts too). */
+  afterCompletionCommit?: (committed: CommittedImage) => Promise<void>;
+}
+
+/** The image a completion commit made complete, as the device named it. */
+export interface CommittedImage {
+  readonly mac: string;
+  /** The device's (wire) image name. */
+  readonly imageName: string;
 }
 
 export interface ResolvedOptions {
@@ -97,7 +105,7 @@ export interface ResolvedOptions {
   readonly poolMax: number;
   readonly subscriptions: readonly string[] | undefined;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
-  readonly afterCommitForTest: (() => Promise<void>) | undefined;
+  readonly afterCompletionCommit: ((committed: CommittedImage) => Promise<void>) | undefined;
 }
 
 export const PIPELINE_DEFAULTS = {
@@ -156,7 +164,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
-    afterCommitForTest: o.afterCommitForTest,
+    afterCompletionCommit: o.afterCompletionCommit,
   };
 }
 

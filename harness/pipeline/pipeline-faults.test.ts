@@ -141,7 +141,7 @@ test('a crash after the completion commit and before the ACK: the restarted pipe
   let crashed: Promise<void> | undefined;
   started.first = await world.pipeline({
     // The crash lands exactly between the commit and the publish of the ACK_OK.
-    afterCommitForTest: async () => {
+    afterCompletionCommit: async () => {
       crashed ??= started.first?.crash();
       await crashed;
     },

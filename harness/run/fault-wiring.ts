@@ -4,6 +4,7 @@
 import type { Fleet } from '../fleet/fleet.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
+import { planCrashPoints } from '../nemesis/crash-points.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
@@ -107,6 +108,15 @@ export function wireFaults(
       control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
       ...(drive === undefined ? {} : { killConnections: () => drive.killPipelineConnections() }),
     });
+  // The crash-before-ack point strikes at the pipelines' own seam between a completion commit and its ACK.
+  const crashPoints = pipelineSet
+    ? planCrashPoints(faults.points, {
+        history,
+        macOf: (index) => fleet.drivers[index - 1]?.mac,
+        crashAndRestart: () => pipelineSet.crashAndRestart(),
+      })
+    : undefined;
+  setup.afterCompletionCommit.hook = crashPoints?.afterCommit;
   // The embedded aedes broker restarts itself; the sim world's router through down()/up() on the run's clock.
   const restartable =
     broker !== undefined && isEmbeddedBroker(broker)
@@ -136,6 +146,8 @@ export function wireFaults(
     scheduler,
     stop: async () => {
       clock.clearInterval(receivingSampler);
+      setup.afterCompletionCommit.hook = undefined;
+      crashPoints?.stop();
       await scheduler.stop();
       await brokerRestarts?.stop();
       network?.uninstall();

@@ -1,6 +1,7 @@
 // Faults at logical points in a live run (aedes, real timers): the device-side points are counted in the device's
 // own messages and wakes, so they strike at the same moment as in sim — device 2 loses power right after chunk 4
-// of its image 1, device 3's counter resets just before its wake 2 — and the run passes with `fixed`.
+// of its image 1, device 3's counter resets just before its wake 2 — and the run passes with `fixed`. The pipeline's
+// crash between a completion commit and its ACK strikes at the pipeline's own seam, in live as in sim.
 import { describe, expect, test } from 'vitest';
 import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
@@ -74,7 +75,22 @@ describe('faults at logical points in a live run', () => {
     expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
   });
 
-  test.each(['crash-before-ack', 'drop-puback:device=1,image=1,chunk=2'])(
+  test('the pipeline crashes between the commit of device 1 image 1 and its ACK; the restarted one sends it', async () => {
+    const point = 'crash-before-ack:device=1,image=1';
+    const result = await runLive({ ...options, faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }) });
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+    expect(result.history.ofType('point_struck')).toEqual([expect.objectContaining({ point, target: macs[0] })]);
+    const struckSeq = result.history.ofType('point_struck')[0]?.seq ?? -1;
+    const acks = result.history
+      .ofType('pipeline_acked')
+      .filter((e) => e.mac === macs[0] && e.imageName === 'image_1.jpg');
+    expect(acks.length).toBeGreaterThan(0);
+    expect(acks.every((a) => a.seq > struckSeq)).toBe(true);
+    expect(result.faultsInjected['pipeline_restart']).toBe(1);
+  });
+
+  test.each(['drop-puback:device=1,image=1,chunk=2'])(
     '%s is refused before anything starts: not yet (exit 2)',
     async (point) => {
       const error = await runLive({

@@ -33,6 +33,10 @@ export async function runLive(
   // Fault points the parser accepts but no world can strike yet (fault-points.ts): refused before anything starts.
   const notYet = unsupportedPointProblem(options.faults.points);
   if (notYet !== undefined) throw new RunWorldError(notYet);
+  if (options.pipeline === 'external' && options.faults.points.some((p) => p.kind === 'crash-before-ack'))
+    throw new RunWorldError(
+      "fault point crash-before-ack crashes camfleet's own pipeline: --pipeline external has none",
+    );
   if (seams.world !== undefined) {
     const problem = givenWorldProblem(options, seams.world, seams.clock);
     if (problem !== undefined) throw new RunWorldError(problem);

@@ -9,7 +9,7 @@ import { installNetworkNemesisOnBroker, type NetworkNemesis } from '../nemesis/n
 import { installSimNetworkNemesis } from '../nemesis/sim-network-nemesis.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
-import { startPipeline, type PipelineProfile } from '../pipeline/index.ts';
+import { startPipeline, type CommittedImage, type PipelineProfile } from '../pipeline/index.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
 import { slowDatabase } from '../world/sim/slow-database.ts';
@@ -44,6 +44,9 @@ export interface RunSetup {
   readonly network: NetworkNemesis | undefined;
   /** The scratch database, or the slow proxy in front of it when that fault is on. */
   readonly pipelineDatabaseUrl: string;
+  /** What every pipeline instance awaits between a completion commit and its ACK: the crash-before-ack fault
+   *  point's hook once fault-wiring.ts has planned it (it needs the fleet, built after the pipelines start). */
+  readonly afterCompletionCommit: { hook: ((committed: CommittedImage) => Promise<void>) | undefined };
 }
 
 /** Database, world, broker observers and network-side faults; no pipeline yet. */
@@ -106,7 +109,14 @@ export async function setUpWorld(
     pipelineDatabaseUrl = proxy.url;
     resources.cleanups.push(() => proxy.stop());
   }
-  return { database: db, world: opened.world, broker, network, pipelineDatabaseUrl };
+  return {
+    database: db,
+    world: opened.world,
+    broker,
+    network,
+    pipelineDatabaseUrl,
+    afterCompletionCommit: { hook: undefined },
+  };
 }
 
 /**
@@ -161,6 +171,7 @@ export async function startPipelines(
         instanceTag,
         chunkTtlMs: legacyTtlMs(options.timeScale),
         clock,
+        afterCompletionCommit: (committed) => setup.afterCompletionCommit.hook?.(committed) ?? Promise.resolve(),
         ...(drive === undefined
           ? {}
           : {

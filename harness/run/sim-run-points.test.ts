@@ -162,4 +162,39 @@ describe('faults at logical points in a sim run', () => {
     );
     expect(result.verdict).toBe('unknown');
   });
+
+  test('the pipeline crashes after the commit of device 2 image 2 and before its ACK: exactly there, the restarted pipeline sends the owed ACK, fixed passes, one seed one history', async () => {
+    const options = withPoints(['crash-before-ack:device=2,image=2']);
+    const first = await simRun(options);
+    const { result } = first;
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+    const mac = macOf(options, 2);
+    const events = result.history.events;
+    const struck = result.history.ofType('point_struck');
+    expect(struck).toEqual([expect.objectContaining({ point: 'crash-before-ack:device=2,image=2', target: mac })]);
+    // Its second capture's name, committed right before the strike, and no ACK for it from the crashed instance.
+    const name = result.history.ofType('device_captured').filter((e) => e.capture.mac === mac)[1]?.capture.imageName;
+    expect(name).toBeDefined();
+    const struckSeq = struck[0]?.seq ?? -1;
+    const committed = events.filter(
+      (e) => e.type === 'pipeline_committed' && e.mac === mac && e.imageName === name && e.seq < struckSeq,
+    );
+    expect(committed).toHaveLength(1);
+    const acks = result.history.ofType('pipeline_acked').filter((e) => e.mac === mac && e.imageName === name);
+    expect(acks.every((a) => a.seq > struckSeq)).toBe(true);
+    expect(acks.map((a) => a.basis)).toContain('recovered');
+    expect(result.faultsInjected['pipeline_restart']).toBe(1);
+    const again = await simRun(options);
+    expect(again.sha256).toBe(first.sha256);
+  });
+
+  test('a crash point whose image is never completed is missed: E1 unknown', async () => {
+    const { result } = await simRun(withPoints(['crash-before-ack:device=9,image=1']));
+    expect(result.history.ofType('point_struck')).toEqual([]);
+    expect(verdictOf(result, 'E1')?.summary).toContain(
+      'fault point crash-before-ack:device=9,image=1 never struck (no such image was completed during the safety phase)',
+    );
+    expect(result.verdict).toBe('unknown');
+  });
 });
