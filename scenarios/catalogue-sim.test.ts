@@ -21,10 +21,6 @@ const notYetInSim = [/^sim mode cannot run scripted interventions \(onFleetStart
  * its entry is removed here.
  */
 const knownSimGaps: Readonly<Record<string, string>> = {
-  'legacy-memory-chunks-restart':
-    "a wake's transfer takes no virtual time (no link latency is modelled), so 20 fault-free transfers hardly " +
-    'overlap and its 10-receiving restart never fires (E1 unknown); sim-server-faults.test.ts catches the profile ' +
-    'with reboots and a 1-receiving restart',
   'legacy-ttl-offline-resume':
     'a transfer cut by a reboot resumes within the same wake in sim (no transfer waits out the 30-minute TTL), so ' +
     'no expired buffer is resumed (I4 passes); sim-now.test.ts shows the expiry itself on virtual time',

@@ -65,8 +65,8 @@ describe('server faults in sim mode', () => {
     expect(result.verdicts.find((v) => v.id === 'I4')?.verdict).toBe('fail');
   });
 
-  // The catalogue's trigger, 10-receiving, is never reached in sim: a wake's transfer takes no virtual time there
-  // (no network latency is modelled), so transfers of a fault-free fleet never overlap, and legacy-memory-chunks
+  // Written before the sim world modelled a device's uplink (its transfers then never overlapped and the catalogue's
+  // 10-receiving never fired; catalogue-sim.test.ts now runs the scenario as written). Kept: legacy-memory-chunks
   // writes its counts only on a timer, which fires only once a transfer is over. Devices that reboot mid-transfer
   // leave rows receiving with a count written; a restart at the first such row then shows the bug.
   test('legacy-memory-chunks-restart with device reboots and a restart at 1-receiving: fails as the catalogue expects (I4)', async () => {
@@ -140,7 +140,7 @@ describe('server faults in sim mode', () => {
 
   // legacy-ttl runs in sim: its chunk stamps and its expiry are on the virtual clock (world/sim/sim-now.test.ts shows
   // chunks expire by virtual age). The catalogue's legacy-ttl-offline-resume does NOT fail in sim, though: a device
-  // rebooted mid-transfer resumes within the same wake there (no network latency, no ACK timeout between), so no
+  // rebooted mid-transfer resumes within the same wake there (back after bootMs, no ACK timeout between), so no
   // transfer waits out the 30-minute TTL; only its determinism is held here.
   test('legacy-ttl-offline-resume runs in sim (virtual chunk age), one seed one history', async () => {
     const { options } = catalogueRun('legacy-ttl-offline-resume');

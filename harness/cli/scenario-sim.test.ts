@@ -15,7 +15,7 @@ const liveOnlyBecause = "a real broker's queue overflowing under a slow subscrib
 /** A catalogue of three: one sim runs (a legacy bug), one it refuses today, one live-only by its spec. */
 function smallCatalogue(): string {
   const dir = tempDir('camfleet-scenario-sim-');
-  for (const name of ['legacy-insert-double-send', 'server-restart-mid-transfer'])
+  for (const name of ['legacy-insert-double-send', 'manual-fix-reinserts'])
     copyFileSync(join(catalogueDir, `${name}.json`), join(dir, `${name}.json`));
   writeFileSync(
     join(dir, 'slow-subscriber-overflow.json'),
@@ -50,7 +50,7 @@ describe('npm run scenario -- run --mode sim', () => {
     expect(r.stdout).toContain('legacy-insert-double-send: expected fail I1 (I3, I5, I6 may fail), verdict FAIL → MET');
     expect(r.stdout).toMatch(/^legacy-insert-double-send\s+\| fail I1 .*\| fail\s+\| met$/m);
     expect(r.stdout).toMatch(
-      /^server-restart-mid-transfer\s+\| pass\s+\| refused by sim: sim mode cannot inject server faults yet \(server\.pipelineRestartAt=3-receiving\+70%\)\s+\| -$/m,
+      /^manual-fix-reinserts\s+\| pass\s+\| refused by sim: sim mode cannot run scripted interventions \(onFleetStart\) yet\s+\| -$/m,
     );
     expect(r.stdout).toContain(`| not run in sim: ${liveOnlyBecause}`);
     expect(r.stdout).toContain('1 met, 0 not met, 0 unknown, 1 refused by sim, 1 not run in sim');
@@ -66,12 +66,12 @@ describe('npm run scenario -- run --mode sim', () => {
     expect(runs.stdout).toContain('→ MET');
     const refused = await runCli(
       'scenario.ts',
-      ['run', 'server-restart-mid-transfer', '--mode', 'sim', '--catalogue', catalogue],
+      ['run', 'manual-fix-reinserts', '--mode', 'sim', '--catalogue', catalogue],
       env,
     );
     expect(refused.code).toBe(2);
     expect(refused.stdout).toContain(
-      'server-restart-mid-transfer: refused by sim: sim mode cannot inject server faults yet',
+      'manual-fix-reinserts: refused by sim: sim mode cannot run scripted interventions (onFleetStart) yet',
     );
     const named = await runCli(
       'scenario.ts',

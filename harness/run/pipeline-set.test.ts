@@ -3,6 +3,8 @@
 import { expect, test } from 'vitest';
 import type { Pipeline, PipelineStats } from '../pipeline/index.ts';
 import { emptyStats } from '../pipeline/stats.ts';
+import { drainMicrotasks } from '../world/sim/scheduler.ts';
+import { VirtualClock } from '../world/sim/virtual-clock.ts';
 import { PipelineSet } from './pipeline-set.ts';
 
 /** A stand-in instance whose counts the test moves by hand (PipelineSet only reads stats and calls crash/stop). */
@@ -37,4 +39,29 @@ test('a crashed instance keeps counting: an image it commits after the crash is 
   await set.stop();
   started[1]!.counts.imagesCompleted = 5;
   expect(set.stats().imagesCompleted).toBe(8);
+});
+
+test('a restart with a down time starts the new instance only once that much of the clock has passed', async () => {
+  const clock = new VirtualClock(0);
+  const started: number[] = [];
+  const set = new PipelineSet(
+    () => {
+      started.push(clock.nowMs());
+      return Promise.resolve(instance());
+    },
+    'fixed',
+    1,
+    { downMs: 400, clock },
+  );
+  await set.start();
+  const restarted = set.crashAndRestart();
+  await drainMicrotasks();
+  expect(started).toEqual([0]);
+  clock.advanceTo(399);
+  await drainMicrotasks();
+  expect(started).toEqual([0]);
+  clock.advanceTo(400);
+  await restarted;
+  expect(started).toEqual([0, 400]);
+  await set.stop();
 });

@@ -2,6 +2,7 @@
 // and restarted at will, switched to another profile after a mid-run migration. Statistics add up over every
 // instance the run ever started, so a restart does not reset the summary.
 import type { Pipeline, PipelineProfile, PipelineStats } from '../pipeline/index.ts';
+import type { Clock } from '../world/clock.ts';
 import { emptyStats } from '../pipeline/stats.ts';
 
 export type StartPipeline = (profile: PipelineProfile, instanceTag: string) => Promise<Pipeline>;
@@ -25,10 +26,15 @@ export class PipelineSet {
   private readonly retired: Pipeline[] = [];
   private generation = 0;
 
+  /**
+   * `restart`: how long a crashed pipeline stays down before its new instance starts, on `clock`. Live, a restart
+   * takes what it takes on this machine (no extra wait); a sim world's is instant unless modelled (sim-drive.ts).
+   */
   constructor(
     private readonly startOne: StartPipeline,
     private profile: PipelineProfile,
     private readonly count: number,
+    private readonly restart: { readonly downMs: number; readonly clock: Clock } | undefined = undefined,
   ) {}
 
   get currentProfile(): PipelineProfile {
@@ -46,6 +52,7 @@ export class PipelineSet {
   /** A crash (no drain: in-memory state is lost) and a fresh start, as a server restart mid-transfer. */
   async crashAndRestart(): Promise<void> {
     await this.retire((p) => p.crash());
+    if (this.restart !== undefined && this.restart.downMs > 0) await this.restart.clock.sleep(this.restart.downMs);
     await this.start();
   }
 

@@ -23,6 +23,9 @@ export interface RunDrive {
   /** `listener` runs each time the world has settled between two steps (sim: the scheduler's onSettled): where a
    *  run reads its progress triggers on a schedule the seed fixes. It returns whether it started anything. */
   onSettled(listener: () => boolean): void;
+  /** How long a crashed pipeline stays down before it restarts, in the world's time (sim: modelled, as nothing
+   *  there takes time by itself; live worlds leave it out: a restart takes what it takes). */
+  readonly pipelineRestartDownMs?: number;
   /** Starts moving the world (before the pipelines start: their start-up statements are steps too). */
   start(): void;
   /** Stops moving it (the run is at its check phase); rejects if the world got stuck on the way. */

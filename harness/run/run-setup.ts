@@ -186,6 +186,7 @@ export async function startPipelines(
       }),
     options.pipeline,
     faults.server.twoInstances ? 2 : 1,
+    drive?.pipelineRestartDownMs === undefined ? undefined : { downMs: drive.pipelineRestartDownMs, clock },
   );
   resources.pipelines = pipelines;
   await pipelines.start();

@@ -17,6 +17,13 @@ import type { GateSource } from '../world/sim/gate-source.ts';
  *  writes from its clock read like a live run's. */
 export const SIM_START_MS = Date.UTC(2026, 0, 14, 6, 0, 0);
 
+/** What an ESP32's MQTT publishes over Wi-Fi manage, in bytes per virtual ms (200 KB/s: a 1 KB chunk, base64 in
+ *  JSON, takes about 7 ms, a 70 KB image about half a second). A live device's publishes take real time on their
+ *  socket; in sim this is what spreads a transfer over time (world/sim/device-transport.ts). A slower radio is as
+ *  faithful but costs a sweep speed: the pipeline then flushes fewer chunks per statement (50 KB/s: +30% statements,
+ *  one chunk per flush). */
+export const SIM_DEVICE_UPLINK_BYTES_PER_MS = 200;
+
 export interface SimRunResult extends LiveRunResult {
   readonly schedule: SimDriveStats;
   /** Virtual ms from the run's first history event to its last. */
@@ -51,7 +58,7 @@ export async function runSim(
   });
   const result = await runLive({ ...options, timeScale: 1 }, hooks, {
     ...runSeams,
-    world: simWorld(router, clock),
+    world: simWorld(router, clock, { deviceUplinkBytesPerMs: SIM_DEVICE_UPLINK_BYTES_PER_MS }),
     drive,
   });
   const events = result.history.events;

@@ -10,14 +10,26 @@ import type { Router } from './router.ts';
 
 export const SIM_BROKER_LABEL = 'sim://router';
 
-export function simWorld(router: Router, clock: Clock): World {
+export interface SimWorldOptions {
+  /** Device publishes take virtual time to leave the device (device-transport.ts); default none. */
+  readonly deviceUplinkBytesPerMs?: number;
+}
+
+export function simWorld(router: Router, clock: Clock, options: SimWorldOptions = {}): World {
+  const bytesPerMs = options.deviceUplinkBytesPerMs;
+  const uplink = bytesPerMs === undefined ? undefined : { clock, bytesPerMs };
   return {
     mode: 'sim',
     clock,
     brokerLabel: SIM_BROKER_LABEL,
     router,
     // connectTimeoutMs means nothing here: the router accepts or refuses a CONNECT at once.
-    deviceTransport: (o, events) => createDeviceTransport(router, { clientId: o.clientId, qos: o.qos }, events),
+    deviceTransport: (o, events) =>
+      createDeviceTransport(
+        router,
+        { clientId: o.clientId, qos: o.qos, ...(uplink === undefined ? {} : { uplink }) },
+        events,
+      ),
     pipelineLink: (o) => connectRouterLink(router, { url: SIM_BROKER_LABEL, ...o }),
   };
 }
