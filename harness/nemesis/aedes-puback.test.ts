@@ -1,0 +1,54 @@
+// The drop-puback point's aedes side over a real embedded broker and real mqtt.js clients: the PUBACK of exactly
+// the chosen publish is swallowed (the sink took that PUBACK: no misfire), the message still reaches the
+// subscriber, and the publisher keeps it in flight — its end() never completes, as a device's session then does.
+import mqtt from 'mqtt';
+import { afterEach, describe, expect, test } from 'vitest';
+import { startEmbeddedBroker, type EmbeddedBroker } from '../world/broker.ts';
+import { installAedesPubackDrop } from './aedes-puback.ts';
+import type { PubackPoints } from './puback-points.ts';
+
+let broker: EmbeddedBroker | undefined;
+afterEach(async () => {
+  await broker?.stop();
+  broker = undefined;
+});
+
+describe("aedes' PUBACK of one publish dropped", () => {
+  test('exactly that PUBACK is gone, the message still delivered, the publisher keeps it in flight', async () => {
+    broker = await startEmbeddedBroker();
+    const asked: string[] = [];
+    const points: PubackPoints = {
+      dropsPuback: (publisherId, topic, payload) => {
+        asked.push(`${publisherId} ${topic} ${Buffer.from(payload).toString()}`);
+        return Buffer.from(payload).toString() === '2';
+      },
+      stop: () => {},
+    };
+    const drop = installAedesPubackDrop(broker, points);
+    const sub = await mqtt.connectAsync(broker.url, { clientId: 'sub', reconnectPeriod: 0 });
+    const got: string[] = [];
+    sub.on('message', (_topic, payload) => got.push(payload.toString()));
+    await sub.subscribeAsync('f', { qos: 1 });
+    const pub = await mqtt.connectAsync(broker.url, { clientId: 'pub', reconnectPeriod: 0 });
+    const acked: string[] = [];
+    const publish = (n: string) => pub.publish('f', n, { qos: 1 }, (error) => error ?? acked.push(n));
+    publish('1');
+    publish('2');
+    await pub.publishAsync('f', '3', { qos: 1 });
+    // aedes acknowledges in order: with 3's PUBACK in, 2's would have come before it.
+    expect(acked).toEqual(['1']);
+    expect(Object.keys(pub.outgoing)).toHaveLength(1);
+    expect(drop.misfires()).toBe(0);
+    expect(asked).toEqual(['pub f 1', 'pub f 2', 'pub f 3']);
+    await expect.poll(() => got).toEqual(['1', '2', '3']);
+    // A graceful end waits for the PUBACK (mqtt.js `outgoingEmpty`): it never sends DISCONNECT.
+    let ended = false;
+    void pub.endAsync().then(() => (ended = true));
+    await sub.publishAsync('probe', 'x', { qos: 1 }); // a round trip through the broker meanwhile
+    expect(ended).toBe(false);
+    expect(pub.connected).toBe(true);
+    drop.uninstall();
+    pub.end(true);
+    await sub.endAsync();
+  });
+});
