@@ -2,6 +2,7 @@
 // the chosen publish is swallowed (the sink took that PUBACK: no misfire), the message still reaches the
 // subscriber, and the publisher keeps it in flight — its end() never completes, as a device's session then does.
 import mqtt from 'mqtt';
+import { createMqttTransport } from '../../simulator/transport/mqtt-transport.ts';
 import { afterEach, describe, expect, test } from 'vitest';
 import { startEmbeddedBroker, type EmbeddedBroker } from '../world/broker.ts';
 import { installAedesPubackDrop } from './aedes-puback.ts';
@@ -50,5 +51,38 @@ describe("aedes' PUBACK of one publish dropped", () => {
     drop.uninstall();
     pub.end(true);
     await sub.endAsync();
+  });
+
+  test("a device transport's session without its PUBACK: not disconnected, taken over by the next one, deaf meanwhile", async () => {
+    const b = (broker = await startEmbeddedBroker());
+    installAedesPubackDrop(b, { dropsPuback: (_id, topic) => topic === 'dev/data', stop: () => {} });
+    const got: string[] = [];
+    const lost: string[] = [];
+    const device = createMqttTransport(
+      { brokerUrl: b.url, clientId: 'dev', qos: 1, connectTimeoutMs: 5_000 },
+      { onMessage: (topic, payload) => got.push(`${topic} ${payload.toString()}`), onLost: (r) => lost.push(r) },
+    );
+    // aedes' own table of connected clients (not in its types).
+    const clients = () => Object.keys((b.aedes as unknown as { clients: object }).clients).sort();
+    await device.connect(['dev/ack']);
+    device.publish('dev/data', 'chunk');
+    let ended = false;
+    void device.disconnect().then(() => (ended = true));
+    const server = await mqtt.connectAsync(b.url, { clientId: 'server', reconnectPeriod: 0 });
+    // No DISCONNECT came: aedes still has the device's session, and delivers to it.
+    expect(clients()).toEqual(['dev', 'server']);
+    await server.publishAsync('dev/ack', 'late', { qos: 1 });
+    await server.publishAsync('probe', 'x', { qos: 1 });
+    expect(ended).toBe(false);
+    // The device ended that session: what still reaches it is not the device's (as the sim transport drops it).
+    expect(got).toEqual([]);
+    // Its next session takes the old one over; the old one's loss is not the new one's.
+    await device.connect(['dev/ack']);
+    await server.publishAsync('dev/ack', 'now', { qos: 1 });
+    await expect.poll(() => got).toEqual(['dev/ack now']);
+    expect(lost).toEqual([]);
+    expect(clients()).toEqual(['dev', 'server']);
+    await device.disconnect();
+    await server.endAsync();
   });
 });
