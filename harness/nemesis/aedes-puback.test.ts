@@ -18,10 +18,13 @@ describe("aedes' PUBACK of one publish dropped", () => {
   test('exactly that PUBACK is gone, the message still delivered, the publisher keeps it in flight', async () => {
     broker = await startEmbeddedBroker();
     const asked: string[] = [];
+    const outcomes: string[] = [];
     const points: PubackPoints = {
-      dropsPuback: (publisherId, topic, payload) => {
-        asked.push(`${publisherId} ${topic} ${Buffer.from(payload).toString()}`);
-        return Buffer.from(payload).toString() === '2';
+      take: (publisherId, topic, payload) => {
+        const text = Buffer.from(payload).toString();
+        asked.push(`${publisherId} ${topic} ${text}`);
+        if (text !== '2') return undefined;
+        return { dropped: () => outcomes.push('dropped'), notDropped: (why) => outcomes.push(why) };
       },
       stop: () => {},
     };
@@ -40,6 +43,7 @@ describe("aedes' PUBACK of one publish dropped", () => {
     expect(acked).toEqual(['1']);
     expect(Object.keys(pub.outgoing)).toHaveLength(1);
     expect(drop.misfires()).toBe(0);
+    expect(outcomes).toEqual(['dropped']);
     expect(asked).toEqual(['pub f 1', 'pub f 2', 'pub f 3']);
     await expect.poll(() => got).toEqual(['1', '2', '3']);
     // A graceful end waits for the PUBACK (mqtt.js `outgoingEmpty`): it never sends DISCONNECT.
@@ -55,7 +59,8 @@ describe("aedes' PUBACK of one publish dropped", () => {
 
   test("a device transport's session without its PUBACK: not disconnected, taken over by the next one, deaf meanwhile", async () => {
     const b = (broker = await startEmbeddedBroker());
-    installAedesPubackDrop(b, { dropsPuback: (_id, topic) => topic === 'dev/data', stop: () => {} });
+    const strike = { dropped: () => {}, notDropped: () => {} };
+    installAedesPubackDrop(b, { take: (_id, topic) => (topic === 'dev/data' ? strike : undefined), stop: () => {} });
     const got: string[] = [];
     const lost: string[] = [];
     const device = createMqttTransport(

@@ -3,8 +3,9 @@
 // runs authorizePublish and then, for QoS 1, `write(client, new PubAck(packet))` — mqtt-packet's writeToStream onto
 // `client.conn` — inside the callback authorizePublish is given, synchronously, before it publishes the message.
 // So for the one publish to drop, our authorizePublish calls that callback with `client.conn` swapped for a sink:
-// the PUBACK's bytes go nowhere, the message is still published to the subscribers. The sink checks it took exactly
-// that PUBACK (a different aedes, one that writes later, shows as a misfire rather than a silent non-drop).
+// the PUBACK's bytes go nowhere, the message is still published to the subscribers. The point is recorded struck
+// only once the sink shows it took exactly that PUBACK; an aedes that writes it later is a misfire: the point is
+// recorded missed (E1 unknown), never struck without its drop.
 // Follows the embedded broker through restarts (a new aedes instance each time).
 import type { Aedes, Client } from 'aedes';
 import type { EmbeddedBroker } from '../world/broker.ts';
@@ -48,15 +49,18 @@ export function installAedesPubackDrop(broker: EmbeddedBroker, points: PubackPoi
     const previous = aedes.authorizePublish;
     const hook: Aedes['authorizePublish'] = (client, packet, callback) => {
       previous.call(aedes, client, packet, (error) => {
-        const drop =
-          error == null &&
-          client !== null &&
-          packet.qos === 1 &&
-          typeof client.id === 'string' &&
-          points.dropsPuback(client.id, packet.topic, toBytes(packet.payload));
-        if (!drop || client === null) return callback(error);
+        const strike =
+          error == null && client !== null && packet.qos === 1 && typeof client.id === 'string'
+            ? points.take(client.id, packet.topic, toBytes(packet.payload))
+            : undefined;
+        if (strike === undefined || client === null) return callback(error);
         const written = writesSwallowed(client, () => callback(null));
-        if (!isPubackOf(written, packet.messageId ?? -1)) misfires++;
+        if (isPubackOf(written, packet.messageId ?? -1)) return strike.dropped();
+        misfires++;
+        // Not struck after all (its PUBACK went out, or something else was swallowed): missed, E1 unknown.
+        strike.notDropped(
+          `aedes did not write its PUBACK inside authorizePublish's callback (${written.length} bytes)`,
+        );
       });
     };
     aedes.authorizePublish = hook;

@@ -19,10 +19,16 @@ export interface PubackPointDeps {
 }
 
 export interface PubackPoints {
-  /** Asked for each QoS 1 publish the broker received: true when its PUBACK is to be dropped (the point struck). */
-  readonly dropsPuback: (publisherId: string, topic: string, payload: Uint8Array) => boolean;
-  /** The safety phase is over: every point still waiting is missed. */
+  /** Asked for each QoS 1 publish the broker received: a point whose PUBACK is to be dropped now, or undefined. */
+  readonly take: (publisherId: string, topic: string, payload: Uint8Array) => PubackStrike | undefined;
+  /** The safety phase is over: every point still waiting (or whose drop failed) is missed. */
   readonly stop: () => void;
+}
+
+/** A point taken by a publish: the broker says whether its PUBACK was in fact dropped (recorded only then). */
+export interface PubackStrike {
+  readonly dropped: () => void;
+  readonly notDropped: (why: string) => void;
 }
 
 export function isPubackPoint(point: FaultPoint): point is DropPubackPoint {
@@ -60,30 +66,37 @@ export function planPubackPoints(points: readonly FaultPoint[], deps: PubackPoin
     if (own === undefined) captures.set(mac, (own = new Map<number, string>()));
     own.set(captureSeq, imageName);
   });
+  const failed = new Map<DropPubackPoint, string>();
   return {
-    dropsPuback: (publisherId, topic, payload) => {
-      if (stopped) return false;
+    take: (publisherId, topic, payload) => {
+      if (stopped) return undefined;
       const mine = waiting.filter((p) => deps.macOf(p.device) === publisherId);
-      if (mine.length === 0) return false;
+      if (mine.length === 0) return undefined;
       const identity = identify(topic, payload, deps.chunkIdBase);
-      if (identity === undefined) return false;
+      if (identity === undefined) return undefined;
       const point = mine.find((p) => pubackPointDue(p, identity, captures.get(publisherId)?.get(p.image - 1)));
-      if (point === undefined) return false;
+      if (point === undefined) return undefined;
       waiting.splice(waiting.indexOf(point), 1);
       const text = formatFaultPoint(point);
       const what = point.chunk === undefined ? 'its metadata' : `chunk ${point.chunk}`;
-      history.append({ type: 'point_struck', point: text, target: publisherId });
-      history.append({
-        type: 'nemesis',
-        fault: 'puback_dropped',
-        target: publisherId,
-        detail: `point ${text}: ${identity.imageName} (image ${point.image}) ${what}`,
-      });
-      return true;
+      return {
+        dropped: () => {
+          history.append({ type: 'point_struck', point: text, target: publisherId });
+          history.append({
+            type: 'nemesis',
+            fault: 'puback_dropped',
+            target: publisherId,
+            detail: `point ${text}: ${identity.imageName} (image ${point.image}) ${what}`,
+          });
+        },
+        notDropped: (why) => failed.set(point, why),
+      };
     },
     stop: () => {
       if (stopped) return;
       stopped = true;
+      for (const [point, why] of failed)
+        history.append({ type: 'point_missed', point: formatFaultPoint(point), detail: why });
       for (const point of waiting.splice(0))
         history.append({
           type: 'point_missed',

@@ -129,7 +129,11 @@ export function wireFaults(
   const router = setup.world.router;
   let aedesPuback: AedesPubackDrop | undefined;
   if (pubackPoints !== undefined && router !== undefined)
-    router.setPubackFilter((p) => pubackPoints.dropsPuback(p.publisherId, p.topic, p.payload));
+    router.setPubackFilter((p) => {
+      const strike = pubackPoints.take(p.publisherId, p.topic, p.payload);
+      strike?.dropped(); // the router drops what its filter says
+      return strike !== undefined;
+    });
   else if (pubackPoints !== undefined && broker !== undefined && isEmbeddedBroker(broker))
     aedesPuback = installAedesPubackDrop(broker, pubackPoints);
   // The embedded aedes broker restarts itself; the sim world's router through down()/up() on the run's clock.
