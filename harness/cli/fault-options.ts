@@ -70,16 +70,20 @@ function yargsOption(f: FaultField): Options {
 /**
  * The overrides the given arguments ask for; throws with the flag's name on an out-of-range value. With `bounds`
  * (the fleet the options make), a fault point no run of that fleet can strike (device 9 of 3) is refused too, and so
- * is a point no run can strike yet.
+ * is one this run's broker cannot strike (`pubacksOurs` false: a broker at a URL, no PUBACK of its to drop).
  */
-export function faultOverridesFrom(args: Record<string, unknown>, bounds?: PointBounds): FaultOverrides {
+export function faultOverridesFrom(
+  args: Record<string, unknown>,
+  bounds?: PointBounds,
+  pubacksOurs = true,
+): FaultOverrides {
   const groups: Record<FaultGroup, Record<string, unknown>> = { device: {}, network: {}, server: {}, migration: {} };
   for (const f of faultFields) {
     const value = args[f.flag];
     if (value !== undefined) groups[f.group][f.key] = flagValue(f, value);
   }
   const migration = Object.keys(groups.migration).length > 0 ? (groups.migration as unknown as MigrationFault) : null;
-  const points = faultPointsFrom(args[faultPointsField.flag], migration !== null, bounds);
+  const points = faultPointsFrom(args[faultPointsField.flag], migration !== null, bounds, pubacksOurs);
   return {
     device: groups.device,
     network: groups.network,
@@ -90,7 +94,12 @@ export function faultOverridesFrom(args: Record<string, unknown>, bounds?: Point
 }
 
 /** `--fault-at` values, each parsed; an error names the flag and the item as typed. */
-function faultPointsFrom(value: unknown, migrationGiven: boolean, bounds: PointBounds | undefined): FaultPoint[] {
+function faultPointsFrom(
+  value: unknown,
+  migrationGiven: boolean,
+  bounds: PointBounds | undefined,
+  pubacksOurs: boolean,
+): FaultPoint[] {
   if (value === undefined) return [];
   const flag = `--${faultPointsField.flag}`;
   const points = (value as unknown[]).map(String).map((text) => {
@@ -104,7 +113,8 @@ function faultPointsFrom(value: unknown, migrationGiven: boolean, bounds: PointB
     if (outside !== undefined) throw new Error(`${flag} ${formatFaultPoint(point)}: can never strike: ${outside}`);
     return point;
   });
-  const problem = pointListProblem(points, migrationGiven) ?? (bounds ? unsupportedPointProblem(points) : undefined);
+  const problem =
+    pointListProblem(points, migrationGiven) ?? (bounds ? unsupportedPointProblem(points, pubacksOurs) : undefined);
   if (problem !== undefined) throw new Error(`${flag}: ${problem}`);
   return points;
 }

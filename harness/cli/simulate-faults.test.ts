@@ -53,8 +53,8 @@ describe('npm run simulate: faults', () => {
       '--fault-at reboot:device=9,image=1,after-chunks=5: can never strike: device 9 of a 3-device fleet',
     ],
     [
-      ['--fault-at', 'drop-puback:device=1,image=1,chunk=3'],
-      '--fault-at: fault point drop-puback:device=1,image=1,chunk=3: not yet supported (the broker seams',
+      ['--broker-url', 'mqtt://127.0.0.1:1883', '--fault-at', 'drop-puback:device=1,image=1,chunk=3'],
+      '--fault-at: fault point drop-puback:device=1,image=1,chunk=3: needs the embedded broker or --mode sim',
     ],
     [
       ['--migrate-at', '40%', '--fault-at', 'migrate:in-flight=2'],

@@ -152,7 +152,9 @@ const argv = await standardCli(
     // Untyped on purpose: the fault flags are read back through faultOverridesFrom, which validates them.
     .options(faultYargsOptions() as Record<never, never>)
     .check((a) => {
-      faultOverridesFrom(a, { devices: a.devices, imagesPerDevice: a.images });
+      // drop-puback needs a broker whose PUBACKs camfleet writes: the sim router or the embedded aedes.
+      const pubacksOurs = a.mode === 'sim' || !a['broker-url'];
+      faultOverridesFrom(a, { devices: a.devices, imagesPerDevice: a.images }, pubacksOurs);
       // Every path and URL before anything starts: a bad one costs no server start and leaves no temp directory.
       checkWorldUrls(a);
       if (a.history !== undefined) checkWritableFile('history', a.history);

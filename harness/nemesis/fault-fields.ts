@@ -221,5 +221,5 @@ export const faultPointsField = {
   flag: 'fault-at',
   fileKey: 'points',
   describe:
-    "a fault at a logical point (repeatable): reboot:device=D,image=N,after-chunks=K (device D reboots right after chunks 0..K-1 of its image N are out) | counter-reset:device=D,wake=W (flash counter to 0 just before wake W) | migrate:in-flight=K (= --migrate-at K-in-flight) | crash-before-ack[:device=D,image=N] and drop-puback:device=D,image=N[,chunk=C] (parsed, not yet run). Devices are numbered 1..--devices in the order the fleet creates them, images by the device's capture (1..--images), wakes by the device's own count",
+    "a fault at a logical point (repeatable): reboot:device=D,image=N,after-chunks=K (device D reboots right after chunks 0..K-1 of its image N are out) | counter-reset:device=D,wake=W (flash counter to 0 just before wake W) | migrate:in-flight=K (= --migrate-at K-in-flight) | crash-before-ack[:device=D,image=N] (the pipeline crashes between a completion commit and its ACK) | drop-puback:device=D,image=N[,chunk=C] (the broker drops the PUBACK of chunk C, or of the metadata; not with --broker-url). Devices are numbered 1..--devices in the order the fleet creates them, images by the device's capture (1..--images), wakes by the device's own count",
 } as const;

@@ -75,7 +75,7 @@ const kinds: Readonly<Record<FaultPointKind, { readonly params: readonly ParamSp
   },
   'drop-puback': {
     params: [p('device', 'device', 1), p('image', 'image', 1), p('chunk', 'chunk', 0, false)],
-    means: 'the broker drops the PUBACK of a chunk (or the metadata) of image N of device D (not yet)',
+    means: 'the broker drops the PUBACK of chunk C (or the metadata) of image N of device D',
   },
   migrate: {
     params: [p('in-flight', 'inFlight', 1)],
@@ -152,11 +152,14 @@ export function isFaultPoint(value: unknown): value is FaultPoint {
   });
 }
 
-/** The points no run can strike yet, with what they need: refused before the run starts (exit 2). */
-export function unsupportedPointProblem(points: readonly FaultPoint[]): string | undefined {
+/**
+ * The points this run cannot strike, with what they need: refused before the run starts (exit 2). drop-puback
+ * needs a broker whose PUBACKs camfleet writes (`pubacksOurs`): the sim router or the embedded aedes broker.
+ */
+export function unsupportedPointProblem(points: readonly FaultPoint[], pubacksOurs = true): string | undefined {
   for (const point of points) {
-    if (point.kind === 'drop-puback')
-      return `fault point ${formatFaultPoint(point)}: not yet supported (the broker seams cannot drop a single PUBACK)`;
+    if (point.kind === 'drop-puback' && !pubacksOurs)
+      return `fault point ${formatFaultPoint(point)}: needs the embedded broker or --mode sim (a broker at a URL writes its own PUBACKs: camfleet cannot drop one there)`;
   }
   return undefined;
 }

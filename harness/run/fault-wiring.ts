@@ -5,6 +5,8 @@ import type { Fleet } from '../fleet/fleet.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { planCrashPoints } from '../nemesis/crash-points.ts';
+import { installAedesPubackDrop, type AedesPubackDrop } from '../nemesis/aedes-puback.ts';
+import { planPubackPoints } from '../nemesis/puback-points.ts';
 import { planServerFaults } from '../nemesis/server-nemesis.ts';
 import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
@@ -117,6 +119,23 @@ export function wireFaults(
       })
     : undefined;
   setup.afterCompletionCommit.hook = crashPoints?.afterCommit;
+  // The drop-puback point strikes where the broker acknowledges a device's publish: the sim router's PUBACK filter,
+  // or the embedded aedes broker's PubAck write (live-run.ts refuses it on any other broker).
+  const pubackPoints = planPubackPoints(faults.points, {
+    history,
+    macOf: (index) => fleet.drivers[index - 1]?.mac,
+    chunkIdBase: 0, // the fleet's (run-fleet.ts)
+  });
+  const router = setup.world.router;
+  let aedesPuback: AedesPubackDrop | undefined;
+  if (pubackPoints !== undefined && router !== undefined)
+    router.setPubackFilter((p) => {
+      const strike = pubackPoints.take(p.publisherId, p.topic, p.payload);
+      strike?.dropped(); // the router drops what its filter says
+      return strike !== undefined;
+    });
+  else if (pubackPoints !== undefined && broker !== undefined && isEmbeddedBroker(broker))
+    aedesPuback = installAedesPubackDrop(broker, pubackPoints);
   // The embedded aedes broker restarts itself; the sim world's router through down()/up() on the run's clock.
   const restartable =
     broker !== undefined && isEmbeddedBroker(broker)
@@ -148,6 +167,9 @@ export function wireFaults(
       clock.clearInterval(receivingSampler);
       setup.afterCompletionCommit.hook = undefined;
       crashPoints?.stop();
+      if (pubackPoints !== undefined) router?.setPubackFilter(undefined);
+      aedesPuback?.uninstall();
+      pubackPoints?.stop();
       await scheduler.stop();
       await brokerRestarts?.stop();
       network?.uninstall();

@@ -1,7 +1,8 @@
 // Faults at logical points in a live run (aedes, real timers): the device-side points are counted in the device's
 // own messages and wakes, so they strike at the same moment as in sim — device 2 loses power right after chunk 4
 // of its image 1, device 3's counter resets just before its wake 2 — and the run passes with `fixed`. The pipeline's
-// crash between a completion commit and its ACK strikes at the pipeline's own seam, in live as in sim.
+// crash between a completion commit and its ACK strikes at the pipeline's own seam, in live as in sim. A dropped
+// PUBACK strikes at aedes' PubAck write (nemesis/aedes-puback.ts).
 import { describe, expect, test } from 'vitest';
 import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
@@ -90,19 +91,44 @@ describe('faults at logical points in a live run', () => {
     expect(result.faultsInjected['pipeline_restart']).toBe(1);
   });
 
-  test.each(['drop-puback:device=1,image=1,chunk=2'])(
-    '%s is refused before anything starts: not yet (exit 2)',
-    async (point) => {
-      const error = await runLive({
-        ...options,
-        faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }),
-      }).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(error).toBeInstanceOf(RunWorldError);
-      expect((error as RunWorldError).exitCode).toBe(2);
-      expect((error as RunWorldError).message).toMatch(new RegExp(`^fault point ${point}: not yet supported \\(`));
-    },
-  );
+  test('the broker drops the PUBACK of chunk 5 of device 2 image 1: the device never disconnects that session', async () => {
+    const point = 'drop-puback:device=2,image=1,chunk=5';
+    const result = await runLive({ ...options, faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }) });
+    const failing = result.verdicts.filter((v) => v.verdict !== 'pass');
+    expect(failing, JSON.stringify(failing, null, 2)).toEqual([]);
+    const struck = result.history.ofType('point_struck');
+    expect(struck).toEqual([expect.objectContaining({ point, target: macs[1] })]);
+    expect(result.history.ofType('nemesis')).toEqual([
+      expect.objectContaining({
+        fault: 'puback_dropped',
+        target: macs[1],
+        detail: `point ${point}: image_1.jpg (image 1) chunk 5`,
+      }),
+    ]);
+    // mqtt.js' end() waits for the PUBACK: no DISCONNECT, so aedes sees that session end only when the device's next
+    // one (wake 2) takes it over — never between the strike and that wake.
+    const struckSeq = struck[0]?.seq ?? -1;
+    const wake2 = result.history.ofType('device_wake').find((e) => e.mac === macs[1] && e.wake === 2)?.seq ?? -1;
+    expect(wake2).toBeGreaterThan(struckSeq);
+    const ended = result.history
+      .ofType('broker_client')
+      .filter((e) => e.clientId === macs[1] && !e.connected && e.seq > struckSeq);
+    expect(ended.length).toBeGreaterThan(0);
+    expect(ended[0]?.seq).toBeGreaterThan(wake2);
+  });
+
+  test('drop-puback is refused before anything starts on a broker at a URL (exit 2)', async () => {
+    const point = 'drop-puback:device=1,image=1,chunk=2';
+    const error = await runLive({
+      ...options,
+      brokerUrl: 'mqtt://127.0.0.1:1',
+      faults: buildFaultPlan('none', { points: [parseFaultPoint(point)] }),
+    }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(RunWorldError);
+    expect((error as RunWorldError).exitCode).toBe(2);
+    expect((error as RunWorldError).message).toMatch(new RegExp(`^fault point ${point}: needs the embedded broker`));
+  });
 });

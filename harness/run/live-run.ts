@@ -30,8 +30,10 @@ export async function runLive(
   hooks: RunHooks = {},
   seams: RunSeams = {},
 ): Promise<LiveRunResult> {
-  // Fault points the parser accepts but no world can strike yet (fault-points.ts): refused before anything starts.
-  const notYet = unsupportedPointProblem(options.faults.points);
+  // Fault points the parser accepts but this run's broker cannot strike (fault-points.ts): refused before anything
+  // starts. A given world's broker is its router (or nothing a point can reach).
+  const pubacksOurs = seams.world === undefined ? options.brokerUrl === undefined : seams.world.router !== undefined;
+  const notYet = unsupportedPointProblem(options.faults.points, pubacksOurs);
   if (notYet !== undefined) throw new RunWorldError(notYet);
   if (options.pipeline === 'external' && options.faults.points.some((p) => p.kind === 'crash-before-ack'))
     throw new RunWorldError(

@@ -40,7 +40,12 @@ export function createMqttTransport(options: MqttTransportOptions, events: Devic
         keepalive: 60,
       });
       client = c;
-      c.on('message', (topic, payload) => events.onMessage(topic, payload));
+      // Only the current session's messages are the device's: a session it ended can outlive disconnect() (mqtt.js'
+      // end() waits for every PUBACK; one the broker dropped never comes) and still be delivered to until the
+      // next session takes it over. The firmware has moved on; so does the sim transport (device-transport.ts).
+      c.on('message', (topic, payload) => {
+        if (client === c) events.onMessage(topic, payload);
+      });
       c.on('error', () => {}); // surfaced through connect's rejection or 'close'
       await new Promise<void>((resolve, reject) => {
         const fail = (error?: Error) => {

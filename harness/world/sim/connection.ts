@@ -13,6 +13,9 @@ export class Connection implements RouterConnection {
   blocked = false;
   /** Taken off the wire by the filter's 'hold', by delivery id, until released (router.release). */
   readonly aside = new Map<number, Outgoing>();
+  /** QoS 1 publishes of this client whose PUBACK the broker dropped: mqtt.js keeps them in flight (never re-sent
+   *  by a clean client that is not reconnected), so its graceful end() waits and no DISCONNECT ever comes. */
+  pubacksOwed = 0;
 
   constructor(
     readonly id: number,

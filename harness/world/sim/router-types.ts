@@ -22,6 +22,19 @@ export interface RouterOptions {
   readonly filter?: DeliveryFilter;
 }
 
+/** One PUBLISH as the broker received it from a client, before its PUBACK goes back. */
+export interface ReceivedPublish {
+  readonly publisherId: string;
+  readonly topic: string;
+  /** The router's copy: do not modify. */
+  readonly payload: Buffer;
+  readonly qos: QoS;
+}
+
+/** The nemesis' say over the PUBACK of one QoS 1 publish (aedes: the PubAck write of handlePublish): true drops it.
+ *  The message is routed all the same (the broker has it); only its acknowledgement to the publisher is lost. */
+export type PubackFilter = (publish: ReceivedPublish) => boolean;
+
 /** One deliverable message: the head of one (publisher, subscriber connection) FIFO. */
 export interface Delivery {
   /** Unique; increasing in routing order (a redelivery keeps its id, a filter's duplicate gets a new one). */
@@ -88,6 +101,8 @@ export interface RouterStats {
   lostInTransit: number;
   /** In-flight and queued messages thrown away with their session (clean disconnect, restart). */
   discarded: number;
+  /** PUBACKs to publishers the PUBACK filter dropped. */
+  pubacksDropped: number;
 }
 
 export interface SessionInfo {
@@ -112,5 +127,6 @@ export function zeroStats(): RouterStats {
     held: 0,
     lostInTransit: 0,
     discarded: 0,
+    pubacksDropped: 0,
   };
 }

@@ -25,6 +25,7 @@ import {
   type ClientEndpoint,
   type Delivery,
   type DeliveryFilter,
+  type PubackFilter,
   type RouterConnection,
   type RouterObserver,
   type RouterOptions,
@@ -51,6 +52,7 @@ export class Router {
   private readonly limits: QueueLimits;
   private readonly counters: RouterStats = zeroStats();
   private filter: DeliveryFilter | undefined;
+  private pubackFilter: PubackFilter | undefined;
   private readonly observers = new Set<RouterObserver>();
   /** Which connection each held delivery (filter verdict 'hold') waits aside for, by delivery id. */
   private readonly asideOf = new Map<number, Connection>();
@@ -136,13 +138,25 @@ export class Router {
       this.route(session, entry);
     }
     this.kick();
+    // The PUBACK goes back once the message is routed (aedes writes it before publishing; either way the
+    // subscribers get the message). The filter may drop it: the publisher then owes nothing but waits for it.
+    if (qos === 1 && this.pubackFilter?.({ ...message, qos }) === true) {
+      from.pubacksOwed++;
+      this.counters.pubacksDropped++;
+    }
     for (const o of [...this.observers]) o.published?.(from, topic);
   }
 
-  /** The client's own DISCONNECT (or its socket closing on its side): no lost() callback. */
+  /**
+   * The client's own DISCONNECT (or its socket closing on its side): no lost() callback. A client still waiting
+   * for a PUBACK sends none: mqtt.js' end() waits for its in-flight publishes (`outgoingEmpty`) before it
+   * disconnects, and a clean client made for one session is never reconnected to re-send, so the connection stays
+   * open (subscribed, messages still delivered to it) until the broker cuts it — the client id's next connection
+   * takes it over (§3.1.4), or a restart.
+   */
   close(handle: RouterConnection): void {
     const c = this.connections.get(handle.id);
-    if (c) this.detach(c);
+    if (c && c.pubacksOwed === 0) this.detach(c);
   }
 
   // ---- the world around it (nemesis, scheduler) ----
@@ -193,6 +207,12 @@ export class Router {
 
   setFilter(filter: DeliveryFilter | undefined): void {
     this.filter = filter;
+  }
+
+  /** The nemesis' hook on publishers' PUBACKs (like wrapping aedes' PubAck write): asked for every QoS 1 publish,
+   *  true drops its PUBACK (see close() for what the publisher does then). */
+  setPubackFilter(filter: PubackFilter | undefined): void {
+    this.pubackFilter = filter;
   }
 
   /** Tells `observer` of every connect and publish from now on (aedes' 'client' and 'publish'). Returns the way
