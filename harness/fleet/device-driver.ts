@@ -182,7 +182,8 @@ export class DeviceDriver {
     this.stopped = true;
     for (const t of this.timers.values()) this.worldClock.clearTimeout(t);
     this.timers.clear();
-    await this.transport.disconnect();
+    // At once: a sim world's clock may have stopped by now, and a session owing a PUBACK never ends by itself.
+    await this.transport.disconnect({ flush: false });
   }
 
   private async handleInbound(topic: string, payload: Buffer): Promise<void> {

@@ -12,7 +12,9 @@ export interface DeviceTransport {
   /** Connects and subscribes to `subscriptions`; rejects on failure (the device then sees `connect_failed`). */
   connect(subscriptions: readonly string[]): Promise<void>;
   publish(topic: string, payload: string): void;
-  disconnect(): Promise<void>;
+  /** Ends the session; by default after what is queued has gone out (mqtt.js' end()). `flush: false` ends it at
+   *  once, dropping what is queued: the fleet's shutdown, which must not wait on a world that may have stopped. */
+  disconnect(options?: { readonly flush?: boolean }): Promise<void>;
   readonly connected: boolean;
 }
 
@@ -67,11 +69,11 @@ export function createMqttTransport(options: MqttTransportOptions, events: Devic
     publish(topic, payload) {
       client?.publish(topic, payload, { qos: options.qos }, () => {});
     },
-    async disconnect() {
+    async disconnect(options) {
       closing = true;
       const c = client;
       client = undefined;
-      if (c) await c.endAsync().catch(() => {});
+      if (c) await c.endAsync(options?.flush === false).catch(() => {});
     },
   };
 }

@@ -108,13 +108,13 @@ export function createDeviceTransport(
         if (session.queued === 0) for (const done of session.drained.splice(0)) done();
       }, radioFreeAtMs - nowMs);
     },
-    disconnect() {
+    disconnect(disconnectOptions) {
       const c = current;
       const session = outgoing;
       current = undefined;
       outgoing = undefined;
       if (!c?.open) return Promise.resolve();
-      if (session === undefined || session.queued === 0) {
+      if (session === undefined || session.queued === 0 || disconnectOptions?.flush === false) {
         router.close(c);
         return Promise.resolve();
       }

@@ -70,6 +70,18 @@ describe('device uplink on the virtual clock', () => {
     expect(router.session('pub')?.connected ?? false).toBe(false);
   });
 
+  test('a disconnect without flush (the fleet shutdown) ends the session at once and drops what is queued', async () => {
+    const { clock, sub, pub, router } = world();
+    await sub.connect([TOPIC]);
+    await pub.connect([]);
+    pub.publish(TOPIC, payload('a'));
+    await pub.disconnect({ flush: false });
+    expect(router.session('pub')?.connected ?? false).toBe(false);
+    clock.advanceTo(50);
+    await settle();
+    expect(sub.got).toEqual([]);
+  });
+
   test('a session the broker ends loses what had not gone out', async () => {
     const { clock, sub, pub, router } = world();
     await sub.connect([TOPIC]);
