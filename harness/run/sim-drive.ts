@@ -199,7 +199,9 @@ function counted(source: StepSource, onRun: () => void): StepSource {
   return {
     steps: () =>
       source.steps().map((step) => ({
-        label: step.label,
+        get label() {
+          return step.label;
+        },
         run: () => {
           onRun();
           step.run();

@@ -10,19 +10,25 @@ import type { SimStep, StepSource } from './scheduler.ts';
  *  Postgres' detector is about to break, after its deadlock_timeout): real time, because Postgres decides it. */
 const ALL_BLOCKED_RECHECK_MS = 50;
 
-const verb = (text: string): string => text.trim().split(/\s+/)[0]?.toUpperCase() ?? '';
+const FIRST_WORD = /^\s*(\S*)/;
+const verb = (text: string): string => FIRST_WORD.exec(text)?.[1]?.toUpperCase() ?? '';
 
 /** Labels name the connection slot and the statement's verb, not the gate's arrival ids (those go on counting
  *  across runs on one gate): the schedule of a seed reads the same on a fresh gate and on a reused one. */
 export function gatedDatabaseSteps(db: GatedDatabase, name = 'sql'): StepSource {
   return {
     steps: (): SimStep[] => [
+      // Labels are read only for the step chosen: built then, not for every step offered.
       ...db.ready().map((r) => ({
-        label: `${name} result slot ${r.slot} ${verb(r.text)} ${r.ok ? 'ok' : (r.code ?? 'error')}`,
+        get label() {
+          return `${name} result slot ${r.slot} ${verb(r.text)} ${r.ok ? 'ok' : (r.code ?? 'error')}`;
+        },
         run: () => void db.deliver(r),
       })),
       ...db.pending().map((s) => ({
-        label: `${name} run slot ${s.slot} ${verb(s.text)}`,
+        get label() {
+          return `${name} run slot ${s.slot} ${verb(s.text)}`;
+        },
         run: () => void db.release(s),
       })),
     ],

@@ -8,8 +8,11 @@ export function routerSteps(router: Router): StepSource {
   return {
     steps: (): SimStep[] =>
       router.deliverable().map((d) => ({
-        // The delivery id grows in routing order, which the schedule so far decides: stable across runs.
-        label: `deliver #${d.id} ${d.publisherId}>${d.subscriberId} ${d.topic}${d.dup ? ' dup' : ''}`,
+        // The delivery id grows in routing order, which the schedule so far decides: stable across runs. Read only
+        // for the step chosen.
+        get label() {
+          return `deliver #${d.id} ${d.publisherId}>${d.subscriberId} ${d.topic}${d.dup ? ' dup' : ''}`;
+        },
         run: () => router.deliver(d),
       })),
   };
