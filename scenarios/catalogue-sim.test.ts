@@ -13,7 +13,7 @@ import { loadCatalogue } from './spec.ts';
 import { defaultScenarioSeed } from './to-run-options.ts';
 
 /** What sim refuses today (sim-run.ts, run-world.ts), each on its way into sim. */
-const notYetInSim = [/^sim mode cannot run scripted interventions \(onFleetStart\) yet$/];
+const notYetInSim: readonly RegExp[] = [];
 
 /**
  * Scenarios sim runs but whose expectation it does not meet yet, with why: each is a sim-fidelity gap to close, not

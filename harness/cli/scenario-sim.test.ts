@@ -15,8 +15,22 @@ const liveOnlyBecause = "a real broker's queue overflowing under a slow subscrib
 /** A catalogue of three: one sim runs (a legacy bug), one it refuses today, one live-only by its spec. */
 function smallCatalogue(): string {
   const dir = tempDir('camfleet-scenario-sim-');
-  for (const name of ['legacy-insert-double-send', 'manual-fix-reinserts'])
+  for (const name of ['legacy-insert-double-send'])
     copyFileSync(join(catalogueDir, `${name}.json`), join(dir, `${name}.json`));
+  // Not marked live-only: sim refuses it when it runs (a spec should say so with `modes`; this one forgot).
+  writeFileSync(
+    join(dir, 'unmarked-slow-subscriber.json'),
+    JSON.stringify({
+      name: 'unmarked-slow-subscriber',
+      purpose: 'a slow pipeline subscriber, its spec not marked live-only',
+      fleet: { devices: 3, images: 1 },
+      pipeline: 'fixed',
+      stage: 'resume',
+      faults: { mix: 'none', network: { slowSubscriber: true } },
+      timeBudgetS: 30,
+      expect: 'pass',
+    }),
+  );
   writeFileSync(
     join(dir, 'slow-subscriber-overflow.json'),
     JSON.stringify({
@@ -50,7 +64,7 @@ describe('npm run scenario -- run --mode sim', () => {
     expect(r.stdout).toContain('legacy-insert-double-send: expected fail I1 (I3, I5, I6 may fail), verdict FAIL → MET');
     expect(r.stdout).toMatch(/^legacy-insert-double-send\s+\| fail I1 .*\| fail\s+\| met$/m);
     expect(r.stdout).toMatch(
-      /^manual-fix-reinserts\s+\| pass\s+\| refused by sim: sim mode cannot run scripted interventions \(onFleetStart\) yet\s+\| -$/m,
+      /^unmarked-slow-subscriber\s+\| pass\s+\| refused by sim: .*network\.slowSubscriber is live-only.*\| -$/m,
     );
     expect(r.stdout).toContain(`| not run in sim: ${liveOnlyBecause}`);
     expect(r.stdout).toContain('1 met, 0 not met, 0 unknown, 1 refused by sim, 1 not run in sim');
@@ -66,13 +80,11 @@ describe('npm run scenario -- run --mode sim', () => {
     expect(runs.stdout).toContain('→ MET');
     const refused = await runCli(
       'scenario.ts',
-      ['run', 'manual-fix-reinserts', '--mode', 'sim', '--catalogue', catalogue],
+      ['run', 'unmarked-slow-subscriber', '--mode', 'sim', '--catalogue', catalogue],
       env,
     );
     expect(refused.code).toBe(2);
-    expect(refused.stdout).toContain(
-      'manual-fix-reinserts: refused by sim: sim mode cannot run scripted interventions (onFleetStart) yet',
-    );
+    expect(refused.stdout).toContain('unmarked-slow-subscriber: refused by sim:');
     const named = await runCli(
       'scenario.ts',
       ['run', 'slow-subscriber-overflow', '--mode', 'sim', '--catalogue', catalogue],

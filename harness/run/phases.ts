@@ -7,6 +7,7 @@ import type { Fleet, FleetResult } from '../fleet/fleet.ts';
 import type { RunFaults } from './fault-wiring.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext } from './run-context.ts';
+import { poolSql } from './run-drive.ts';
 import type { RunProgressFeed } from './run-progress.ts';
 
 export interface FleetPhaseOutcome {
@@ -25,7 +26,7 @@ export async function fleetPhase(
   const startMs = run.clock.nowMs();
   run.history.append({ type: 'run_phase', phase: 'start' });
   run.hooks.onFleetStart?.({
-    db: adminPool,
+    db: run.drive?.actorSql() ?? poolSql(adminPool),
     history: run.history,
     plan: (f, t, work) => faults.scheduler.plan(f, t, work),
   });

@@ -2,7 +2,6 @@
 // prints, the caller's hooks and the world's seams (ARCHITECTURE.md §8). Apart from live-run.ts so that its phases
 // (run-setup.ts, fault-wiring.ts, phases.ts, check-phase.ts, run-teardown.ts) can name them without importing the
 // file that sequences them.
-import type pg from 'pg';
 import type { InvariantVerdict } from '../checker/index.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import type { History } from '../history/history.ts';
@@ -10,6 +9,7 @@ import type { PipelineStats } from '../pipeline/index.ts';
 import type { Broker } from '../world/broker.ts';
 import type { Clock } from '../world/clock.ts';
 import type { openRunDatabase } from '../world/database.ts';
+import type { Sql } from '../world/sql.ts';
 import type { World } from '../world/world.ts';
 import type { RunDrive } from './run-drive.ts';
 
@@ -54,9 +54,10 @@ export interface RunHooks {
   /** Stops the run early (Ctrl-C): like an exhausted time budget, the verdict is then at best unknown. */
   signal?: AbortSignal;
   /** Called as the fleet starts, for scripted interventions (a scenario's operator re-inserting rows), planned on
-   *  the run's fault scheduler like its faults. */
+   *  the run's fault scheduler like its faults. `db` is the world's: the admin pool live, the gate in sim (each
+   *  statement a step of the schedule). */
   onFleetStart?(world: {
-    db: pg.Pool;
+    db: Sql;
     history: History;
     plan(fault: string, trigger: string, work: () => Promise<void>): void;
   }): void;

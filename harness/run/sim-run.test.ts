@@ -148,10 +148,25 @@ describe('a sim run (virtual clock, manual router, gated database, seeded schedu
       await refused({ ...small, faults: buildFaultPlan('none', { network: { slowSubscriber: true } }) }),
     ).toContain('network.slowSubscriber is live-only');
     expect(await refused({ ...small, pipeline: 'external' })).toContain('--pipeline external');
-    const scripted = await runSim(small, { onFleetStart: () => {} }).then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    expect(scripted).toBeInstanceOf(RunWorldError);
+  });
+
+  test('a scripted intervention writes through the gate: its statements are steps, and the run repeats exactly', async () => {
+    const intervene = async () => {
+      const counts: number[] = [];
+      const result = await runSim(small, {
+        onFleetStart: (world) =>
+          world.plan('operator_probe', '40%', async () => {
+            const { rows } = await world.db.query<{ n: number }>(`SELECT count(*)::int AS n FROM device_images`);
+            counts.push(rows[0]?.n ?? -1);
+            world.history.append({ type: 'nemesis', fault: 'operator_probe', detail: `${rows[0]?.n} rows` });
+          }),
+      });
+      return { counts, digest: result.schedule.scheduleDigest };
+    };
+    const first = await intervene();
+    expect(first.counts).toHaveLength(1);
+    expect(first.counts[0]).toBeGreaterThan(0);
+    const again = await intervene();
+    expect(again).toEqual(first);
   });
 });

@@ -9,7 +9,6 @@ import { simWorld } from '../world/sim/sim-world.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
 import { runLive, type LiveRunResult, type RunHooks, type RunSeams } from './live-run.ts';
 import type { LiveRunOptions } from './run-options.ts';
-import { RunWorldError } from './run-world.ts';
 import { SimDrive, type SimDriveStats } from './sim-drive.ts';
 import type { GateSource } from '../world/sim/gate-source.ts';
 
@@ -40,12 +39,9 @@ export async function runSim(
   hooks: RunHooks = {},
   seams: SimRunSeams = {},
 ): Promise<SimRunResult> {
-  // Network faults and broker restarts act on the router (run-world.ts, fault-wiring.ts). Server faults and the mid-run migration run
-  // inside the scheduler's world (fault-wiring.ts, harness/run/README.md), and legacy-ttl's expiry reads virtual
-  // time (world/sim/sim-now.ts). A scenario's scripted interventions write through the run's admin pool, outside
-  // the gate: refused rather than skipped, so a sim run never passes for having injected nothing.
-  if (hooks.onFleetStart !== undefined)
-    throw new RunWorldError('sim mode cannot run scripted interventions (onFleetStart) yet');
+  // Network faults and broker restarts act on the router (run-world.ts, fault-wiring.ts). Server faults, the mid-run
+  // migration and a scenario's scripted interventions run inside the scheduler's world (fault-wiring.ts, phases.ts,
+  // harness/run/README.md), and legacy-ttl's expiry reads virtual time (world/sim/sim-now.ts).
   const clock = new VirtualClock(SIM_START_MS);
   const router = new Router({ delivery: 'manual', timers: clock });
   const { gates, ...runSeams } = seams;
