@@ -20,11 +20,7 @@ const notYetInSim: readonly RegExp[] = [];
  * a verdict to accept. Their test holds the gap (the expectation not met), so closing it turns the test red until
  * its entry is removed here.
  */
-const knownSimGaps: Readonly<Record<string, string>> = {
-  'legacy-ttl-offline-resume':
-    'a transfer cut by a reboot resumes within the same wake in sim (no transfer waits out the 30-minute TTL), so ' +
-    'no expired buffer is resumed (I4 passes); sim-now.test.ts shows the expiry itself on virtual time',
-};
+const knownSimGaps: Readonly<Record<string, string>> = {};
 
 const catalogue = loadCatalogue();
 const reportDir = tempDir('camfleet-catalogue-sim-');

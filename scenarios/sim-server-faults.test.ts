@@ -139,13 +139,17 @@ describe('server faults in sim mode', () => {
   });
 
   // legacy-ttl runs in sim: its chunk stamps and its expiry are on the virtual clock (world/sim/sim-now.test.ts shows
-  // chunks expire by virtual age). The catalogue's legacy-ttl-offline-resume does NOT fail in sim, though: a device
-  // rebooted mid-transfer resumes within the same wake there (back after bootMs, no ACK timeout between), so no
-  // transfer waits out the 30-minute TTL; only its determinism is held here.
-  test('legacy-ttl-offline-resume runs in sim (virtual chunk age), one seed one history', async () => {
+  // chunks expire by virtual age), with the whole 30-minute TTL. A transfer a reboot cuts resumes within the same
+  // wake (back after bootMs) and loses nothing; one the broker outage cuts resumes at the device's next wake, hours
+  // on, after its chunks expired: I4 (chunks deleted under an unfinished image).
+  test('legacy-ttl-offline-resume fails I4 in sim by virtual chunk age, one seed one history', async () => {
     const { options } = catalogueRun('legacy-ttl-offline-resume');
     const first = await simRun(options);
-    expect(first.result.faultsInjected['reboot'] ?? 0).toBeGreaterThan(0);
+    expect(first.result.faultsInjected['broker_restart']).toBe(1);
+    expect(first.result.verdicts.find((v) => v.id === 'I4')?.verdict).toBe('fail');
+    expect(first.result.verdicts.find((v) => v.id === 'I4')?.summary).toMatch(
+      /[1-9]\d* chunk deletes under an unfinished image/,
+    );
     expect(first.result.schedule.quiescentWaits).toBe(0);
     const again = await simRun(options);
     expect(again.sha256).toBe(first.sha256);
