@@ -14,7 +14,7 @@ import { ReusedGates } from '../world/sim/gate-source.ts';
 
 /** Seeds run at once by default: both cores busy (a run waits on Postgres about two thirds of its time), and
  *  the most the sweep gained from on this 2-core machine. */
-export const SWEEP_JOBS_DEFAULT = 3;
+export const SWEEP_JOBS_DEFAULT = 4;
 /** More lanes than this only add databases and connections. */
 export const SWEEP_JOBS_MAX = 16;
 
