@@ -5,6 +5,7 @@
 // pipeline owes it (image_acks_owed). Image N is the device's capture N (captureSeq N-1, as device-points.ts counts
 // them), named as the history's device_captured event gives it. A point that never struck is recorded missed when
 // the faults stop, so E1 says unknown rather than pass.
+import { followCaptureNames } from './capture-names.ts';
 import type { History } from '../history/history.ts';
 import type { CommittedImage } from '../pipeline/options.ts';
 import { formatFaultPoint, type CrashBeforeAckPoint, type FaultPoint } from './fault-points.ts';
@@ -46,22 +47,14 @@ export function planCrashPoints(points: readonly FaultPoint[], deps: CrashPointD
   if (waiting.length === 0) return undefined;
   const { history } = deps;
   for (const point of waiting) history.append({ type: 'point_planned', point: formatFaultPoint(point) });
-  // Each device's captures by captureSeq, as the history tells them.
-  const captures = new Map<string, Map<number, string>>();
+  const captures = followCaptureNames(history);
   let stopped = false;
-  history.subscribe((event) => {
-    if (stopped || event.type !== 'device_captured') return;
-    const { mac, captureSeq, imageName } = event.capture;
-    let own = captures.get(mac);
-    if (own === undefined) captures.set(mac, (own = new Map<number, string>()));
-    own.set(captureSeq, imageName);
-  });
   return {
     afterCommit: async (committed) => {
       if (stopped) return;
       const point = waiting.find((p) => {
         const mac = p.device === undefined ? undefined : deps.macOf(p.device);
-        const name = p.image === undefined || mac === undefined ? undefined : captures.get(mac)?.get(p.image - 1);
+        const name = p.image === undefined || mac === undefined ? undefined : captures.nameOf(mac, p.image - 1);
         return crashPointDue(p, committed, mac, name);
       });
       if (point === undefined) return;

@@ -6,6 +6,7 @@
 // matched by its decoded image name and chunk id, so after a counter reset the first publish of that name counts.
 // The message still reaches the pipeline; what the device's MQTT client does without its PUBACK is the world's
 // (router.ts close(): no DISCONNECT ever, the session stays until the next one takes it over).
+import { followCaptureNames } from './capture-names.ts';
 import { decodeDeviceMessage } from '../../simulator/protocol/index.ts';
 import type { History } from '../history/history.ts';
 import { formatFaultPoint, type DropPubackPoint, type FaultPoint } from './fault-points.ts';
@@ -56,16 +57,8 @@ export function planPubackPoints(points: readonly FaultPoint[], deps: PubackPoin
   if (waiting.length === 0) return undefined;
   const { history } = deps;
   for (const point of waiting) history.append({ type: 'point_planned', point: formatFaultPoint(point) });
-  // Each device's captures by captureSeq, as the history tells them.
-  const captures = new Map<string, Map<number, string>>();
+  const captures = followCaptureNames(history);
   let stopped = false;
-  history.subscribe((event) => {
-    if (stopped || event.type !== 'device_captured') return;
-    const { mac, captureSeq, imageName } = event.capture;
-    let own = captures.get(mac);
-    if (own === undefined) captures.set(mac, (own = new Map<number, string>()));
-    own.set(captureSeq, imageName);
-  });
   const failed = new Map<DropPubackPoint, string>();
   return {
     take: (publisherId, topic, payload) => {
@@ -74,7 +67,7 @@ export function planPubackPoints(points: readonly FaultPoint[], deps: PubackPoin
       if (mine.length === 0) return undefined;
       const identity = identify(topic, payload, deps.chunkIdBase);
       if (identity === undefined) return undefined;
-      const point = mine.find((p) => pubackPointDue(p, identity, captures.get(publisherId)?.get(p.image - 1)));
+      const point = mine.find((p) => pubackPointDue(p, identity, captures.nameOf(publisherId, p.image - 1)));
       if (point === undefined) return undefined;
       waiting.splice(waiting.indexOf(point), 1);
       const text = formatFaultPoint(point);
