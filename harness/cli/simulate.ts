@@ -91,7 +91,7 @@ const argv = await standardCli(
         choices: runModes,
         default: 'live',
         describe:
-          'live: a real broker and the real clock; sim: one process, a virtual clock, the in-memory router and a gated database, moved by the seeded scheduler (same seed, same history); device and network faults, no server faults yet',
+          'live: a real broker and the real clock; sim: one process, a virtual clock, the in-memory router and a gated database, moved by the seeded scheduler (same seed, same history); every fault live takes but a slow subscriber on a real broker',
       },
       ...worldOptions,
       'time-scale': numberOption('time-scale', {
