@@ -3,8 +3,7 @@
 // schedule. A restart run passes and exercises what it claims, its legacy counterparts fail as the catalogue says,
 // and one seed gives one history, byte for byte.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -12,8 +11,8 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { primaryTarget } from '../test/databases.ts';
 import { judgeExpectation, overallOutcome } from '../harness/checker/expectation.ts';
 import type { LiveRunOptions } from '../harness/run/run-options.ts';
-import { simRestartRun, simSmallRun } from '../harness/run/sim-run-fixture.ts';
-import { runSim, type SimRunResult } from '../harness/run/sim-run.ts';
+import { simRestartRun, simRunHashed, simSmallRun } from '../harness/run/sim-run-fixture.ts';
+import { type SimRunResult } from '../harness/run/sim-run.ts';
 import { loadScenario } from './spec.ts';
 import { scenarioRunOptions } from './to-run-options.ts';
 
@@ -25,12 +24,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 /** The seed every test here runs (any seed would do; a fixed one makes a failure reproducible). */
 const SEED = 7;
 
-let runs = 0;
-async function simRun(options: LiveRunOptions): Promise<{ result: SimRunResult; sha256: string }> {
-  const historyPath = join(dir, `history-${++runs}.ndjson`);
-  const result = await runSim({ ...options, historyPath });
-  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
-}
+const simRun = (options: LiveRunOptions) => simRunHashed(options, dir);
 
 function catalogueRun(name: string, overrides: Partial<LiveRunOptions> = {}) {
   const scenario = loadScenario(join(import.meta.dirname, 'catalogue', `${name}.json`));

@@ -110,11 +110,14 @@ export function wireFaults(
       control: { crashAndRestart: () => pipelineSet.crashAndRestart() },
       ...(drive === undefined ? {} : { killConnections: () => drive.killPipelineConnections() }),
     });
+  // Fault points name devices by their 1-based place in the fleet.
+  const macOf = (index: number) => fleet.drivers[index - 1]?.mac;
+  const router = setup.world.router;
   // The crash-before-ack point strikes at the pipelines' own seam between a completion commit and its ACK.
   const crashPoints = pipelineSet
     ? planCrashPoints(faults.points, {
         history,
-        macOf: (index) => fleet.drivers[index - 1]?.mac,
+        macOf,
         crashAndRestart: () => pipelineSet.crashAndRestart(),
       })
     : undefined;
@@ -123,10 +126,9 @@ export function wireFaults(
   // or the embedded aedes broker's PubAck write (live-run.ts refuses it on any other broker).
   const pubackPoints = planPubackPoints(faults.points, {
     history,
-    macOf: (index) => fleet.drivers[index - 1]?.mac,
+    macOf,
     chunkIdBase: 0, // the fleet's (run-fleet.ts)
   });
-  const router = setup.world.router;
   let aedesPuback: AedesPubackDrop | undefined;
   if (pubackPoints !== undefined && router !== undefined)
     router.setPubackFilter((p) => {
@@ -140,8 +142,8 @@ export function wireFaults(
   const restartable =
     broker !== undefined && isEmbeddedBroker(broker)
       ? broker
-      : setup.world.router !== undefined
-        ? simBroker(setup.world.router, clock)
+      : router !== undefined
+        ? simBroker(router, clock)
         : undefined;
   const brokerRestarts =
     restartable !== undefined && faults.network.brokerRestartAt.length > 0

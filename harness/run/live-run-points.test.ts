@@ -4,14 +4,13 @@
 // crash between a completion commit and its ACK strikes at the pipeline's own seam, in live as in sim. A dropped
 // PUBACK strikes at aedes' PubAck write (nemesis/aedes-puback.ts).
 import { describe, expect, test } from 'vitest';
-import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
-import { fleetMacs } from '../fleet/fleet.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { parseFaultPoint } from '../nemesis/fault-points.ts';
 import { runLive } from './live-run.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
+import { runMacs } from './sim-run-fixture.ts';
 
 const reboot = 'reboot:device=2,image=1,after-chunks=5';
 const reset = 'counter-reset:device=3,wake=2';
@@ -26,7 +25,7 @@ const options: LiveRunOptions = {
   timeBudgetMs: 60_000,
   faults: buildFaultPlan('none', { points: [reboot, reset].map(parseFaultPoint) }),
 };
-const macs = fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices);
+const macs = runMacs(options);
 
 describe('faults at logical points in a live run', () => {
   test('a reboot after chunk 5 of image 1 of device 2 and a counter reset before wake 2 of device 3 strike there', async () => {

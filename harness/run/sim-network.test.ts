@@ -5,7 +5,6 @@
 // another; a broker restart fires at its progress trigger and is recorded as live records it; and the faults
 // expose what they should (a nemesis that injected nothing is E1 unknown, a pipeline that loses chunks fails).
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,8 +14,8 @@ import { primaryTarget } from '../../test/databases.ts';
 import type { ExerciseName } from '../checker/exercises.ts';
 import { buildFaultPlan, type NetworkFaults } from '../nemesis/fault-plan.ts';
 import type { LiveRunOptions } from './run-options.ts';
-import { simSmallRun } from './sim-run-fixture.ts';
-import { runSim, type SimRunResult } from './sim-run.ts';
+import { simRunHashed, simSmallRun } from './sim-run-fixture.ts';
+import { type SimRunResult } from './sim-run.ts';
 
 const databaseUrl = primaryTarget().server?.url;
 if (databaseUrl === undefined) throw new Error('no database server for tests');
@@ -40,12 +39,7 @@ const lossyRun: LiveRunOptions = {
   exercises: lossy.exercises,
 };
 
-let runs = 0;
-async function simRun(options: LiveRunOptions): Promise<{ result: SimRunResult; sha256: string }> {
-  const historyPath = join(dir, `history-${++runs}.ndjson`);
-  const result = await runSim({ ...options, historyPath });
-  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
-}
+const simRun = (options: LiveRunOptions) => simRunHashed(options, dir);
 
 const nemesisEvents = (result: SimRunResult, fault: string) =>
   result.history.ofType('nemesis').filter((e) => e.fault === fault);

@@ -1,7 +1,13 @@
 // The small sim run the tests and the cross-process child share: 5 devices × 2 images × 20 KB, `fixed`, the device
-// faults of the default mix (network faults are not for sim yet, run-world.ts).
+// faults of the default mix; and what the sim tests ask of a run: its history's sha256, its devices' MACs.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createRng } from '../../simulator/random/prng.ts';
+import { fleetMacs } from '../fleet/fleet.ts';
 import { buildFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
+import { runSim, type SimRunResult } from './sim-run.ts';
 
 export const simSmallRun: LiveRunOptions = {
   ...liveRunDefaults,
@@ -23,4 +29,21 @@ export function simRestartRun(options: LiveRunOptions, restartAt: string | undef
     ...options,
     faults: { ...options.faults, server: { ...options.faults.server, pipelineRestartAt: triggers } },
   };
+}
+
+let historyFiles = 0;
+
+/** A sim run with its history written to a new file under `dir`, and that file's sha256 (one seed, one history). */
+export async function simRunHashed(
+  options: LiveRunOptions,
+  dir: string,
+): Promise<{ result: SimRunResult; sha256: string }> {
+  const historyPath = join(dir, `history-${++historyFiles}.ndjson`);
+  const result = await runSim({ ...options, historyPath });
+  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
+}
+
+/** The fleet's device MACs in device order (index 0 is device 1), as a run of `options` draws them. */
+export function runMacs(options: Pick<LiveRunOptions, 'seed' | 'devices'>): string[] {
+  return fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices);
 }

@@ -3,21 +3,18 @@
 // every time; a counter reset before wake W reuses a name at exactly that wake; a point that cannot strike leaves
 // E1 unknown. Devices are named by their 1-based index in the fleet: the test finds device D's MAC as the fleet
 // draws it (fleetMacs on the run's `fleet` → `macs` streams).
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { FIRMWARE_CONFIG_DEFAULTS } from '../../simulator/firmware/index.ts';
-import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
-import { fleetMacs } from '../fleet/fleet.ts';
 import type { HistoryEvent } from '../history/events.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { parseFaultPoint } from '../nemesis/fault-points.ts';
 import type { LiveRunOptions } from './run-options.ts';
-import { simSmallRun } from './sim-run-fixture.ts';
-import { runSim, type SimRunResult } from './sim-run.ts';
+import { runMacs, simRunHashed, simSmallRun } from './sim-run-fixture.ts';
+import { type SimRunResult } from './sim-run.ts';
 
 const databaseUrl = primaryTarget().server?.url;
 if (databaseUrl === undefined) throw new Error('no database server for tests');
@@ -35,16 +32,10 @@ function withPoints(points: readonly string[], more: Partial<LiveRunOptions> = {
   };
 }
 
-let runs = 0;
-async function simRun(options: LiveRunOptions): Promise<{ result: SimRunResult; sha256: string }> {
-  const historyPath = join(dir, `history-${++runs}.ndjson`);
-  const result = await runSim({ ...options, historyPath });
-  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
-}
+const simRun = (options: LiveRunOptions) => simRunHashed(options, dir);
 
 /** The MAC of device `index` (1-based), as the run's fleet draws it. */
-const macOf = (options: LiveRunOptions, index: number) =>
-  fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices)[index - 1];
+const macOf = (options: LiveRunOptions, index: number) => runMacs(options)[index - 1];
 
 const verdictOf = (result: SimRunResult, id: string) => result.verdicts.find((v) => v.id === id);
 const seqOf = (events: readonly HistoryEvent[], match: (e: HistoryEvent) => boolean) => events.find(match)?.seq;

@@ -2,19 +2,16 @@
 // drops the PUBACK of exactly chunk C (or the metadata) of device D's image N, once; the message still reaches the
 // pipeline, so `fixed` passes every invariant; one seed gives one history. A point that cannot strike leaves E1
 // unknown. Same fixture as sim-run-points.test.ts: 3 devices × 2 images × 20 chunks, no drawn faults.
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
-import { createRng } from '../../simulator/random/prng.ts';
 import { primaryTarget } from '../../test/databases.ts';
-import { fleetMacs } from '../fleet/fleet.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import { parseFaultPoint } from '../nemesis/fault-points.ts';
 import type { LiveRunOptions } from './run-options.ts';
-import { simSmallRun } from './sim-run-fixture.ts';
-import { runSim, type SimRunResult } from './sim-run.ts';
+import { runMacs, simRunHashed, simSmallRun } from './sim-run-fixture.ts';
+import { type SimRunResult } from './sim-run.ts';
 
 const databaseUrl = primaryTarget().server?.url;
 if (databaseUrl === undefined) throw new Error('no database server for tests');
@@ -30,15 +27,9 @@ function withPoints(points: readonly string[]): LiveRunOptions {
   };
 }
 
-let runs = 0;
-async function simRun(options: LiveRunOptions): Promise<{ result: SimRunResult; sha256: string }> {
-  const historyPath = join(dir, `history-${++runs}.ndjson`);
-  const result = await runSim({ ...options, historyPath });
-  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
-}
+const simRun = (options: LiveRunOptions) => simRunHashed(options, dir);
 
-const macOf = (options: LiveRunOptions, index: number) =>
-  fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices)[index - 1];
+const macOf = (options: LiveRunOptions, index: number) => runMacs(options)[index - 1];
 const verdictOf = (result: SimRunResult, id: string) => result.verdicts.find((v) => v.id === id);
 
 describe('the drop-puback fault point in a sim run', () => {

@@ -4,8 +4,7 @@
 // the same seed gives a byte-identical NDJSON history — in this process and in another one — and a legacy profile
 // fails I1 on a fixed seed every time.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -14,7 +13,7 @@ import { primaryTarget } from '../../test/databases.ts';
 import { buildFaultPlan } from '../nemesis/fault-plan.ts';
 import type { LiveRunOptions } from './run-options.ts';
 import { RunWorldError } from './run-world.ts';
-import { simSmallRun } from './sim-run-fixture.ts';
+import { simRunHashed, simSmallRun } from './sim-run-fixture.ts';
 import { runSim, SIM_START_MS, type SimRunResult } from './sim-run.ts';
 
 const databaseUrl = primaryTarget().server?.url;
@@ -23,13 +22,8 @@ const small: LiveRunOptions = { ...simSmallRun, databaseUrl };
 const dir = mkdtempSync(join(tmpdir(), 'camfleet-sim-run-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let runs = 0;
 /** One sim run with its history written to a file of its own; the file's sha256 beside the result. */
-async function simRun(options: LiveRunOptions): Promise<{ result: SimRunResult; sha256: string }> {
-  const historyPath = join(dir, `history-${++runs}.ndjson`);
-  const result = await runSim({ ...options, historyPath });
-  return { result, sha256: createHash('sha256').update(readFileSync(historyPath)).digest('hex') };
-}
+const simRun = (options: LiveRunOptions) => simRunHashed(options, dir);
 
 const HOUR_MS = 3_600_000;
 
