@@ -5,6 +5,8 @@ export default defineConfig({
     include: ['**/*.test.ts'],
     exclude: ['node_modules/**', '.camfleet/**'],
     globalSetup: ['test/global-setup.ts'],
+    // SEED / FC_PATH replay a property's counterexample (test/property-runs.ts).
+    setupFiles: ['test/fast-check-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
