@@ -28,6 +28,8 @@ const layers: readonly { readonly name: string; readonly folders: readonly strin
   },
   { name: 'run and report', folders: ['harness/run', 'harness/report'] },
   { name: 'scenarios', folders: ['scenarios'] },
+  // Explore generates cases, runs them as scenario specs and writes the smallest failing one as a scenario file.
+  { name: 'exploration', folders: ['harness/explore'] },
   { name: 'commands', folders: ['harness/cli'] },
 ];
 const scanned = ['simulator', 'harness', 'scenarios'];
