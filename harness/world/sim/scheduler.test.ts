@@ -8,7 +8,7 @@ import { createDeviceTransport } from './device-transport.ts';
 import { connectRouterLink } from './router-link.ts';
 import { routerSteps } from './router-steps.ts';
 import { Router } from './router.ts';
-import { SimScheduler } from './scheduler.ts';
+import { SimScheduler, type SimStep, type StepChooser, type StepSource } from './scheduler.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 interface ToyOutcome {
@@ -122,5 +122,57 @@ describe('SimScheduler over the router and the virtual clock', () => {
     expect(result.stop).toBe('steps_max');
     expect(ticks).toBe(1000);
     expect(clock.nowMs()).toBe(1000 * 3_600_000);
+  });
+
+  test('an injected chooser decides instead of the seed: followed exactly, asked only between two or more steps', async () => {
+    // Two actors, each a queue of steps; the head of each non-empty queue is possible.
+    const actors = (): { source: StepSource; ran: string[] } => {
+      const queues = [
+        ['A1', 'A2'],
+        ['B1', 'B2'],
+      ];
+      const ran: string[] = [];
+      const source: StepSource = {
+        steps: () =>
+          queues.flatMap((q): SimStep[] =>
+            q.length === 0 ? [] : [{ label: q[0]!, run: () => void ran.push(q.shift()!) }],
+          ),
+      };
+      return { source, ran };
+    };
+    const run = async (choose: StepChooser) => {
+      const { source, ran } = actors();
+      const scheduler = new SimScheduler({ rng: createRng(1), clock: new VirtualClock(0), sources: [source], choose });
+      const result = await scheduler.runUntil(() => false);
+      return { ran, result };
+    };
+    const offered: number[] = [];
+    const last = await run((steps) => {
+      offered.push(steps.length);
+      return steps.length - 1;
+    });
+    expect(last.ran).toEqual(['B1', 'B2', 'A1', 'A2']);
+    expect(offered).toEqual([2, 2]); // then only A's steps are left: no choice, not asked
+    expect(last.result.stop).toBe('quiescent');
+
+    // Depth-first over the choices: every interleaving of 2 + 2 steps, C(4, 2) = 6, each once.
+    const seen = new Set<string>();
+    const todo: number[][] = [[]];
+    for (let prefix = todo.pop(); prefix !== undefined; prefix = todo.pop()) {
+      const taken: number[] = [];
+      const widths: number[] = [];
+      const { ran } = await run((steps) => {
+        const choice = prefix[taken.length] ?? 0;
+        taken.push(choice);
+        widths.push(steps.length);
+        return choice;
+      });
+      seen.add(ran.join(' '));
+      for (let i = widths.length - 1; i >= prefix.length; i--)
+        for (let alt = widths[i]! - 1; alt >= 1; alt--) todo.push([...taken.slice(0, i), alt]);
+    }
+    expect(seen.size).toBe(6);
+
+    await expect(run((steps) => steps.length)).rejects.toThrow(/the chooser picked 2 of 2 steps/);
   });
 });

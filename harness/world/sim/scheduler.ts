@@ -37,8 +37,18 @@ export interface StepSource {
   stalled?(): Promise<boolean> | undefined;
 }
 
+/**
+ * Picks the step to run among those possible (an index into `steps`), asked only when there are two or more. The
+ * default is the seeded generator's uniform pick; a scripted chooser replays or enumerates schedules — every
+ * interleaving of a small race, depth-first (harness/pipeline/two-writers.property.test.ts).
+ */
+export type StepChooser = (steps: readonly SimStep[]) => number;
+
 export interface SchedulerOptions {
+  /** Draws the choices, unless `choose` is given. */
   readonly rng: Rng;
+  /** Chooses instead of `rng` (see StepChooser). An index outside `steps` is an error. */
+  readonly choose?: StepChooser;
   readonly clock: VirtualClock;
   readonly sources: readonly StepSource[];
   /** Stop after this many steps and timer firings (a run that never quiesces). Default 10 million. */
@@ -98,7 +108,8 @@ export class SimScheduler {
   }
 
   private async loop(done: () => boolean): Promise<SchedulerStop> {
-    const { rng, clock, sources } = this.options;
+    const { clock, sources } = this.options;
+    const choose = this.options.choose ?? ((steps: readonly SimStep[]) => this.options.rng.int(0, steps.length - 1));
     const stepsMax = this.options.stepsMax ?? 10_000_000;
     let stalledRounds = 0;
     for (;;) {
@@ -109,8 +120,15 @@ export class SimScheduler {
       if (this.steps + this.timersFired >= stepsMax) return 'steps_max';
       const possible = sources.flatMap((s) => s.steps());
       if (possible.length > 0) {
-        const step = possible.length === 1 ? possible[0] : possible[rng.int(0, possible.length - 1)];
-        if (step === undefined) throw new Error('SimScheduler: a source gave an undefined step');
+        const index = possible.length === 1 ? 0 : choose(possible);
+        const step = possible[index];
+        if (step === undefined) {
+          throw new Error(
+            Number.isInteger(index) && index >= 0 && index < possible.length
+              ? 'SimScheduler: a source gave an undefined step'
+              : `SimScheduler: the chooser picked ${index} of ${possible.length} steps`,
+          );
+        }
         this.record(step.label);
         this.steps++;
         step.run();
