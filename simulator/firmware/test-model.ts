@@ -298,6 +298,8 @@ function advance(m: FirmwareModel, r: FirmwareUnderTest, effects: readonly Firmw
   const owed = m.drain === null ? [] : m.queue.filter((image) => m.drain?.has(image.seq));
   const messages = publishedIn(effects);
   if (owed.length > 0) {
+    // Any owed image, not necessarily the oldest: §4 fixes no order, and an image a send_image / capture_image
+    // interrupted mid-drain is (reasonably) resumed before the older ones.
     const next = transferredImage(messages, owed);
     assertTransfer(messages, next);
     assertNoSleep(effects);
