@@ -3,9 +3,9 @@
 // the absent ids (read from image_chunks, the durable truth), at most requestsMax times. A transfer whose chunks are
 // all stored but that is not complete (a completion that failed on a database error) is completed instead. What is
 // due and what to do are the core's decisions (core/sweep.ts); this file runs the timer and the query. The timer
-// parks while every transfer is settled and the pipeline calls wake() on its next message: only a message (new
-// metadata) can unsettle a transfer, and a fleet asleep for hours then costs no ticks (sim mode's virtual clock
-// would otherwise fire them all, one scheduler round each).
+// parks while no transfer can become due by time alone (each settled, or asked requestsMax times) and the pipeline
+// calls wake() on its next message: only a message can change that, and a fleet asleep for hours then costs no
+// ticks (sim mode's virtual clock would otherwise fire them all, one scheduler round each).
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { isDueForSweep, isStillIdle, sweepAction, sweepCanPark } from './core/sweep.ts';
@@ -71,7 +71,7 @@ export class MissingChunksSweeper {
   }
 
   private tick(): void {
-    if (this.running === undefined && sweepCanPark(this.deps.transfers())) {
+    if (this.running === undefined && sweepCanPark(this.deps.transfers(), this.deps.requestsMax)) {
       this.park();
       return;
     }

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { MISSING_IDS_PER_REQUEST_MAX } from './missing.ts';
 import { finishedImageIds, isAllStored } from './progress.ts';
-import { isDueForSweep, isStillIdle, sweepAction, sweepIdleMs, type SweptTransfer } from './sweep.ts';
+import { isDueForSweep, isStillIdle, sweepAction, sweepCanPark, sweepIdleMs, type SweptTransfer } from './sweep.ts';
 
 describe('all chunks stored', () => {
   test('the count reaches the total; an unknown total never does', () => {
@@ -50,6 +50,16 @@ describe('the sweep', () => {
     expect(isDueForSweep({ ...idle, buffered: 1 }, 1000, 1000, 5)).toBe(false);
     expect(isDueForSweep({ ...idle, sweeping: true }, 1000, 1000, 5)).toBe(false);
     expect(isDueForSweep({ ...idle, missingRequests: 5 }, 1000, 1000, 5)).toBe(false);
+  });
+
+  test('parks when no transfer can become due by time alone: each settled, or asked requestsMax times with nothing on its way', () => {
+    const complete = { ...idle, state: 'complete' as const };
+    expect(sweepCanPark([], 5)).toBe(true);
+    expect(sweepCanPark([complete, { ...idle, state: 'failed' }], 5)).toBe(true);
+    expect(sweepCanPark([complete, { ...idle, missingRequests: 5 }], 5)).toBe(true);
+    expect(sweepCanPark([complete, idle], 5)).toBe(false);
+    expect(sweepCanPark([{ ...idle, missingRequests: 5, buffered: 1 }], 5)).toBe(false);
+    expect(sweepCanPark([{ ...idle, missingRequests: 5, sweeping: true }], 5)).toBe(false);
   });
 
   test('still idle after the query unless a chunk came or the transfer moved on (the request count no longer matters)', () => {

@@ -27,12 +27,19 @@ export function isDueForSweep(t: SweptTransfer, nowMs: number, idleMs: number, r
 }
 
 /**
- * Nothing for the sweep to wait for: every transfer is settled (complete or failed), and only new metadata — a
- * message — can open one again. The sweeper's interval then stops until the next message, so hours without traffic
- * (a fleet in deep sleep, on a virtual clock) cost no ticks.
+ * Nothing for the sweep to wait for: every transfer is settled (complete or failed), or has been asked for its
+ * missing chunks `requestsMax` times already, with nothing on its way to the store — only a message (new metadata,
+ * a chunk) can change either. The sweeper's interval then stops until the next message, so hours without traffic
+ * (a fleet in deep sleep, on a virtual clock; a device that slept mid-transfer) cost no ticks.
  */
-export function sweepCanPark(transfers: Iterable<Pick<SweptTransfer, 'state'>>): boolean {
-  for (const t of transfers) if (!isSettled(t.state)) return false;
+export function sweepCanPark(
+  transfers: Iterable<Pick<SweptTransfer, 'state' | 'buffered' | 'sweeping' | 'missingRequests'>>,
+  requestsMax: number,
+): boolean {
+  for (const t of transfers) {
+    if (isSettled(t.state)) continue;
+    if (t.buffered > 0 || t.sweeping || t.missingRequests < requestsMax) return false;
+  }
   return true;
 }
 
