@@ -96,7 +96,7 @@ export class CompletionPath {
    */
   sendAck(target: AckTarget, wakeMs: number, basis: AckBasis): void {
     const { o, counters } = this.ctx;
-    const message = ackOkMessage(target, wakeMs, o.clock.nowMs());
+    const message = ackOkMessage(target, wakeMs, o.clock.nowMs(), o.ackNamesCapture);
     this.ctx.send(target.mac, target.dialect, message, async () => {
       counters.acksSent++;
       o.history?.append({ type: 'pipeline_acked', mac: target.mac, imageName: target.wireName, basis });

@@ -48,6 +48,9 @@ export interface PipelineOptions {
   writerRaceWindowMs?: number;
   /** Wire base of chunk ids and missing_chunks ids, passed to the codec. Default 0. */
   chunkIdBase?: 0 | 1;
+  /** The opt-in protocol option "ACK names the capture": every ACK_OK also carries the acknowledged capture's
+   *  timestamp (simulator/protocol/messages.ts AckOk.timestamp). Default false: what v3.5.0 devices speak. */
+  ackNamesCapture?: boolean;
   /** No chunk for an incomplete transfer for this long → publish missing_chunks. Default 1500. */
   missingChunksIdleMs?: number;
   /** missing_chunks requests per transfer before the pipeline stops asking. Default 5. */
@@ -96,6 +99,7 @@ export interface ResolvedOptions {
   readonly chunkAgeNow: 'database' | 'clock';
   readonly writerRaceWindowMs: number;
   readonly chunkIdBase: 0 | 1;
+  readonly ackNamesCapture: boolean;
   readonly missingChunksIdleMs: number;
   readonly missingChunksRequestsMax: number;
   readonly flushIntervalMs: number;
@@ -152,6 +156,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     writerRaceWindowMs:
       o.writerRaceWindowMs === undefined ? PIPELINE_DEFAULTS.writerRaceWindowMs : Math.max(0, o.writerRaceWindowMs),
     chunkIdBase: o.chunkIdBase ?? 0,
+    ackNamesCapture: o.ackNamesCapture ?? false,
     missingChunksIdleMs: positive('missingChunksIdleMs', o.missingChunksIdleMs, PIPELINE_DEFAULTS.missingChunksIdleMs),
     missingChunksRequestsMax:
       o.missingChunksRequestsMax === undefined

@@ -75,13 +75,17 @@ function flag(body: JsonObject, key: string): boolean {
 function decodeAckOk(body: JsonObject, ack: unknown): AckOk {
   const rawName = get(body, 'image_name');
   const image_name = rawName === undefined ? undefined : checkImageName('image_name', rawName);
-  if (ack === true) return withOptional({ kind: 'ack_ok' as const }, { image_name });
+  const rawTimestamp = get(body, 'timestamp');
+  if (rawTimestamp !== undefined && (typeof rawTimestamp !== 'string' || rawTimestamp === ''))
+    fail('bad_field', `timestamp ${show(rawTimestamp)} is not a capture timestamp`);
+  const timestamp = rawTimestamp;
+  if (ack === true) return withOptional({ kind: 'ack_ok' as const }, { image_name, timestamp });
   if (typeof ack !== 'object' || ack === null || Array.isArray(ack)) {
     fail('bad_field', `ACK_OK ${show(ack)} is neither true nor {"next_wake_time":…}`);
   }
   const raw = get(ack as JsonObject, 'next_wake_time');
   const next_wake_time = raw === undefined ? undefined : wakeTime('ACK_OK.next_wake_time', raw);
-  return withOptional({ kind: 'ack_ok' as const }, { image_name, next_wake_time });
+  return withOptional({ kind: 'ack_ok' as const }, { image_name, next_wake_time, timestamp });
 }
 
 function wakeTime(what: string, raw: unknown): string {

@@ -2,7 +2,7 @@
 
 import type { WireMessage } from './encode-device.ts';
 import { escapeSmartQuotes } from './json.ts';
-import type { Channel, Dialect, ServerMessage } from './messages.ts';
+import type { AckOk, Channel, Dialect, ServerMessage } from './messages.ts';
 import { topicFor } from './topics.ts';
 
 export interface ServerEncodeOptions {
@@ -47,8 +47,13 @@ function serverBody(msg: ServerMessage, base: 0 | 1): Record<string, unknown> {
       return { next_wake: msg.next_wake };
     case 'ack_ok':
       // `{"image_name":…,"ACK_OK":{"next_wake_time":…}}`, or `{"ACK_OK":true,"image_name":…}` with no wake time.
+      // The capture's timestamp only when the opt-in "ACK names the capture" option put it there (messages.ts).
       return msg.next_wake_time === undefined
-        ? { ACK_OK: true, image_name: msg.image_name }
-        : { image_name: msg.image_name, ACK_OK: { next_wake_time: msg.next_wake_time } };
+        ? { ACK_OK: true, image_name: msg.image_name, ...capture(msg) }
+        : { image_name: msg.image_name, ...capture(msg), ACK_OK: { next_wake_time: msg.next_wake_time } };
   }
+}
+
+function capture(msg: AckOk): { timestamp?: string } {
+  return msg.timestamp === undefined ? {} : { timestamp: msg.timestamp };
 }

@@ -100,6 +100,12 @@ export interface AckOk {
   readonly image_name?: string;
   /** `H:MMAM|PM` in UTC, absent for the `ACK_OK: true` form. */
   readonly next_wake_time?: string;
+  /**
+   * Not in v3.5.0 — camfleet's opt-in protocol option "ACK names the capture" (`--ack-names-capture`): the
+   * acknowledged capture's `timestamp` exactly as its metadata gave it. After a counter reset two queued captures
+   * can share a name; with this field a device dequeues only the one it names (README, "A hazard of v3.5.0").
+   */
+  readonly timestamp?: string;
 }
 export interface NextWake {
   readonly kind: 'next_wake';

@@ -128,7 +128,13 @@ export function deviceMessageArb(dialect: Dialect): fc.Arbitrary<DeviceMessage> 
 export const wakeTimeArb = fc.integer({ min: 0, max: 4_102_444_800_000 }).map(formatWakeTime);
 
 const ackOkArb: fc.Arbitrary<AckOk> = fc.record(
-  { kind: fc.constant('ack_ok' as const), image_name: imageNameArb, next_wake_time: wakeTimeArb },
+  {
+    kind: fc.constant('ack_ok' as const),
+    image_name: imageNameArb,
+    next_wake_time: wakeTimeArb,
+    // The opt-in "ACK names the capture" field: a device's timestamp, padded or not.
+    timestamp: fc.constantFrom('2026-01-14T10:00:00Z', '2026-1-4 9:5:7', '1970-01-01T00:00:07Z'),
+  },
   { requiredKeys: ['kind'] },
 );
 

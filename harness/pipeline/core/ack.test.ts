@@ -5,7 +5,13 @@ import { ackOkMessage, owedAckRecord, recoveredAck, wakeAtIso } from './ack.ts';
 import { pipelineProfiles, PROFILE_POLICIES } from './profile.ts';
 import { defaultNextWakeMs } from './schedule.ts';
 
-const target = { mac: 'B8F862F9C1C4', dialect: 'spec', wireName: 'image_3.jpg', imageId: 'id-1' } as const;
+const target = {
+  mac: 'B8F862F9C1C4',
+  dialect: 'spec',
+  wireName: 'image_3.jpg',
+  imageId: 'id-1',
+  captureTimestamp: '2026-1-4 9:5:7',
+} as const;
 const nowMs = Date.UTC(2026, 0, 14, 10, 0, 0);
 
 describe('ackOkMessage', () => {
@@ -16,6 +22,15 @@ describe('ackOkMessage', () => {
       image_name: 'image_3.jpg',
       next_wake_time: formatWakeTime(wakeMs),
     });
+  });
+
+  test('names the capture by its timestamp, exactly as the metadata gave it, only under the opt-in option', () => {
+    expect(ackOkMessage(target, nowMs, nowMs, true)).toMatchObject({
+      image_name: 'image_3.jpg',
+      timestamp: '2026-1-4 9:5:7',
+    });
+    expect(ackOkMessage(target, nowMs, nowMs, false)).not.toHaveProperty('timestamp');
+    expect(ackOkMessage(target, nowMs, nowMs)).not.toHaveProperty('timestamp');
   });
 
   test('without a wake time (an owed ACK recorded without one) it announces the default schedule from now', () => {
@@ -35,7 +50,14 @@ describe('owed ACKs', () => {
   });
 
   test('read back after a restart: basis recovered, the stored dialect (fw350 when unknown), the stored wake time', () => {
-    const row = { imageId: 'id-1', mac: target.mac, wireName: 'image_3.jpg', dialect: 'spec', nextWakeAtMs: 5 };
+    const row = {
+      imageId: 'id-1',
+      mac: target.mac,
+      wireName: 'image_3.jpg',
+      dialect: 'spec',
+      nextWakeAtMs: 5,
+      captureTimestamp: target.captureTimestamp,
+    };
     expect(recoveredAck(row)).toEqual({ target, wakeMs: 5, basis: 'recovered' });
     expect(recoveredAck({ ...row, dialect: 'mqtt5' }).target.dialect).toBe('fw350');
     expect(recoveredAck({ ...row, nextWakeAtMs: null }).wakeMs).toBeNaN();

@@ -19,13 +19,24 @@ export interface AckTarget {
   readonly dialect: Dialect;
   readonly wireName: string;
   readonly imageId: string;
+  /** The capture's `timestamp` as its metadata gave it: named in the ACK_OK under the opt-in "ACK names the
+   *  capture" option (simulator/protocol/messages.ts AckOk.timestamp). */
+  readonly captureTimestamp: string;
 }
 
-/** The ACK_OK itself: the wire name, and the wake time announced (`wakeMs`, or the default schedule from `nowMs`
- *  when the caller has none — NaN, e.g. an owed ACK recorded without one). */
-export function ackOkMessage(target: AckTarget, wakeMs: number, nowMs: number): ServerMessage {
+/**
+ * The ACK_OK itself: the wire name, and the wake time announced (`wakeMs`, or the default schedule from `nowMs`
+ * when the caller has none — NaN, e.g. an owed ACK recorded without one). `namesCapture` (the opt-in protocol
+ * option, off for v3.5.0 devices) adds the capture's timestamp, so a device dequeues only that capture.
+ */
+export function ackOkMessage(target: AckTarget, wakeMs: number, nowMs: number, namesCapture = false): ServerMessage {
   const at = Number.isFinite(wakeMs) ? wakeMs : defaultNextWakeMs(target.mac, nowMs);
-  return { kind: 'ack_ok', image_name: target.wireName, next_wake_time: formatWakeTime(at) };
+  return {
+    kind: 'ack_ok',
+    image_name: target.wireName,
+    next_wake_time: formatWakeTime(at),
+    ...(namesCapture ? { timestamp: target.captureTimestamp } : {}),
+  };
 }
 
 /** What the completing transaction records as owed with the completion, for the profiles that record it. */
@@ -43,6 +54,7 @@ export function recoveredAck(row: {
   readonly wireName: string;
   readonly dialect: string;
   readonly nextWakeAtMs: number | null;
+  readonly captureTimestamp: string;
 }): { readonly target: AckTarget; readonly wakeMs: number; readonly basis: 'recovered' } {
   return {
     target: {
@@ -50,6 +62,7 @@ export function recoveredAck(row: {
       mac: row.mac,
       wireName: row.wireName,
       dialect: storedDialect(row.dialect, 'fw350'),
+      captureTimestamp: row.captureTimestamp,
     },
     wakeMs: row.nextWakeAtMs ?? Number.NaN,
     basis: 'recovered',

@@ -10,6 +10,8 @@ export interface OwedAckRow {
   readonly dialect: string;
   /** The wake time the ACK_OK was to announce (ms), or null for the default. */
   readonly nextWakeAtMs: number | null;
+  /** The acknowledged capture's timestamp, from the route that still names it (image_transfers). */
+  readonly captureTimestamp: string;
 }
 
 /** At most this many owed ACKs are sent at a start; any more wait for their devices' re-sends (found complete). */
@@ -42,9 +44,10 @@ export async function takeOwedAcks(db: Sql, withinMs = OWED_ACK_SEND_WITHIN_MS):
     wire_name: string;
     dialect: string;
     next_wake_ms: string | null;
+    capture_timestamp: string;
   }>(
     `SELECT o.image_id::text, o.device_mac, o.wire_name, o.dialect,
-            (extract(epoch FROM o.next_wake_at) * 1000)::bigint::text AS next_wake_ms
+            (extract(epoch FROM o.next_wake_at) * 1000)::bigint::text AS next_wake_ms, t.capture_timestamp
      ${sendable}
      ORDER BY o.owed_since, o.image_id
      LIMIT $2`,
@@ -56,6 +59,7 @@ export async function takeOwedAcks(db: Sql, withinMs = OWED_ACK_SEND_WITHIN_MS):
     wireName: r.wire_name,
     dialect: r.dialect,
     nextWakeAtMs: r.next_wake_ms === null ? null : Number(r.next_wake_ms),
+    captureTimestamp: r.capture_timestamp,
   }));
 }
 /** The broker has these ACK_OKs: nothing is owed for them any more. */
