@@ -244,7 +244,7 @@ const cli = yargs(hideBin(process.argv))
           const options = scenarioRunOptions(scenario, ctx);
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
           console.log(
-            `seed: ${options.seed}  pipeline: ${options.pipeline}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
+            `seed: ${options.seed}  pipeline: ${options.pipeline}${options.firmware === 'fw350' ? '' : `  firmware: ${options.firmware}`}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
               `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
           );
           console.log(`expected: ${describeExpectation(scenario.expect)}`);
