@@ -29,6 +29,9 @@ describe('sensitivity', () => {
     const fixed = cases.filter((c) => c.profile === 'fixed');
     expect(fixed).toHaveLength(catalogue.length);
     expect(fixed.every((c) => c.scenario.pipeline === 'fixed' && c.scenario.expect === 'pass')).toBe(true);
+    // a firmware bug's scenario is run with the faithful firmware: the table holds pipelines
+    expect(fixed.filter((c) => c.scenario.firmware !== undefined)).toEqual([]);
+    expect(catalogue.some((s) => s.firmware !== undefined)).toBe(true);
   });
 
   test('a table of caught profiles and fixed passing everything is met', () => {

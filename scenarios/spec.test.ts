@@ -7,6 +7,7 @@ import { legacyProfiles } from './sensitivity.ts';
 import { describeExpectation } from '../harness/checker/expectation.ts';
 import { loadCatalogue, loadScenario, scenarioNotInMode, validateScenario } from './spec.ts';
 import { tempDir } from '../test/temp-dir.ts';
+import { firmwareProfiles } from '../simulator/firmware/index.ts';
 
 const good = {
   name: 'x',
@@ -67,8 +68,17 @@ describe('the catalogue', () => {
       ).toBe(true);
   });
 
-  test('the fixed profile is expected to pass every scenario that runs it', () => {
-    for (const s of catalogue.filter((x) => x.pipeline === 'fixed')) expect(s.expect, s.name).toBe('pass');
+  test('the fixed profile is expected to pass every scenario that runs it with the faithful firmware', () => {
+    for (const s of catalogue.filter((x) => x.pipeline === 'fixed' && (x.firmware ?? 'fw350') === 'fw350'))
+      expect(s.expect, s.name).toBe('pass');
+  });
+
+  test('each firmware bug profile is named by a scenario on the fixed pipeline that expects it to fail', () => {
+    for (const profile of firmwareProfiles.filter((p) => p !== 'fw350'))
+      expect(
+        catalogue.some((s) => s.firmware === profile && s.pipeline === 'fixed' && s.expect !== 'pass'),
+        `${profile} has no catching scenario`,
+      ).toBe(true);
   });
 
   test('the seed guide causes and the spec cases each have their scenario', () => {
@@ -95,6 +105,18 @@ describe('the catalogue', () => {
 describe('validateScenario', () => {
   test('a minimal spec is accepted as given', () => {
     expect(validateScenario(good, source)).toEqual({ ...good, exercises: [] });
+  });
+
+  test('firmware: optional (absent is fw350), one of the firmware profiles', () => {
+    expect(validateScenario(good, source).firmware).toBeUndefined();
+    expect(validateScenario(withField('firmware', 'fw-one-based-ids'), source)).toEqual({
+      ...good,
+      firmware: 'fw-one-based-ids',
+      exercises: [],
+    });
+    expect(errorOf(withField('firmware', 'fw351'))).toBe(
+      `${source}: firmware must be one of "fw350", "fw-resend-new-bytes", "fw-dequeue-on-any-ack", "fw-one-based-ids", got "fw351"`,
+    );
   });
 
   test('fault overrides, migration, seed, operator and a fail expectation are accepted', () => {

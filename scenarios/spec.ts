@@ -5,6 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Dialect } from '../simulator/protocol/index.ts';
+import { firmwareProfiles, type FirmwareProfile } from '../simulator/firmware/index.ts';
 import type { InvariantId } from '../harness/checker/index.ts';
 import { invariantIds } from '../harness/checker/index.ts';
 import type { Expectation } from '../harness/checker/expectation.ts';
@@ -78,6 +79,9 @@ export interface Scenario {
   readonly purpose: string;
   readonly fleet: ScenarioFleet;
   readonly pipeline: PipelineChoice;
+  /** The devices' firmware (simulator/firmware/profile.ts): a device bug to catch. Absent: fw350, the faithful
+   *  v3.5.0. */
+  readonly firmware?: FirmwareProfile;
   readonly stage: RunStage;
   readonly faults: ScenarioFaults;
   readonly timeBudgetS: number;
@@ -233,6 +237,7 @@ const topFields = [
   'purpose',
   'fleet',
   'pipeline',
+  'firmware',
   'stage',
   'faults',
   'timeBudgetS',
@@ -310,6 +315,8 @@ export function validateScenario(data: unknown, source: string): Scenario {
     expect,
     exercises: exercises(r, top.exercises),
   };
+  if (top.firmware !== undefined)
+    scenario.firmware = r.choice<FirmwareProfile>('firmware', top.firmware, firmwareProfiles);
   Object.assign(scenario, modes(r, top));
   if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
   if (top.operator !== undefined) {

@@ -37,6 +37,13 @@ describe('scenarioRunOptions', () => {
     });
   });
 
+  test('the firmware profile: the spec’s, else fw350', () => {
+    expect(scenarioRunOptions(minimal, world).firmware).toBe('fw350');
+    expect(scenarioRunOptions({ ...minimal, firmware: 'fw-resend-new-bytes' }, world).firmware).toBe(
+      'fw-resend-new-bytes',
+    );
+  });
+
   const full = validateScenario(
     {
       name: 'f',

@@ -1,4 +1,4 @@
-// A scenario spec → the options of one live run: liveRunDefaults, the spec's fleet, pipeline, stage and time
+// A scenario spec → the options of one live run: liveRunDefaults, the spec's fleet, pipeline, firmware, stage and time
 // budget, and its fault plan built from the mix plus the spec's overrides (nemesis/fault-plan.ts).
 import { buildFaultPlan, type FaultOverrides } from '../harness/nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions, type PipelineChoice } from '../harness/run/run-options.ts';
@@ -55,6 +55,7 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     databaseUrl: context.databaseUrl,
     timeBudgetMs: scenario.timeBudgetS * 1000,
     pipeline: context.pipeline ?? scenario.pipeline,
+    firmware: scenario.firmware ?? liveRunDefaults.firmware,
     stage: scenario.stage,
     faults: buildFaultPlan(scenario.faults.mix, scenarioFaultOverrides(scenario)),
     exercises: scenario.exercises,

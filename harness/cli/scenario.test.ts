@@ -8,13 +8,16 @@ import { tempDir } from '../../test/temp-dir.ts';
 import { catalogueDir, loadCatalogue } from '../../scenarios/spec.ts';
 
 describe('npm run scenario', () => {
-  test('list: every scenario with its pipeline, expected verdict and purpose; exit 0', async () => {
+  test('list: every scenario with its pipeline and firmware, expected verdict and purpose; exit 0', async () => {
     const r = await runCli('scenario.ts', ['list']);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout.split('\n')[0]).toMatch(/^scenario\s+\| pipeline\s+\| expected\s+\| purpose$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/^scenario\s+\| pipeline\s+\| firmware\s+\| expected\s+\| purpose$/);
     for (const s of loadCatalogue())
-      expect(r.stdout).toMatch(new RegExp(`^${s.name}\\s+\\| ${s.pipeline}\\s+\\|`, 'm'));
-    expect(r.stdout).toMatch(/^legacy-insert-double-send\s+\| legacy-insert\s+\| fail I1/m);
+      expect(r.stdout).toMatch(
+        new RegExp(`^${s.name}\\s+\\| ${s.pipeline}\\s+\\| ${s.firmware ?? 'fw350'}\\s+\\|`, 'm'),
+      );
+    expect(r.stdout).toMatch(/^legacy-insert-double-send\s+\| legacy-insert\s+\| fw350\s+\| fail I1/m);
+    expect(r.stdout).toMatch(/^fw-one-based-ids\s+\| fixed\s+\| fw-one-based-ids\s+\| fail I5/m);
   });
 
   test('an unknown scenario name exits 2 and lists the names', async () => {
@@ -52,7 +55,7 @@ describe('npm run scenario', () => {
     test('list shows the valid scenarios and reports the invalid file (exit 2)', async () => {
       const r = await runCli('scenario.ts', ['list', '--catalogue', dir]);
       expect(r.code).toBe(2);
-      expect(r.stdout).toMatch(/^five-days-offline-drain\s+\| fixed\s+\| pass/m);
+      expect(r.stdout).toMatch(/^five-days-offline-drain\s+\| fixed\s+\| fw350\s+\| pass/m);
       expect(r.stderr.trim()).toMatch(/^error: invalid scenario file, skipped: .*broken\.json: not valid JSON/);
       const named = await runCli('scenario.ts', ['run', 'broken', '--catalogue', dir]);
       expect(named.code).toBe(2);

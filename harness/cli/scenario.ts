@@ -150,7 +150,7 @@ const cli = yargs(hideBin(process.argv))
   })
   .command(
     'list',
-    'every scenario: name, expected verdict, one-line purpose',
+    'every scenario: name, pipeline and firmware profiles, expected verdict, one-line purpose',
     (y) => y.option('json', { type: 'boolean', default: false, describe: 'print the validated specs as JSON' }),
     (args) =>
       main(() => {
@@ -159,8 +159,14 @@ const cli = yargs(hideBin(process.argv))
         else
           console.log(
             formatTable(
-              ['scenario', 'pipeline', 'expected', 'purpose'],
-              catalogue.map((s) => [s.name, s.pipeline, describeExpectation(s.expect), s.purpose]),
+              ['scenario', 'pipeline', 'firmware', 'expected', 'purpose'],
+              catalogue.map((s) => [
+                s.name,
+                s.pipeline,
+                s.firmware ?? 'fw350',
+                describeExpectation(s.expect),
+                s.purpose,
+              ]),
             ),
           );
         // The valid ones are all listed; an invalid file still makes the exit code say the catalogue is broken.
@@ -244,7 +250,7 @@ const cli = yargs(hideBin(process.argv))
           const options = scenarioRunOptions(scenario, ctx);
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
           console.log(
-            `seed: ${options.seed}  pipeline: ${options.pipeline}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
+            `seed: ${options.seed}  pipeline: ${options.pipeline}${options.firmware === 'fw350' ? '' : `  firmware: ${options.firmware}`}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
               `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
           );
           console.log(`expected: ${describeExpectation(scenario.expect)}`);

@@ -1,8 +1,11 @@
 // `npm run simulate -- --mode sim` as a user runs it: the same summary and verdicts as a live run, from a run moved
 // by the seeded scheduler; the same seed twice gives the same schedule; what sim cannot do yet is one clear line.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
 import { runCli } from '../../test/run-cli.ts';
+import { tempDir } from '../../test/temp-dir.ts';
 
 const server = primaryTarget().server;
 const env = { DATABASE_URL: server?.url, MQTT_URL: undefined };
@@ -26,6 +29,24 @@ describe('npm run simulate -- --mode sim', () => {
     expect(digest(first.stdout)).toBeDefined();
     const again = await runCli('simulate.ts', args, env);
     expect(digest(again.stdout)).toBe(digest(first.stdout));
+  });
+
+  test('--firmware: printed with the options, spelt back in the replay and the bundle; an unknown one exits 2', async () => {
+    const report = tempDir('camfleet-sim-firmware-');
+    const args = ['--mode', 'sim', '--devices', '1', '--image-kb', '20', '--seed', '3', '--faults', 'none'];
+    const point = ['--fault-at', 'reboot:device=1,image=1,after-chunks=5', '--report', report];
+    const r = await runCli('simulate.ts', [...args, '--firmware', 'fw-resend-new-bytes', ...point], env);
+    expect(r.code, r.stderr).toBe(1); // the re-send's new bytes are caught
+    expect(r.stdout).toMatch(/^options: .* pipeline=fixed firmware=fw-resend-new-bytes stage=resume mode=sim$/m);
+    expect(r.stdout).toMatch(/^replay: npm run simulate -- --seed 3 .*--firmware fw-resend-new-bytes .*--mode sim$/m);
+    expect(r.stdout).toMatch(/I3 integrity \.+ FAIL/);
+    const bundle = JSON.parse(readFileSync(join(report, 'bundles', 'simulate-seed3', 'bundle.json'), 'utf8')) as {
+      options: { firmware: string };
+    };
+    expect(bundle.options.firmware).toBe('fw-resend-new-bytes');
+    const bad = await runCli('simulate.ts', ['--mode', 'sim', '--firmware', 'fw351'], env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/firmware.*Given: "fw351", Choices: "fw350", "fw-resend-new-bytes"/s);
   });
 
   test('what sim cannot do exits 2 with one line', async () => {

@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { randomSeed } from '../../simulator/random/prng.ts';
+import { firmwareProfileDescriptions, firmwareProfiles } from '../../simulator/firmware/index.ts';
 import { formatVerdicts } from '../checker/index.ts';
 import { runLive, type LiveRunResult, type RunHooks } from '../run/live-run.ts';
 import { runSim, type SimRunResult } from '../run/sim-run.ts';
@@ -121,6 +122,12 @@ const argv = await standardCli(
         default: liveRunDefaults.pipeline,
         describe:
           'the system under test: the reference pipeline, one of the original bugs (legacy-*), or external (your own service)',
+      },
+      firmware: {
+        type: 'string',
+        choices: firmwareProfiles,
+        default: liveRunDefaults.firmware,
+        describe: `the devices' firmware: ${firmwareProfiles.map((p) => `${p} — ${firmwareProfileDescriptions[p]}`).join('; ')}`,
       },
       'external-cmd': {
         type: 'string',
@@ -238,6 +245,7 @@ const typedOptions: LiveRunOptions = {
   timeBudgetMs: argv['time-budget-s'] * 1000,
   keepDatabase: argv['keep-db'],
   pipeline: argv.pipeline,
+  firmware: argv.firmware,
   stage: argv.stage as RunStage,
   // The same plan in both worlds: sim injects every fault live does but a real broker's slow subscriber.
   faults: buildFaultPlan(faultMix, faultOverridesFrom(argv)),
@@ -289,7 +297,7 @@ say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
     `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${mode === 'sim' ? 'sim router (in-process)' : options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
     `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${mode === 'sim' ? '1 (sim: virtual time)' : options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
-    `pipeline=${options.pipeline} stage=${options.stage} mode=${mode}`,
+    `pipeline=${options.pipeline} firmware=${options.firmware} stage=${options.stage} mode=${mode}`,
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
 const replayLine = () => `${reproduceCommand(options)}${mode === 'sim' ? ' --mode sim' : ''}`;

@@ -3,7 +3,7 @@
 // captured its images and its queue is empty, or when it has used `wakesMax` wakes — wakes its effect filter left
 // without network are not counted, so a Wi-Fi outage never eats the wakes the device needs to drain its queue
 // afterwards. The fleet knows no faults: a filter per device (effect-filter.ts) is where the nemesis acts.
-import { initialState, makeFirmwareConfig } from '../../simulator/firmware/index.ts';
+import { initialState, makeFirmwareConfig, type FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
 import type { History } from '../history/history.ts';
@@ -26,6 +26,9 @@ export interface FleetOptions {
   readonly qos: 0 | 1;
   readonly dialect: Dialect;
   readonly chunkIdBase: 0 | 1;
+  /** The firmware every device runs (simulator/firmware/profile.ts). Default fw350. The wire's chunk-id base is
+   *  `chunkIdBase` all the same: a profile that speaks another one (fw-one-based-ids) is given it there. */
+  readonly firmware?: FirmwareProfile;
   readonly rng: Rng;
   readonly history: History;
   /** Virtual ms of deep sleep per real ms (default: 1 h of sleep takes 10 ms). */
@@ -105,6 +108,7 @@ export class Fleet {
         ackTimeoutMs: options.ackTimeoutMs,
         helloTimeoutMs: options.ackTimeoutMs,
         idleTimeoutMs: options.ackTimeoutMs,
+        ...(options.firmware === undefined ? {} : { profile: options.firmware }),
       });
       const firmwareRng = deviceRng.fork('firmware');
       const clock = new DeviceClock(options.startClockMs, () => worldClock.nowMs());

@@ -125,6 +125,28 @@ describe('failure bundles', () => {
     });
   });
 
+  test('the firmware profile: kept in the bundle; an older bundle without it ran fw350; a bad one is named', async () => {
+    const dir = join(tempDir('camfleet-bundle-'), 'b');
+    await writeBundle(dir, {
+      options: { ...options, firmware: 'fw-resend-new-bytes' },
+      verdict: 'fail',
+      verdicts,
+      history: [],
+    });
+    expect((await loadBundle(dir)).firmware).toBe('fw-resend-new-bytes');
+    const path = join(dir, 'bundle.json');
+    const file = JSON.parse(readFileSync(path, 'utf8')) as { options: { firmware?: unknown } };
+    delete file.options.firmware;
+    writeFileSync(path, JSON.stringify(file));
+    expect((await loadBundle(dir)).firmware).toBe('fw350');
+    file.options.firmware = 'fw351';
+    writeFileSync(path, JSON.stringify(file));
+    await expect(loadBundle(dir)).rejects.toMatchObject({
+      exitCode: 2,
+      message: expect.stringContaining('options.firmware must be one of fw350, fw-resend-new-bytes') as unknown,
+    });
+  });
+
   test('verdicts and history quoting a URL with a password are written redacted', async () => {
     const dir = join(tempDir('camfleet-bundle-'), 'b');
     const leaky = new History(() => 1);

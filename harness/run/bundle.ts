@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
+import { firmwareProfiles, isFirmwareProfile } from '../../simulator/firmware/index.ts';
 import type { InvariantVerdict, Verdict } from '../checker/index.ts';
 import { exitCodes } from './exit-codes.ts';
 import type { HistoryEvent } from '../history/events.ts';
@@ -208,6 +209,8 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
     bad('format', `"${bundleFormat}" (or "${bundleFormatV1}")`, record.format);
   const options = record.options as Record<string, unknown> | undefined;
   if (typeof options !== 'object' || options === null) return bad('options', 'an object', options);
+  // Firmware profiles came later: a bundle written before them ran v3.5.0.
+  if (options.firmware === undefined) options.firmware = liveRunDefaults.firmware;
   const defaults = liveRunDefaults as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults)) {
     if (key === 'historyPath' || key === 'faults') continue;
@@ -216,6 +219,8 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
   if (!Number.isInteger(options.seed)) bad('options.seed', 'a whole number', options.seed);
   if (!pipelineChoices.includes(options.pipeline as never))
     bad('options.pipeline', `one of ${pipelineChoices.join(', ')}`, options.pipeline);
+  if (!isFirmwareProfile(options.firmware))
+    bad('options.firmware', `one of ${firmwareProfiles.join(', ')}`, options.firmware);
   const faults = options.faults as Record<string, unknown> | undefined;
   if (typeof faults !== 'object' || faults === null) return bad('options.faults', 'an object', faults);
   for (const group of ['device', 'network', 'server'] as const) {

@@ -12,6 +12,7 @@ import { InFlightTransfers } from '../checker/in-flight.ts';
 import { isEmbeddedBroker } from '../world/broker.ts';
 import { simBroker } from '../world/sim/sim-broker.ts';
 import { migrateMidRun, migrateOnAdminPool, migrateThrough } from './mid-run-migration.ts';
+import { fleetChunkIdBase } from './run-fleet.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
@@ -127,7 +128,7 @@ export function wireFaults(
   const pubackPoints = planPubackPoints(faults.points, {
     history,
     macOf,
-    chunkIdBase: 0, // the fleet's (run-fleet.ts)
+    chunkIdBase: fleetChunkIdBase(options.firmware), // the fleet's (run-fleet.ts)
   });
   let aedesPuback: AedesPubackDrop | undefined;
   if (pubackPoints !== undefined && router !== undefined)

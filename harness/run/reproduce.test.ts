@@ -46,4 +46,11 @@ describe('reproduceCommand', () => {
       'npm run simulate -- --seed 42 --pipeline legacy-insert --stage base --faults none --reboot-rate 0.1 --broker-restart-at 20% 3-in-flight --two-instances --migrate-at 50%',
     );
   });
+
+  test('names the firmware profile when it is not the default fw350', () => {
+    expect(reproduceCommand({ ...base, firmware: 'fw350' })).toBe('npm run simulate -- --seed 42 --faults none');
+    expect(reproduceCommand({ ...base, pipeline: 'legacy-insert', firmware: 'fw-dequeue-on-any-ack' })).toBe(
+      'npm run simulate -- --seed 42 --pipeline legacy-insert --firmware fw-dequeue-on-any-ack --faults none',
+    );
+  });
 });

@@ -1,6 +1,7 @@
 // The run's fleet, on the world's device transport, with the device faults as effect filters, its time budget and
 // the caller's Ctrl-C as its abort signal, and the ACK observer (I7) reading the database through the world.
 import { storedCompleteNow } from '../checker/ack-observer.ts';
+import { firmwarePolicy, type FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { planDevicePoints } from '../nemesis/device-points.ts';
@@ -31,7 +32,10 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     wakesMax: options.wakesMax,
     qos: options.qos,
     dialect: options.dialect,
-    chunkIdBase: 0,
+    // The pipeline speaks the deployment's 0-based ids (PipelineOptions.chunkIdBase); the fleet speaks its firmware's:
+    // 0 but for fw-one-based-ids, the vendor PDF's 1..N against that deployment (PROTOCOL.md §7.7).
+    chunkIdBase: fleetChunkIdBase(options.firmware),
+    firmware: options.firmware,
     rng: fleetRng,
     history,
     // Faults at logical points on devices: planned (recorded) now, each handed to its device's filter by index.
@@ -55,4 +59,9 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
   });
   resources.fleet = fleet;
   return fleet;
+}
+
+/** The chunk-id base the run's devices speak on the wire (the fleet's codec, and what the nemesis decodes with). */
+export function fleetChunkIdBase(firmware: FirmwareProfile): 0 | 1 {
+  return firmwarePolicy(firmware).wireChunkIdBase;
 }

@@ -1,4 +1,5 @@
 // Everything that defines a live run. Printed first (with the seed), so a run can be repeated.
+import type { FirmwareProfile } from '../../simulator/firmware/index.ts';
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { ExerciseName } from '../checker/exercises.ts';
 import type { FaultPlan } from '../nemesis/fault-plan.ts';
@@ -36,6 +37,9 @@ export interface LiveRunOptions {
   /** Keep the run's database instead of dropping it (its name is printed). */
   readonly keepDatabase: boolean;
   readonly pipeline: PipelineChoice;
+  /** The devices' firmware: the faithful v3.5.0 (`fw350`) or one with a device bug put back
+   *  (simulator/firmware/profile.ts), as `pipeline` picks the server side's. */
+  readonly firmware: FirmwareProfile;
   readonly stage: RunStage;
   readonly faults: FaultPlan;
   /** What the run must exercise (a scenario's `exercises`); not seen in the history → E1 unknown. */
@@ -61,6 +65,7 @@ export const liveRunDefaults = {
   quietMs: 300,
   keepDatabase: false,
   pipeline: 'fixed',
+  firmware: 'fw350',
   stage: 'resume',
   faults: faultMixes.none,
   historyPath: undefined,

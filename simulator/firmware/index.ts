@@ -33,7 +33,22 @@ export {
   sha256Hex,
   synthesizeJpeg,
 } from './image.ts';
-export { captureImage, capturedInfo, drawSensorData, formatCaptureTimestamp } from './capture.ts';
+export {
+  captureImage,
+  capturedInfo,
+  drawSensorData,
+  formatCaptureTimestamp,
+  regeneratedImageBytes,
+} from './capture.ts';
 export type { Capture } from './capture.ts';
 export { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
+export {
+  FIRMWARE_POLICIES,
+  FIRMWARE_PROFILE_DEFAULT,
+  firmwarePolicy,
+  firmwareProfileDescriptions,
+  firmwareProfiles,
+  isFirmwareProfile,
+} from './profile.ts';
+export type { FirmwarePolicy, FirmwareProfile } from './profile.ts';
 export { mixSeed, mulberry32 } from '../random/prng.ts';

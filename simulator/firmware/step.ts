@@ -3,11 +3,12 @@
 // performs the effects and feeds back inputs. Any input in any state is accepted; what does not apply is ignored
 // (same state object back, no effects).
 import type { AckOk, MissingChunks, ServerMessage } from '../protocol/messages.ts';
-import { captureImage, capturedInfo } from './capture.ts';
+import { captureImage, capturedInfo, regeneratedImageBytes } from './capture.ts';
 import type { FirmwareEffect, SleepSource } from './effects.ts';
 import type { FirmwareInput, StepContext, TimestampStyle } from './inputs.ts';
 import { chunkMessage, helloMessage, metadataMessage } from './messages-out.ts';
 import { chunkCount } from './image.ts';
+import { firmwarePolicy, type FirmwarePolicy } from './profile.ts';
 import { freshRam } from './state.ts';
 import type { FirmwareConfig, FirmwareState, PersistentState, QueuedImage, RamState, WaitKind } from './state.ts';
 import { nextOccurrenceUtcMs } from '../protocol/wake-time.ts';
@@ -22,6 +23,8 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** The working copy of one step: RAM is copied once, persistent state only when it changes. */
 interface Draft {
   readonly config: FirmwareConfig;
+  /** The profile's deviations from v3.5.0 (profile.ts); all off for fw350. */
+  readonly policy: FirmwarePolicy;
   readonly nowMs: number;
   readonly random: () => number;
   readonly timestampStyle: TimestampStyle;
@@ -33,6 +36,7 @@ interface Draft {
 export function step(state: FirmwareState, input: FirmwareInput, ctx: StepContext): StepResult {
   const d: Draft = {
     config: state.config,
+    policy: firmwarePolicy(state.config.profile),
     nowMs: Number.isFinite(ctx.nowMs) ? ctx.nowMs : 0,
     random: saneRandom(ctx.random),
     timestampStyle: ctx.timestampStyle === 'unpadded' ? 'unpadded' : 'iso',
@@ -253,8 +257,9 @@ function onMissingChunks(d: Draft, message: MissingChunks): void {
     seen.add(id);
   }
   if (seen.size === 0) return; // nothing we could send
+  const content = imageToPublish(d, image);
   for (const id of seen) {
-    const chunk = chunkMessage(d.config, image, id);
+    const chunk = chunkMessage(d.config, content, id);
     if (chunk !== undefined) d.effects.push({ type: 'publish', message: chunk });
   }
   // The re-sent chunks complete the in-flight transfer (or adopt this image as in flight, e.g. a cross-wake
@@ -272,12 +277,20 @@ function onMissingChunks(d: Draft, message: MissingChunks): void {
 
 function onAckOk(d: Draft, message: AckOk): void {
   let acted = false;
-  if (typeof message.image_name === 'string') {
-    const image = findInFlightOrByName(d, message.image_name);
-    if (image !== undefined) {
-      dequeue(d, image);
+  const image = typeof message.image_name === 'string' ? findInFlightOrByName(d, message.image_name) : undefined;
+  if (d.policy.ackDequeuesHead) {
+    // fw-dequeue-on-any-ack: the SD queue loses its head whatever the ACK names (even a name no longer queued, a
+    // stale or repeated ACK); the transfer the ACK names is still settled by name as v3.5.0 does. The `dequeued`
+    // observation names the entry actually removed, so a head that was never stored is a loss (I2).
+    const head = d.persistent.sd.queue[0];
+    if (head !== undefined) {
+      removeFromQueue(d, head);
       acted = true;
     }
+    if (image !== undefined) settle(d, image);
+  } else if (image !== undefined) {
+    dequeue(d, image);
+    acted = true;
   }
   if (message.next_wake_time !== undefined) {
     d.ram.wakeAtMs = wakeTimeMs(d, message.next_wake_time);
@@ -341,11 +354,28 @@ function advance(d: Draft): void {
 /** Metadata, then all chunks back to back, no per-chunk acknowledgement (PROTOCOL.md §3). */
 function publishImage(d: Draft, image: QueuedImage): void {
   d.effects.push({ type: 'publish', message: metadataMessage(d.config, image) });
+  const content = imageToPublish(d, image);
   const total = chunkCount(image.sizeBytes, d.config.chunkBytes);
   for (let id = 0; id < total; id++) {
-    const chunk = chunkMessage(d.config, image, id);
+    const chunk = chunkMessage(d.config, content, id);
     if (chunk !== undefined) d.effects.push({ type: 'publish', message: chunk });
   }
+}
+
+/**
+ * The image whose bytes a publication of `image` sends: v3.5.0 reads the SD card every time (the queue entry
+ * itself). fw-resend-new-bytes sends the SD card's bytes the first time only; every later publication (a re-send)
+ * makes up new ones, seeded by the entry's publication count, which it counts on the SD entry so that a re-send
+ * after a reboot is one too. The entry keeps its original bytes and sha256 (what the checker holds the store to).
+ */
+function imageToPublish(d: Draft, image: QueuedImage): QueuedImage {
+  if (!d.policy.resendRegeneratesBytes) return image;
+  const published = image.publications ?? 0;
+  const counted: QueuedImage = { ...image, publications: published + 1 };
+  const queue = d.persistent.sd.queue.map((q) => (q.captureSeq === image.captureSeq ? counted : q));
+  d.persistent = { ...d.persistent, sd: { queue } };
+  if (published === 0) return image;
+  return { ...image, bytes: regeneratedImageBytes(d.persistent.sim.seed, image, published) };
 }
 
 function sendHello(d: Draft): void {
@@ -355,9 +385,18 @@ function sendHello(d: Draft): void {
 
 /** ACK_OK: the only way an image leaves the SD queue (PROTOCOL.md §1). */
 function dequeue(d: Draft, image: QueuedImage): void {
+  removeFromQueue(d, image);
+  settle(d, image);
+}
+
+function removeFromQueue(d: Draft, image: QueuedImage): void {
   const queue = d.persistent.sd.queue.filter((q) => q.captureSeq !== image.captureSeq);
   d.persistent = { ...d.persistent, sd: { queue } };
   d.effects.push({ type: 'dequeued', image_name: image.name, sha256: image.sha256, captureSeq: image.captureSeq });
+}
+
+/** The image is acknowledged: no longer to drain, no longer in flight. */
+function settle(d: Draft, image: QueuedImage): void {
   removeFromDrain(d, image.captureSeq);
   if (d.ram.inFlight === image.captureSeq) {
     d.ram.inFlight = null;
