@@ -31,8 +31,11 @@ export function sensitivityCases(catalogue: readonly Scenario[]): SensitivityCas
   // `fixed` needs the migrated schema: a scenario that starts on the base stage (as the legacy system ran) is run
   // on the resume stage, without the mid-run migration it would otherwise apply. A scenario that catches a firmware
   // bug (its `firmware`) runs with the faithful firmware here: this table holds pipelines, and `fixed` with fw350
-  // must pass its fleet and faults too.
-  for (const { firmware: _firmware, ...scenario } of catalogue)
+  // must pass its fleet and faults too. One that shows a hazard of the v3.5.0 protocol itself (fixed + fw350
+  // expected to fail: counter-reset-repeated-ack) runs with its cure, the opt-in "ACK names the capture".
+  for (const { firmware, ...given } of catalogue) {
+    const hazard = given.pipeline === 'fixed' && (firmware ?? 'fw350') === 'fw350' && given.expect !== 'pass';
+    const scenario = hazard ? { ...given, ackNamesCapture: true } : given;
     if (scenario.pipeline !== 'external')
       cases.push({
         profile: 'fixed',
@@ -48,6 +51,7 @@ export function sensitivityCases(catalogue: readonly Scenario[]): SensitivityCas
               }
             : { ...scenario, pipeline: 'fixed', expect: 'pass' },
       });
+  }
   return cases;
 }
 

@@ -12,6 +12,8 @@ export function scenarioJson(scenario: Scenario): string {
     purpose: scenario.purpose,
     fleet: scenario.fleet,
     pipeline: scenario.pipeline,
+    firmware: scenario.firmware,
+    ackNamesCapture: scenario.ackNamesCapture,
     stage: scenario.stage,
     faults: { ...faults, ...(points === undefined ? {} : { points: points.map(formatFaultPoint) }) },
     timeBudgetS: scenario.timeBudgetS,

@@ -82,6 +82,9 @@ export interface Scenario {
   /** The devices' firmware (simulator/firmware/profile.ts): a device bug to catch. Absent: fw350, the faithful
    *  v3.5.0. */
   readonly firmware?: FirmwareProfile;
+  /** The opt-in protocol option "ACK names the capture" on both sides (LiveRunOptions.ackNamesCapture). Absent:
+   *  false, what v3.5.0 speaks. */
+  readonly ackNamesCapture?: boolean;
   readonly stage: RunStage;
   readonly faults: ScenarioFaults;
   readonly timeBudgetS: number;
@@ -238,6 +241,7 @@ const topFields = [
   'fleet',
   'pipeline',
   'firmware',
+  'ackNamesCapture',
   'stage',
   'faults',
   'timeBudgetS',
@@ -317,6 +321,7 @@ export function validateScenario(data: unknown, source: string): Scenario {
   };
   if (top.firmware !== undefined)
     scenario.firmware = r.choice<FirmwareProfile>('firmware', top.firmware, firmwareProfiles);
+  if (top.ackNamesCapture !== undefined) scenario.ackNamesCapture = r.boolean('ackNamesCapture', top.ackNamesCapture);
   Object.assign(scenario, modes(r, top));
   if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
   if (top.operator !== undefined) {

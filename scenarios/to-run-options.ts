@@ -56,6 +56,7 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     timeBudgetMs: scenario.timeBudgetS * 1000,
     pipeline: context.pipeline ?? scenario.pipeline,
     firmware: scenario.firmware ?? liveRunDefaults.firmware,
+    ackNamesCapture: scenario.ackNamesCapture ?? liveRunDefaults.ackNamesCapture,
     stage: scenario.stage,
     faults: buildFaultPlan(scenario.faults.mix, scenarioFaultOverrides(scenario)),
     exercises: scenario.exercises,

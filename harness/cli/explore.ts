@@ -8,6 +8,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { pipelineProfiles, type PipelineProfile } from '../pipeline/options.ts';
+import { firmwareProfileDescriptions, firmwareProfiles, type FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { describeFailure, exitCodes } from '../run/exit-codes.ts';
 import { describeCase, describeSize } from '../explore/explore-case.ts';
 import { explore, SHRINK_RUNS_MAX_DEFAULT, type ExploreResult, type ExploreRun } from '../explore/explore.ts';
@@ -41,6 +42,17 @@ const argv = await standardCli(
         choices: pipelineProfiles,
         default: 'fixed',
         describe: 'pipeline profile under test (a legacy one shows the original bug it models)',
+      },
+      firmware: {
+        type: 'string',
+        choices: firmwareProfiles,
+        default: 'fw350',
+        describe: `the devices' firmware: ${firmwareProfiles.map((p) => `${p} — ${firmwareProfileDescriptions[p]}`).join('; ')}`,
+      },
+      'ack-names-capture': {
+        type: 'boolean',
+        default: false,
+        describe: 'opt-in protocol option, not in v3.5.0: ACK_OK also names the capture (its timestamp), on both sides',
       },
       stage: {
         type: 'string',
@@ -98,6 +110,8 @@ const faults = argv.faults as FaultMix;
 const seed = argv.seed ?? Math.floor(Math.random() * 0x7fffffff);
 const settings = {
   pipeline,
+  firmware: argv.firmware as FirmwareProfile,
+  ackNamesCapture: argv['ack-names-capture'],
   stage,
   faults,
   runs: argv.runs,
@@ -107,7 +121,7 @@ const settings = {
 };
 
 process.stdout.write(
-  `explore: pipeline ${pipeline}, stage ${stage}, faults ${faults}, ${argv.runs} runs, seed ${seed} (sim mode)\n`,
+  `explore: pipeline ${pipeline}, firmware ${settings.firmware}${settings.ackNamesCapture ? ' (ACK names the capture)' : ''}, stage ${stage}, faults ${faults}, ${argv.runs} runs, seed ${seed} (sim mode)\n`,
 );
 
 const stop = new AbortController();

@@ -129,6 +129,12 @@ const argv = await standardCli(
         default: liveRunDefaults.firmware,
         describe: `the devices' firmware: ${firmwareProfiles.map((p) => `${p} — ${firmwareProfileDescriptions[p]}`).join('; ')}`,
       },
+      'ack-names-capture': {
+        type: 'boolean',
+        default: liveRunDefaults.ackNamesCapture,
+        describe:
+          'opt-in protocol option, not in v3.5.0: every ACK_OK also names the capture (its timestamp) and the devices dequeue only that capture (cures the counter-reset hazard, README)',
+      },
       'external-cmd': {
         type: 'string',
         describe: 'with --pipeline external: shell command that starts your service; it gets MQTT_URL and DATABASE_URL',
@@ -246,6 +252,7 @@ const typedOptions: LiveRunOptions = {
   keepDatabase: argv['keep-db'],
   pipeline: argv.pipeline,
   firmware: argv.firmware,
+  ackNamesCapture: argv['ack-names-capture'],
   stage: argv.stage as RunStage,
   // The same plan in both worlds: sim injects every fault live does but a real broker's slow subscriber.
   faults: buildFaultPlan(faultMix, faultOverridesFrom(argv)),
@@ -297,7 +304,7 @@ say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
     `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${mode === 'sim' ? 'sim router (in-process)' : options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
     `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${mode === 'sim' ? '1 (sim: virtual time)' : options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
-    `pipeline=${options.pipeline} firmware=${options.firmware} stage=${options.stage} mode=${mode}`,
+    `pipeline=${options.pipeline} firmware=${options.firmware}${options.ackNamesCapture ? ' ack-names-capture' : ''} stage=${options.stage} mode=${mode}`,
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
 const replayLine = () => `${reproduceCommand(options)}${mode === 'sim' ? ' --mode sim' : ''}`;

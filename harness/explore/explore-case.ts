@@ -6,6 +6,7 @@ import type { DeviceFaults, NetworkFaults, ServerFaults } from '../nemesis/fault
 import { formatFaultPoint, type FaultPoint } from '../nemesis/fault-points.ts';
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { InvariantId } from '../checker/index.ts';
+import type { FirmwareProfile } from '../../simulator/firmware/index.ts';
 import type { PipelineProfile } from '../pipeline/options.ts';
 import type { RunStage } from '../run/run-options.ts';
 import type { Scenario } from '../../scenarios/spec.ts';
@@ -37,6 +38,10 @@ export interface ExploreCase {
 export interface ExploreTarget {
   readonly pipeline: PipelineProfile;
   readonly stage: RunStage;
+  /** The devices' firmware (default fw350, the faithful v3.5.0). */
+  readonly firmware?: FirmwareProfile;
+  /** The opt-in protocol option "ACK names the capture" on both sides (default off, as v3.5.0). */
+  readonly ackNamesCapture?: boolean;
 }
 
 /** The size of a case, as the shrink reports it: fewer is smaller. */
@@ -96,7 +101,7 @@ export function describeCase(c: ExploreCase): string {
   }
   for (const point of c.faults.points) on.push(formatFaultPoint(point));
   const { devices, images, imageKb, dialect } = c.fleet;
-  return `${devices}×${images} images of ~${imageKb} KB (${dialect}), faults: ${on.length === 0 ? 'none' : on.join(' ')}, seed ${c.seed}`;
+  return `${devices}×${images} images of ~${imageKb} KB (${dialect} dialect), faults: ${on.length === 0 ? 'none' : on.join(' ')}, seed ${c.seed}`;
 }
 
 /** A run's whole-run limit in a case's spec: far above what a small sim run takes, so only a stall reaches it. */
@@ -118,6 +123,8 @@ export function caseScenario(c: ExploreCase, target: ExploreTarget, settings: Ca
     purpose: settings.purpose,
     fleet: { devices: c.fleet.devices, images: c.fleet.images, imageKb: c.fleet.imageKb, dialect: c.fleet.dialect },
     pipeline: target.pipeline,
+    ...(target.firmware === undefined || target.firmware === 'fw350' ? {} : { firmware: target.firmware }),
+    ...(target.ackNamesCapture === true ? { ackNamesCapture: true } : {}),
     stage: target.stage,
     faults: {
       mix: 'none',

@@ -1,7 +1,8 @@
 // Issue 9, property suites 1 and 2, through explore itself (sim mode, generated fleets, fault plans and schedules):
-// 1. `fixed` on the resume stage: no case breaks an invariant;
-// 2. each legacy pipeline profile: explore finds its bug within the run budget and shrinks it to at most 2 devices
-//    and 2 faults, and the scenario file it writes fails the same way again.
+// 1. `fixed` on the resume stage, with the protocol option "ACK names the capture": no case breaks an invariant
+//    (without it, v3.5.0's counter-reset hazard is a real counterexample: README, scenarios/regressions/);
+// 2. each legacy pipeline profile and each firmware bug profile: explore finds the bug within the run budget and
+//    shrinks it to at most 2 devices and 2 faults, and the scenario file it writes fails the same way again.
 // fast-check's seed is random unless SEED is given; a failure prints it (test/property-runs.ts).
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
@@ -10,6 +11,7 @@ import { tempDir } from '../../test/temp-dir.ts';
 import { loadScenario } from '../../scenarios/spec.ts';
 import type { InvariantId } from '../checker/index.ts';
 import type { PipelineProfile } from '../pipeline/options.ts';
+import type { FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { describeCase, describeSize } from './explore-case.ts';
 import { exploreStageDefault } from './explore-stage.ts';
 import { explore, type ExploreResult } from './explore.ts';
@@ -37,10 +39,18 @@ function described(result: ExploreResult): string {
   }${result.errored > 0 ? `; ${result.errored} runs threw, the first: ${result.firstError ?? ''}` : ''}`;
 }
 
-describe('explore, property suite 1: fixed on the resume stage', () => {
+describe('explore, property suite 1: fixed on the resume stage (ACK names the capture)', () => {
   test('no generated fleet, fault plan or schedule breaks an invariant', { timeout: 600_000 }, async () => {
     const result = await explore(
-      { pipeline: 'fixed', stage: 'resume', faults: 'default', runs: propertyRuns(12), seed, databaseUrl: server?.url },
+      {
+        pipeline: 'fixed',
+        ackNamesCapture: true,
+        stage: 'resume',
+        faults: 'default',
+        runs: propertyRuns(12),
+        seed,
+        databaseUrl: server?.url,
+      },
       world,
     );
     expect(result.counterexample, described(result)).toBeUndefined();
@@ -58,19 +68,42 @@ const caughtBy: Readonly<Record<Exclude<PipelineProfile, 'fixed'>, readonly Inva
   'legacy-ttl': ['I4', 'I5'],
 };
 
-describe('explore, property suite 2: every legacy profile is found and shrunk', () => {
-  for (const [pipeline, invariants] of Object.entries(caughtBy) as [
-    Exclude<PipelineProfile, 'fixed'>,
-    InvariantId[],
-  ][]) {
+/** The firmware bug profiles (simulator/firmware/profile.ts) against `fixed`, and what each breaks. */
+const firmwareCaughtBy: Readonly<Partial<Record<FirmwareProfile, readonly InvariantId[]>>> = {
+  'fw-resend-new-bytes': ['I2', 'I3', 'I5'],
+  'fw-one-based-ids': ['I5'],
+};
+
+interface Target {
+  readonly name: string;
+  readonly pipeline: PipelineProfile;
+  readonly firmware?: FirmwareProfile;
+  readonly invariants: readonly InvariantId[];
+}
+
+const targets: Target[] = [
+  ...(Object.entries(caughtBy) as [Exclude<PipelineProfile, 'fixed'>, InvariantId[]][]).map(
+    ([pipeline, invariants]): Target => ({ name: pipeline, pipeline, invariants }),
+  ),
+  ...(Object.entries(firmwareCaughtBy) as [FirmwareProfile, InvariantId[]][]).map(([firmware, invariants]): Target => ({
+    name: `fixed + ${firmware}`,
+    pipeline: 'fixed',
+    firmware,
+    invariants,
+  })),
+];
+
+describe('explore, property suite 2: every legacy pipeline and firmware bug profile is found and shrunk', () => {
+  for (const { name, pipeline, firmware, invariants } of targets) {
     test(
-      `${pipeline}: found, shrunk to ≤ 2 devices and ≤ 2 faults, written as a scenario that fails again`,
+      `${name}: found, shrunk to ≤ 2 devices and ≤ 2 faults, written as a scenario that fails again`,
       {
         timeout: 600_000,
       },
       async () => {
         const settings = {
           pipeline,
+          ...(firmware === undefined ? {} : { firmware }),
           stage: exploreStageDefault(pipeline),
           faults: 'default' as const,
           runs: propertyRuns(30),

@@ -36,12 +36,16 @@ const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 export function foundScenarioName(target: ExploreTarget, seed: number, out: string | undefined): string {
   const own = out === undefined ? undefined : basename(out, '.json');
   if (own !== undefined && NAME.test(own)) return own;
-  return `found-${target.pipeline}-${target.stage}-seed${seed}`;
+  const firmware = target.firmware === undefined || target.firmware === 'fw350' ? '' : `-${target.firmware}`;
+  return `found-${target.pipeline}${firmware}-${target.stage}-seed${seed}`;
 }
 
 /** The explore command that found it, for the scenario's purpose line. */
 export function exploreCommand(settings: ExploreSettings): string {
-  return `npm run explore -- --pipeline ${settings.pipeline} --stage ${settings.stage} --faults ${settings.faults} --runs ${settings.runs} --seed ${settings.seed}`;
+  const firmware =
+    settings.firmware === undefined || settings.firmware === 'fw350' ? '' : ` --firmware ${settings.firmware}`;
+  const ack = settings.ackNamesCapture === true ? ' --ack-names-capture' : '';
+  return `npm run explore -- --pipeline ${settings.pipeline}${firmware}${ack} --stage ${settings.stage} --faults ${settings.faults} --runs ${settings.runs} --seed ${settings.seed}`;
 }
 
 export async function writeFoundScenario(

@@ -4,6 +4,7 @@
 // after each effect, and may take the few actions `FilteredDevice` offers. The driver knows nothing of what the
 // filter is for (the nemesis' device faults, ARCHITECTURE.md §8).
 import {
+  ackedCapture,
   step,
   withImageCounter,
   withoutQueuedCapture,
@@ -191,12 +192,16 @@ export class DeviceDriver {
     if (!decoded.ok) return; // real firmware ignores what it cannot parse
     const message = decoded.value.message;
     if (message.kind === 'ack_ok' && message.image_name !== undefined) {
-      const image = this.queuedImage(message.image_name);
+      // The capture the firmware takes this ACK for (by name; by name and timestamp under "ACK names the capture").
+      const image = ackedCapture(this.state, message);
       if (image) {
         // The observer reads the database; if that read fails the observation is missing (I7 then rests on the
         // pipeline's own events), but the device still gets its ACK — the harness must not change its behaviour.
         const sameName = this.state.persistent.sd.queue
-          .filter((q) => q.name === message.image_name)
+          .filter(
+            (q) =>
+              q.name === image.name && (!this.namesCapture(message) || q.captureTimestamp === image.captureTimestamp),
+          )
           .map((q) => q.sha256);
         const storedComplete = await this.deps.observeAck(this.mac, message.image_name, sameName).catch(() => null);
         if (storedComplete !== null) {
@@ -213,11 +218,16 @@ export class DeviceDriver {
     this.dispatch({ type: 'message', message });
   }
 
-  /** The image an ACK for `name` refers to: the in-flight one, else the oldest queued with that name. */
+  /** The queued image a publish of `name` belongs to: the in-flight one, else the oldest queued with that name. */
   private queuedImage(name: string) {
     const queue = this.state.persistent.sd.queue;
     const inFlight = this.state.ram.inFlight;
     return queue.find((q) => q.name === name && q.captureSeq === inFlight) ?? queue.find((q) => q.name === name);
+  }
+
+  /** The ACK names one capture (its timestamp), and this device's firmware takes it so. */
+  private namesCapture(message: { readonly timestamp?: string }): boolean {
+    return this.state.config.ackNamesCapture && typeof message.timestamp === 'string';
   }
 
   private perform(effect: FirmwareEffect): void {

@@ -29,6 +29,8 @@ export interface FleetOptions {
   /** The firmware every device runs (simulator/firmware/profile.ts). Default fw350. The wire's chunk-id base is
    *  `chunkIdBase` all the same: a profile that speaks another one (fw-one-based-ids) is given it there. */
   readonly firmware?: FirmwareProfile;
+  /** The devices take an ACK_OK's capture timestamp into account (FirmwareConfig.ackNamesCapture). Default false. */
+  readonly ackNamesCapture?: boolean;
   readonly rng: Rng;
   readonly history: History;
   /** Virtual ms of deep sleep per real ms (default: 1 h of sleep takes 10 ms). */
@@ -109,6 +111,7 @@ export class Fleet {
         helloTimeoutMs: options.ackTimeoutMs,
         idleTimeoutMs: options.ackTimeoutMs,
         ...(options.firmware === undefined ? {} : { profile: options.firmware }),
+        ...(options.ackNamesCapture === undefined ? {} : { ackNamesCapture: options.ackNamesCapture }),
       });
       const firmwareRng = deviceRng.fork('firmware');
       const clock = new DeviceClock(options.startClockMs, () => worldClock.nowMs());

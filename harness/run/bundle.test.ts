@@ -139,6 +139,8 @@ describe('failure bundles', () => {
     delete file.options.firmware;
     writeFileSync(path, JSON.stringify(file));
     expect((await loadBundle(dir)).firmware).toBe('fw350');
+    // So did the opt-in "ACK names the capture" option: an older bundle ran without it.
+    expect((await loadBundle(dir)).ackNamesCapture).toBe(false);
     file.options.firmware = 'fw351';
     writeFileSync(path, JSON.stringify(file));
     await expect(loadBundle(dir)).rejects.toMatchObject({

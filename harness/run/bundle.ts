@@ -211,6 +211,8 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
   if (typeof options !== 'object' || options === null) return bad('options', 'an object', options);
   // Firmware profiles came later: a bundle written before them ran v3.5.0.
   if (options.firmware === undefined) options.firmware = liveRunDefaults.firmware;
+  // So did the "ACK names the capture" option: a bundle written before it ran without it.
+  if (options.ackNamesCapture === undefined) options.ackNamesCapture = liveRunDefaults.ackNamesCapture;
   const defaults = liveRunDefaults as unknown as Record<string, unknown>;
   for (const [key, value] of Object.entries(defaults)) {
     if (key === 'historyPath' || key === 'faults') continue;

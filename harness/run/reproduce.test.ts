@@ -47,6 +47,12 @@ describe('reproduceCommand', () => {
     );
   });
 
+  test('spells the opt-in "ACK names the capture" option when it is on', () => {
+    expect(reproduceCommand({ ...base, ackNamesCapture: true })).toBe(
+      'npm run simulate -- --seed 42 --ack-names-capture --faults none',
+    );
+  });
+
   test('names the firmware profile when it is not the default fw350', () => {
     expect(reproduceCommand({ ...base, firmware: 'fw350' })).toBe('npm run simulate -- --seed 42 --faults none');
     expect(reproduceCommand({ ...base, pipeline: 'legacy-insert', firmware: 'fw-dequeue-on-any-ack' })).toBe(

@@ -28,6 +28,7 @@ export function reproduceCommand(options: LiveRunOptions): string {
     parts.push(`--time-budget-s ${options.timeBudgetMs / 1000}`);
   if (options.pipeline !== liveRunDefaults.pipeline) parts.push(`--pipeline ${options.pipeline}`);
   if (options.firmware !== liveRunDefaults.firmware) parts.push(`--firmware ${options.firmware}`);
+  if (options.ackNamesCapture) parts.push('--ack-names-capture');
   if (options.stage !== liveRunDefaults.stage) parts.push(`--stage ${options.stage}`);
   // The CLI's default mix needs no flag, another mix its name; any other plan every fault as its own flag, on
   // top of `--faults none`.

@@ -36,6 +36,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     // 0 but for fw-one-based-ids, the vendor PDF's 1..N against that deployment (PROTOCOL.md §7.7).
     chunkIdBase: fleetChunkIdBase(options.firmware),
     firmware: options.firmware,
+    ackNamesCapture: options.ackNamesCapture,
     rng: fleetRng,
     history,
     // Faults at logical points on devices: planned (recorded) now, each handed to its device's filter by index.

@@ -40,6 +40,9 @@ export interface LiveRunOptions {
   /** The devices' firmware: the faithful v3.5.0 (`fw350`) or one with a device bug put back
    *  (simulator/firmware/profile.ts), as `pipeline` picks the server side's. */
   readonly firmware: FirmwareProfile;
+  /** The opt-in protocol option "ACK names the capture" on both sides: the pipeline's ACK_OK carries the capture's
+   *  timestamp and the devices dequeue only the capture it names (README, "A hazard of firmware v3.5.0"). */
+  readonly ackNamesCapture: boolean;
   readonly stage: RunStage;
   readonly faults: FaultPlan;
   /** What the run must exercise (a scenario's `exercises`); not seen in the history → E1 unknown. */
@@ -66,6 +69,7 @@ export const liveRunDefaults = {
   keepDatabase: false,
   pipeline: 'fixed',
   firmware: 'fw350',
+  ackNamesCapture: false,
   stage: 'resume',
   faults: faultMixes.none,
   historyPath: undefined,

@@ -170,6 +170,7 @@ export async function startPipelines(
         profile,
         instanceTag,
         chunkTtlMs: legacyTtlMs(options.timeScale),
+        ackNamesCapture: options.ackNamesCapture,
         clock,
         afterCompletionCommit: (committed) => setup.afterCompletionCommit.hook?.(committed) ?? Promise.resolve(),
         ...(drive === undefined

@@ -1,5 +1,5 @@
 // The simulated ESP32-CAM firmware v3.5.0: a pure core plus synthetic images. See README.md.
-export { step } from './step.ts';
+export { ackedCapture, step } from './step.ts';
 export type { StepResult } from './step.ts';
 export type { FirmwareInput, FirmwareInputType, StepContext, TimestampStyle } from './inputs.ts';
 export type { CapturedImageInfo, FirmwareEffect, FirmwareEffectType, GaveUpReason, SleepSource } from './effects.ts';

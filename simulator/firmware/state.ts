@@ -35,6 +35,13 @@ export interface FirmwareConfig {
   readonly location?: string;
   /** Which firmware runs: the faithful v3.5.0 (`fw350`) or one with a device bug put back (profile.ts). */
   readonly profile: FirmwareProfile;
+  /**
+   * The opt-in protocol option "ACK names the capture" (not in v3.5.0): an ACK_OK that carries a `timestamp`
+   * dequeues only the queued capture with that name AND that capture timestamp, so after a counter reset a repeated
+   * ACK for an older capture cannot dequeue a newer one under the same name. An ACK without it is taken by name, as
+   * v3.5.0 does (an old server). Default false: v3.5.0 ignores the field.
+   */
+  readonly ackNamesCapture: boolean;
 }
 
 export const FIRMWARE_CONFIG_DEFAULTS = {
@@ -54,6 +61,7 @@ export const FIRMWARE_CONFIG_DEFAULTS = {
   firmwareVersion: '3.5.0',
   captureWhenOffline: true,
   profile: 'fw350',
+  ackNamesCapture: false,
 } as const satisfies Omit<FirmwareConfig, 'deviceId' | 'location'>;
 
 export type FirmwareConfigOptions = Partial<FirmwareConfig> & { readonly deviceId: string };

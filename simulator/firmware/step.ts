@@ -277,7 +277,7 @@ function onMissingChunks(d: Draft, message: MissingChunks): void {
 
 function onAckOk(d: Draft, message: AckOk): void {
   let acted = false;
-  const image = typeof message.image_name === 'string' ? findInFlightOrByName(d, message.image_name) : undefined;
+  const image = ackedImage(d, message);
   if (d.policy.ackDequeuesHead) {
     // fw-dequeue-on-any-ack: the SD queue loses its head whatever the ACK names (even a name no longer queued, a
     // stale or repeated ACK); the transfer the ACK names is still settled by name as v3.5.0 does. The `dequeued`
@@ -300,6 +300,27 @@ function onAckOk(d: Draft, message: AckOk): void {
   if (d.ram.inFlight !== null) return; // another image is still awaiting its ACK; its timer keeps running
   cancelTimer(d);
   advance(d);
+}
+
+function ackedImage(d: Draft, message: AckOk): QueuedImage | undefined {
+  return ackedCapture({ config: d.config, persistent: d.persistent, ram: d.ram }, message);
+}
+
+/**
+ * The queued capture an ACK_OK names (exported for the harness's ACK observer, so it judges the capture the
+ * firmware takes): by name as v3.5.0 does — the one in flight, else the oldest with that name — or, when the opt-in
+ * "ACK names the capture" option is on and the ACK carries a timestamp, the one with that name AND that capture
+ * timestamp (none queued: the ACK dequeues nothing).
+ */
+export function ackedCapture(state: FirmwareState, message: AckOk): QueuedImage | undefined {
+  if (typeof message.image_name !== 'string') return undefined;
+  const timestamp = state.config.ackNamesCapture ? message.timestamp : undefined;
+  const named = (image: QueuedImage | undefined): image is QueuedImage =>
+    image !== undefined &&
+    image.name === message.image_name &&
+    (typeof timestamp !== 'string' || image.captureTimestamp === timestamp);
+  const inFlight = state.ram.inFlight === null ? undefined : findBySeq(state.persistent, state.ram.inFlight);
+  return named(inFlight) ? inFlight : state.persistent.sd.queue.find(named);
 }
 
 /** A server wake time as UTC ms; an unparseable one still means "sleep", for the default interval. */
