@@ -9,7 +9,7 @@ import { describeExpectation } from '../harness/checker/expectation.ts';
 import { primaryTarget } from '../test/databases.ts';
 import { tempDir } from '../test/temp-dir.ts';
 import { runScenario } from './run-scenario.ts';
-import { loadCatalogue } from './spec.ts';
+import { loadCatalogue, regressionsDir, type Scenario } from './spec.ts';
 import { defaultScenarioSeed } from './to-run-options.ts';
 
 /** What sim refuses today (sim-run.ts, run-world.ts), each on its way into sim. */
@@ -25,49 +25,56 @@ const knownSimGaps: Readonly<Record<string, string>> = {};
 const catalogue = loadCatalogue();
 const reportDir = tempDir('camfleet-catalogue-sim-');
 
-describe(`scenario catalogue in sim mode on ${primaryTarget().label}, one seed each`, () => {
-  for (const scenario of catalogue) {
-    const seed = scenario.seed ?? defaultScenarioSeed;
-    const gap = knownSimGaps[scenario.name];
-    const title = `${scenario.name} (seed ${seed}): ${describeExpectation(scenario.expect)}`;
-    test(
-      gap === undefined ? title : `${title} — known sim gap, not met yet: ${gap}`,
-      async (ctx) => {
-        const run = await runScenario(
-          scenario,
-          { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url, seed, mode: 'sim' },
-          { reportDir },
-        );
-        if (run.notRun?.kind === 'not-in-mode') ctx.skip(`live only: ${run.notRun.reason}`);
-        if (run.notRun?.kind === 'refused-by-sim') {
-          const { reason } = run.notRun;
-          expect(
-            notYetInSim.some((known) => known.test(reason)),
-            `refused by sim for a reason not known to be on its way: ${reason}`,
-          ).toBe(true);
-          ctx.skip(`refused by sim: ${reason}`);
-        }
-        const { entry } = run;
-        if (gap !== undefined) {
-          // Held the other way round, so that closing the gap is noticed: the entry must then leave knownSimGaps.
-          expect(
-            entry.outcome,
-            `${scenario.name} now meets its expectation in sim: remove it from knownSimGaps`,
-          ).not.toBe('met');
-          await ctx.annotate(`known sim gap: ${gap}`);
-          return;
-        }
-        const lines = [
-          `${scenario.name} seed ${seed} (sim): expected ${describeExpectation(scenario.expect)}, verdict ${entry.verdict}`,
-          ...(entry.error !== undefined ? [`not run: ${entry.error}`] : []),
-          ...entry.invariants.map(
-            (o) => `${o.id} ${o.name}: expected ${o.expected}, got ${o.actual} (${o.outcome}) ${o.summary}`,
-          ),
-          ...(entry.replay ? [`replay: ${entry.replay}`] : []),
-        ];
-        expect(entry.outcome, lines.join('\n')).toBe('met');
-      },
-      60_000,
-    );
-  }
-});
+const suites: readonly { readonly title: string; readonly scenarios: readonly Scenario[] }[] = [
+  { title: `scenario catalogue in sim mode on ${primaryTarget().label}, one seed each`, scenarios: catalogue },
+  // What explore found while camfleet was built (scenarios/regressions/): each must fail (or, cured, pass) again.
+  { title: `explore's regressions in sim mode on ${primaryTarget().label}`, scenarios: loadCatalogue(regressionsDir) },
+];
+
+for (const { title: suiteTitle, scenarios } of suites)
+  describe(suiteTitle, () => {
+    for (const scenario of scenarios) {
+      const seed = scenario.seed ?? defaultScenarioSeed;
+      const gap = knownSimGaps[scenario.name];
+      const title = `${scenario.name} (seed ${seed}): ${describeExpectation(scenario.expect)}`;
+      test(
+        gap === undefined ? title : `${title} — known sim gap, not met yet: ${gap}`,
+        async (ctx) => {
+          const run = await runScenario(
+            scenario,
+            { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url, seed, mode: 'sim' },
+            { reportDir },
+          );
+          if (run.notRun?.kind === 'not-in-mode') ctx.skip(`live only: ${run.notRun.reason}`);
+          if (run.notRun?.kind === 'refused-by-sim') {
+            const { reason } = run.notRun;
+            expect(
+              notYetInSim.some((known) => known.test(reason)),
+              `refused by sim for a reason not known to be on its way: ${reason}`,
+            ).toBe(true);
+            ctx.skip(`refused by sim: ${reason}`);
+          }
+          const { entry } = run;
+          if (gap !== undefined) {
+            // Held the other way round, so that closing the gap is noticed: the entry must then leave knownSimGaps.
+            expect(
+              entry.outcome,
+              `${scenario.name} now meets its expectation in sim: remove it from knownSimGaps`,
+            ).not.toBe('met');
+            await ctx.annotate(`known sim gap: ${gap}`);
+            return;
+          }
+          const lines = [
+            `${scenario.name} seed ${seed} (sim): expected ${describeExpectation(scenario.expect)}, verdict ${entry.verdict}`,
+            ...(entry.error !== undefined ? [`not run: ${entry.error}`] : []),
+            ...entry.invariants.map(
+              (o) => `${o.id} ${o.name}: expected ${o.expected}, got ${o.actual} (${o.outcome}) ${o.summary}`,
+            ),
+            ...(entry.replay ? [`replay: ${entry.replay}`] : []),
+          ];
+          expect(entry.outcome, lines.join('\n')).toBe('met');
+        },
+        60_000,
+      );
+    }
+  });

@@ -123,6 +123,8 @@ export class ScenarioSpecError extends Error {
 }
 
 export const catalogueDir = fileURLToPath(new URL('./catalogue/', import.meta.url));
+/** Counterexamples `npm run explore` found while camfleet was built, each kept as a sim-mode regression. */
+export const regressionsDir = fileURLToPath(new URL('./regressions/', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
 type Json = unknown;

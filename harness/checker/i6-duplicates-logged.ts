@@ -210,8 +210,10 @@ function knownCompleteAt(seqs: ReadonlyMap<string, number>, c: CaptureSends, row
 }
 
 /**
- * pipeline_duplicate_logged claims per capture: a claim names (mac, wire name) only, so it goes to the capture of that
- * device whose latest metadata send under that name precedes it (the send it answered).
+ * pipeline_duplicate_logged claims per capture: a claim names (mac, wire name) and, when the pipeline reported it,
+ * the re-sent capture's timestamp; it goes to the capture of that device (with that timestamp) whose latest
+ * metadata send under that name precedes it (the send it answered). Without the timestamp, after a counter reset a
+ * late copy of the older capture's metadata would be counted for the newer capture sent meanwhile.
  */
 function claimsPerCapture(facts: RunFacts, announced: readonly CaptureSends[]): number[] {
   const counts = announced.map(() => 0);
@@ -220,6 +222,7 @@ function claimsPerCapture(facts: RunFacts, announced: readonly CaptureSends[]): 
     let bestSeq = -1;
     announced.forEach((c, i) => {
       if (c.capture.mac !== claim.mac || c.capture.imageName !== claim.imageName) return;
+      if (claim.captureTimestamp !== undefined && c.capture.captureTimestamp !== claim.captureTimestamp) return;
       for (const seq of c.sends) {
         if (seq < claim.seq && seq > bestSeq) {
           bestSeq = seq;

@@ -57,6 +57,8 @@ export interface ReannouncementFact {
 export interface DuplicateLogClaimFact {
   readonly mac: string;
   readonly imageName: string;
+  /** The re-sent capture's timestamp, when the pipeline reported it. */
+  readonly captureTimestamp: string | undefined;
   readonly seq: number;
 }
 
@@ -234,7 +236,12 @@ export function runFacts(history: readonly HistoryEvent[]): RunFacts {
           pipelineSteps.push({ kind: 'acked', mac: normalizeMac(event.mac), imageName: event.imageName, seq });
         break;
       case 'pipeline_duplicate_logged':
-        duplicateLogClaims.push({ mac: normalizeMac(event.mac), imageName: event.imageName, seq });
+        duplicateLogClaims.push({
+          mac: normalizeMac(event.mac),
+          imageName: event.imageName,
+          captureTimestamp: event.captureTimestamp,
+          seq,
+        });
         break;
       case 'broker_client':
         if (event.connected && event.clientId.startsWith(PIPELINE_CLIENT_ID_PREFIX))

@@ -194,7 +194,7 @@ async function main(): Promise<number> {
       [
         `counterexample: ${describeSize(found.size)}, invariants ${found.failed.join(',')}`,
         `  ${describeCase(found.case)}`,
-        `found after ${result.searchRuns} runs (${(result.searchWallMs / 1000).toFixed(1)} s) with ${describeSize(found.found.size)}; ` +
+        `found at case ${found.foundAtCase} (${result.searchRuns} runs, ${(result.searchWallMs / 1000).toFixed(1)} s) with ${describeSize(found.found.size)}; ` +
           `shrunk in ${found.shrinkSteps.length} steps, ${result.shrinkRuns} runs, ${(result.shrinkWallMs / 1000).toFixed(1)} s`,
         `scenario: ${written.file}`,
         `  ${written.runCommand}`,

@@ -58,6 +58,8 @@ export interface FailingCase {
 export interface Counterexample extends FailingCase {
   /** The first failing case found, before shrinking. */
   readonly found: FailingCase;
+  /** Its place in fast-check's order for the seed (1-based): the same whatever the lanes (--jobs). */
+  readonly foundAtCase: number;
   /** Each smaller failing case the shrink moved to, in order. */
   readonly shrinkSteps: readonly FailingCase[];
   /** fast-check's path to the shrunk case (with the seed, `fc.assert` replays it). */
@@ -216,6 +218,12 @@ export async function explore(
     errored,
     firstError,
     stopped,
-    counterexample: { ...last, found, shrinkSteps, path: details.counterexamplePath ?? undefined },
+    counterexample: {
+      ...last,
+      found,
+      foundAtCase: failing.index + 1,
+      shrinkSteps,
+      path: details.counterexamplePath ?? undefined,
+    },
   };
 }

@@ -84,7 +84,14 @@ export type HistoryEvent = EventBase &
          *  crashed instance committed and never sent (image_acks_owed), sent after the restart. */
         readonly basis?: 'own_commit' | 'found_complete' | 'recovered';
       }
-    | { readonly type: 'pipeline_duplicate_logged'; readonly mac: string; readonly imageName: string }
+    | {
+        readonly type: 'pipeline_duplicate_logged';
+        readonly mac: string;
+        readonly imageName: string;
+        /** The re-sent metadata's `timestamp`: after a counter reset two captures share a name, and this says
+         *  which one was re-sent (absent in histories written before it was recorded). */
+        readonly captureTimestamp?: string;
+      }
     /** A new capture under a reused wire name, stored under `storedName` (ARCHITECTURE.md §3, name reuse). */
     | {
         readonly type: 'pipeline_name_reused';

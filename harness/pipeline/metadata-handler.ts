@@ -162,7 +162,12 @@ export class MetadataHandler {
     }
     await ctx.retried(() => upsertRoute(ctx.pool, route, imageId), 'routing a duplicate');
     ctx.counters.duplicatesLogged++;
-    ctx.o.history?.append({ type: 'pipeline_duplicate_logged', mac: t.deviceId, imageName: m.image_name });
+    ctx.o.history?.append({
+      type: 'pipeline_duplicate_logged',
+      mac: t.deviceId,
+      imageName: m.image_name,
+      captureTimestamp: m.timestamp,
+    });
     const { tr, step } = this.bindTransfer(
       routeKey(t.deviceId, m.image_name),
       t,
