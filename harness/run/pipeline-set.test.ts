@@ -5,7 +5,7 @@ import type { Pipeline, PipelineStats } from '../pipeline/index.ts';
 import { emptyStats } from '../pipeline/stats.ts';
 import { drainMicrotasks } from '../world/sim/scheduler.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
-import { PipelineSet } from './pipeline-set.ts';
+import { PipelineSet, RESTART_ATTEMPTS_MAX, RESTART_RETRY_MS } from './pipeline-set.ts';
 
 /** A stand-in instance whose counts the test moves by hand (PipelineSet only reads stats and calls crash/stop). */
 function instance(): Pipeline & { counts: PipelineStats } {
@@ -64,4 +64,41 @@ test('a restart with a down time starts the new instance only once that much of 
   await restarted;
   expect(started).toEqual([0, 400]);
   await set.stop();
+});
+
+test('a restart whose start fails (the broker is down too) is tried again until one starts, then gives up', async () => {
+  const clock = new VirtualClock(0);
+  const attempts: number[] = [];
+  let failuresLeft = 2;
+  const set = new PipelineSet(
+    () => {
+      attempts.push(clock.nowMs());
+      if (attempts.length > 1 && failuresLeft-- > 0) return Promise.reject(new Error('the broker is down'));
+      return Promise.resolve(instance());
+    },
+    'fixed',
+    1,
+    { downMs: 400, clock },
+  );
+  await set.start();
+  const restarted = set.crashAndRestart();
+  for (const at of [400, 400 + RESTART_RETRY_MS, 400 + 2 * RESTART_RETRY_MS]) {
+    await drainMicrotasks();
+    clock.advanceTo(at);
+  }
+  await restarted;
+  expect(attempts).toEqual([0, 400, 400 + RESTART_RETRY_MS, 400 + 2 * RESTART_RETRY_MS]);
+
+  failuresLeft = Infinity; // never starts again: the restart gives up after RESTART_ATTEMPTS_MAX tries, with the error
+  const never = set.crashAndRestart();
+  const outcome = never.then(
+    () => 'started',
+    (error: unknown) => (error as Error).message,
+  );
+  for (let i = 0; i < RESTART_ATTEMPTS_MAX; i++) {
+    await drainMicrotasks();
+    clock.advanceTo(clock.nowMs() + RESTART_RETRY_MS);
+  }
+  expect(await outcome).toBe('the broker is down');
+  expect(attempts).toHaveLength(4 + RESTART_ATTEMPTS_MAX);
 });

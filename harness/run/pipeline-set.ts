@@ -3,6 +3,7 @@
 // instance the run ever started, so a restart does not reset the summary.
 import type { Pipeline, PipelineProfile, PipelineStats } from '../pipeline/index.ts';
 import type { Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
 import { emptyStats } from '../pipeline/stats.ts';
 
 export type StartPipeline = (profile: PipelineProfile, instanceTag: string) => Promise<Pipeline>;
@@ -18,6 +19,10 @@ export function addPipelineStats(a: PipelineStats, b: PipelineStats): PipelineSt
   for (const [code, n] of Object.entries(b.rejections)) rejections[code] = (rejections[code] ?? 0) + n;
   return { ...(sum as unknown as PipelineStats), rejections };
 }
+
+/** A failed restart is tried again after this long (at least), at most RESTART_ATTEMPTS_MAX times in all. */
+export const RESTART_RETRY_MS = 500;
+export const RESTART_ATTEMPTS_MAX = 20;
 
 export class PipelineSet {
   private instances: { pipeline: Pipeline; tag: string }[] = [];
@@ -49,11 +54,27 @@ export class PipelineSet {
     }
   }
 
-  /** A crash (no drain: in-memory state is lost) and a fresh start, as a server restart mid-transfer. */
+  /**
+   * A crash (no drain: in-memory state is lost) and a fresh start, as a server restart mid-transfer. A start that
+   * fails (the broker is restarting too, so the new instance cannot connect) is tried again after a wait, as a
+   * supervisor (systemd, Kubernetes) restarts a service whose start failed; found by explore: a crash while the
+   * broker was down left the fleet with no pipeline for the rest of the run.
+   */
   async crashAndRestart(): Promise<void> {
     await this.retire((p) => p.crash());
-    if (this.restart !== undefined && this.restart.downMs > 0) await this.restart.clock.sleep(this.restart.downMs);
-    await this.start();
+    const clock = this.restart?.clock ?? realClock;
+    for (let attempt = 1; ; attempt++) {
+      const downMs =
+        attempt === 1 ? (this.restart?.downMs ?? 0) : Math.max(this.restart?.downMs ?? 0, RESTART_RETRY_MS);
+      if (downMs > 0) await clock.sleep(downMs);
+      try {
+        await this.start();
+        return;
+      } catch (error) {
+        await this.retire((p) => p.crash()); // an instance of two may have started
+        if (attempt >= RESTART_ATTEMPTS_MAX) throw error;
+      }
+    }
   }
 
   /** A graceful stop (drain) and a start with another profile: the deploy after a mid-run migration. */
