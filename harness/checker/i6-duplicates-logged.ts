@@ -22,8 +22,10 @@
 //   unless the history shows a fault that can deliver one message twice (a duplicated delivery, a redelivery after a
 //   restart or cut session, two pipeline instances): then a second copy of a send may reach a pipeline after the
 //   commit — the first send included (the other instance committed it) — and be logged.
-// A row "holds" the capture when its blob hashes to the capture's sha256, or its wire name and capture timestamp are
-// the capture's (a second row for the re-send has them too, whatever the pipeline named it).
+// A row "holds" the capture when its blob hashes to the capture's sha256, or — a row without bytes yet — its wire name
+// and capture timestamp are the capture's (a second row for the re-send has them too, whatever the pipeline named
+// it). A row with bytes is judged by them alone: two captures can share a name and a timestamp (a counter reset on a
+// device whose clock reads 1970 on both wakes), and the pipeline rightly stores the second under another name.
 import { messageMayBeLost } from './i9-malformed-recorded.ts';
 import { existingTables, MAC_SQL, queryRows, requireTables, storedImagesCte, type Db } from './db.ts';
 import type { CaptureFact, RunFacts } from './run-facts.ts';
@@ -248,7 +250,7 @@ async function holdersOf(db: Db, withBlobs: boolean, announced: readonly Capture
              FROM img
              WHERE img.mac = r.mac
                AND (img.blob_sha256 = r.sha256
-                    OR (img.wire_name = r.image_name
+                    OR (img.blob_sha256 IS NULL AND img.wire_name = r.image_name
                         AND (img.capture_ts IS NULL OR r.capture_ts IS NULL OR img.capture_ts = r.capture_ts)))
             ) AS holders
      FROM r ORDER BY r.ord`,

@@ -62,6 +62,8 @@ function groupsArb(mix: FaultMix): fc.Arbitrary<{ device: RawGroup; network: Raw
     duplicateMetadataRate: rate(perWake),
     counterResetRate: rate(perWake),
     wifiOutageRate: rate(perWake),
+    // Clocks good and bad (issue 9 "Fleet"): a wake whose RTC reads 1970 stamps its captures unpadded.
+    badClockRate: rate(perWake),
   };
   const network: Record<string, fc.Arbitrary<number | readonly string[]>> = {
     duplicateRate: rate(perMessage),
@@ -75,7 +77,6 @@ function groupsArb(mix: FaultMix): fc.Arbitrary<{ device: RawGroup; network: Raw
     Object.assign(device, {
       tornWriteRate: rate(perWake),
       interleavedSendRate: rate(perWake),
-      badClockRate: rate(perWake),
       dialectDriftRate: rate(perWake),
       corruptMessageRate: rate(perWake),
     });
