@@ -200,7 +200,9 @@ export class DeviceDriver {
         const sameName = this.state.persistent.sd.queue
           .filter(
             (q) =>
-              q.name === image.name && (!this.namesCapture(message) || q.captureTimestamp === image.captureTimestamp),
+              q.name === image.name &&
+              (!this.namesCapture(message) ||
+                (q.captureTimestamp === image.captureTimestamp && q.sizeBytes === image.sizeBytes)),
           )
           .map((q) => q.sha256);
         const storedComplete = await this.deps.observeAck(this.mac, message.image_name, sameName).catch(() => null);

@@ -45,6 +45,14 @@ describe('ACK_OK after a counter reset: two queued captures named image_1.jpg', 
     expect(d.queue).toEqual([]);
   });
 
+  test('ACK names the capture by timestamp and size: two captures that share name and timestamp (a clock reading 1970) are told apart', () => {
+    const { d, first, second } = twoCapturesOneName(true);
+    const ack = { kind: 'ack_ok' as const, image_name: 'image_1.jpg', timestamp: first.timestamp, image_size: 1 };
+    expect(ofType(d.msg(ack), 'dequeued')).toEqual([]); // no queued capture of that size
+    const own = { ...ack, timestamp: second.timestamp, image_size: second.image_size };
+    expect(ofType(d.msg(own), 'dequeued').map((e) => e.captureSeq)).toEqual([1]);
+  });
+
   test('ACK names the capture, but an old server’s ACK without a timestamp: taken by name, as v3.5.0 does', () => {
     const { d } = twoCapturesOneName(true);
     expect(ofType(d.msg({ kind: 'ack_ok', image_name: 'image_1.jpg' }), 'dequeued')).toHaveLength(1);

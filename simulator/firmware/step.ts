@@ -309,16 +309,18 @@ function ackedImage(d: Draft, message: AckOk): QueuedImage | undefined {
 /**
  * The queued capture an ACK_OK names (exported for the harness's ACK observer, so it judges the capture the
  * firmware takes): by name as v3.5.0 does — the one in flight, else the oldest with that name — or, when the opt-in
- * "ACK names the capture" option is on and the ACK carries a timestamp, the one with that name AND that capture
- * timestamp (none queued: the ACK dequeues nothing).
+ * "ACK names the capture" option is on and the ACK carries a timestamp and size, the one with that name AND that
+ * capture timestamp and size (none queued: the ACK dequeues nothing).
  */
 export function ackedCapture(state: FirmwareState, message: AckOk): QueuedImage | undefined {
   if (typeof message.image_name !== 'string') return undefined;
   const timestamp = state.config.ackNamesCapture ? message.timestamp : undefined;
+  const size = state.config.ackNamesCapture ? message.image_size : undefined;
   const named = (image: QueuedImage | undefined): image is QueuedImage =>
     image !== undefined &&
     image.name === message.image_name &&
-    (typeof timestamp !== 'string' || image.captureTimestamp === timestamp);
+    (typeof timestamp !== 'string' || image.captureTimestamp === timestamp) &&
+    (typeof size !== 'number' || image.sizeBytes === size);
   const inFlight = state.ram.inFlight === null ? undefined : findBySeq(state.persistent, state.ram.inFlight);
   return named(inFlight) ? inFlight : state.persistent.sd.queue.find(named);
 }

@@ -79,13 +79,17 @@ function decodeAckOk(body: JsonObject, ack: unknown): AckOk {
   if (rawTimestamp !== undefined && (typeof rawTimestamp !== 'string' || rawTimestamp === ''))
     fail('bad_field', `timestamp ${show(rawTimestamp)} is not a capture timestamp`);
   const timestamp = rawTimestamp;
-  if (ack === true) return withOptional({ kind: 'ack_ok' as const }, { image_name, timestamp });
+  const rawSize = get(body, 'image_size');
+  if (rawSize !== undefined && (typeof rawSize !== 'number' || !Number.isSafeInteger(rawSize) || rawSize <= 0))
+    fail('bad_field', `image_size ${show(rawSize)} is not an image size`);
+  const image_size = rawSize;
+  if (ack === true) return withOptional({ kind: 'ack_ok' as const }, { image_name, timestamp, image_size });
   if (typeof ack !== 'object' || ack === null || Array.isArray(ack)) {
     fail('bad_field', `ACK_OK ${show(ack)} is neither true nor {"next_wake_time":…}`);
   }
   const raw = get(ack as JsonObject, 'next_wake_time');
   const next_wake_time = raw === undefined ? undefined : wakeTime('ACK_OK.next_wake_time', raw);
-  return withOptional({ kind: 'ack_ok' as const }, { image_name, next_wake_time, timestamp });
+  return withOptional({ kind: 'ack_ok' as const }, { image_name, next_wake_time, timestamp, image_size });
 }
 
 function wakeTime(what: string, raw: unknown): string {

@@ -54,6 +54,9 @@ function serverBody(msg: ServerMessage, base: 0 | 1): Record<string, unknown> {
   }
 }
 
-function capture(msg: AckOk): { timestamp?: string } {
-  return msg.timestamp === undefined ? {} : { timestamp: msg.timestamp };
+function capture(msg: AckOk): { timestamp?: string; image_size?: number } {
+  return {
+    ...(msg.timestamp === undefined ? {} : { timestamp: msg.timestamp }),
+    ...(msg.image_size === undefined ? {} : { image_size: msg.image_size }),
+  };
 }

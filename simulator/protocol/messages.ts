@@ -102,10 +102,13 @@ export interface AckOk {
   readonly next_wake_time?: string;
   /**
    * Not in v3.5.0 — camfleet's opt-in protocol option "ACK names the capture" (`--ack-names-capture`): the
-   * acknowledged capture's `timestamp` exactly as its metadata gave it. After a counter reset two queued captures
-   * can share a name; with this field a device dequeues only the one it names (README, "A hazard of v3.5.0").
+   * acknowledged capture's `timestamp` and `image_size` exactly as its metadata gave them, what the server tells a
+   * re-send from a new capture by too. After a counter reset two queued captures can share a name (and, on a clock
+   * that reads 1970, a timestamp); with these fields a device dequeues only the one they name (README, "A hazard
+   * of firmware v3.5.0").
    */
   readonly timestamp?: string;
+  readonly image_size?: number;
 }
 export interface NextWake {
   readonly kind: 'next_wake';

@@ -134,6 +134,7 @@ const ackOkArb: fc.Arbitrary<AckOk> = fc.record(
     next_wake_time: wakeTimeArb,
     // The opt-in "ACK names the capture" field: a device's timestamp, padded or not.
     timestamp: fc.constantFrom('2026-01-14T10:00:00Z', '2026-1-4 9:5:7', '1970-01-01T00:00:07Z'),
+    image_size: fc.integer({ min: 1, max: 200_000 }),
   },
   { requiredKeys: ['kind'] },
 );

@@ -11,6 +11,7 @@ const target = {
   wireName: 'image_3.jpg',
   imageId: 'id-1',
   captureTimestamp: '2026-1-4 9:5:7',
+  imageSize: 70_959,
 } as const;
 const nowMs = Date.UTC(2026, 0, 14, 10, 0, 0);
 
@@ -24,12 +25,14 @@ describe('ackOkMessage', () => {
     });
   });
 
-  test('names the capture by its timestamp, exactly as the metadata gave it, only under the opt-in option', () => {
+  test('names the capture by its timestamp and size, exactly as the metadata gave them, only under the opt-in option', () => {
     expect(ackOkMessage(target, nowMs, nowMs, true)).toMatchObject({
       image_name: 'image_3.jpg',
       timestamp: '2026-1-4 9:5:7',
+      image_size: 70_959,
     });
     expect(ackOkMessage(target, nowMs, nowMs, false)).not.toHaveProperty('timestamp');
+    expect(ackOkMessage(target, nowMs, nowMs, false)).not.toHaveProperty('image_size');
     expect(ackOkMessage(target, nowMs, nowMs)).not.toHaveProperty('timestamp');
   });
 
@@ -57,6 +60,7 @@ describe('owed ACKs', () => {
       dialect: 'spec',
       nextWakeAtMs: 5,
       captureTimestamp: target.captureTimestamp,
+      imageSize: target.imageSize,
     };
     expect(recoveredAck(row)).toEqual({ target, wakeMs: 5, basis: 'recovered' });
     expect(recoveredAck({ ...row, dialect: 'mqtt5' }).target.dialect).toBe('fw350');

@@ -19,9 +19,10 @@ export interface AckTarget {
   readonly dialect: Dialect;
   readonly wireName: string;
   readonly imageId: string;
-  /** The capture's `timestamp` as its metadata gave it: named in the ACK_OK under the opt-in "ACK names the
-   *  capture" option (simulator/protocol/messages.ts AckOk.timestamp). */
+  /** The capture's `timestamp` and size as its metadata gave them: named in the ACK_OK under the opt-in "ACK names
+   *  the capture" option (simulator/protocol/messages.ts AckOk.timestamp, image_size). */
   readonly captureTimestamp: string;
+  readonly imageSize: number;
 }
 
 /**
@@ -35,7 +36,7 @@ export function ackOkMessage(target: AckTarget, wakeMs: number, nowMs: number, n
     kind: 'ack_ok',
     image_name: target.wireName,
     next_wake_time: formatWakeTime(at),
-    ...(namesCapture ? { timestamp: target.captureTimestamp } : {}),
+    ...(namesCapture ? { timestamp: target.captureTimestamp, image_size: target.imageSize } : {}),
   };
 }
 
@@ -55,6 +56,7 @@ export function recoveredAck(row: {
   readonly dialect: string;
   readonly nextWakeAtMs: number | null;
   readonly captureTimestamp: string;
+  readonly imageSize: number;
 }): { readonly target: AckTarget; readonly wakeMs: number; readonly basis: 'recovered' } {
   return {
     target: {
@@ -63,6 +65,7 @@ export function recoveredAck(row: {
       wireName: row.wireName,
       dialect: storedDialect(row.dialect, 'fw350'),
       captureTimestamp: row.captureTimestamp,
+      imageSize: row.imageSize,
     },
     wakeMs: row.nextWakeAtMs ?? Number.NaN,
     basis: 'recovered',

@@ -10,8 +10,9 @@ export interface OwedAckRow {
   readonly dialect: string;
   /** The wake time the ACK_OK was to announce (ms), or null for the default. */
   readonly nextWakeAtMs: number | null;
-  /** The acknowledged capture's timestamp, from the route that still names it (image_transfers). */
+  /** The acknowledged capture's timestamp and size, from the route that still names it (image_transfers). */
   readonly captureTimestamp: string;
+  readonly imageSize: number;
 }
 
 /** At most this many owed ACKs are sent at a start; any more wait for their devices' re-sends (found complete). */
@@ -45,9 +46,10 @@ export async function takeOwedAcks(db: Sql, withinMs = OWED_ACK_SEND_WITHIN_MS):
     dialect: string;
     next_wake_ms: string | null;
     capture_timestamp: string;
+    image_size: number;
   }>(
     `SELECT o.image_id::text, o.device_mac, o.wire_name, o.dialect,
-            (extract(epoch FROM o.next_wake_at) * 1000)::bigint::text AS next_wake_ms, t.capture_timestamp
+            (extract(epoch FROM o.next_wake_at) * 1000)::bigint::text AS next_wake_ms, t.capture_timestamp, t.image_size
      ${sendable}
      ORDER BY o.owed_since, o.image_id
      LIMIT $2`,
@@ -60,6 +62,7 @@ export async function takeOwedAcks(db: Sql, withinMs = OWED_ACK_SEND_WITHIN_MS):
     dialect: r.dialect,
     nextWakeAtMs: r.next_wake_ms === null ? null : Number(r.next_wake_ms),
     captureTimestamp: r.capture_timestamp,
+    imageSize: r.image_size,
   }));
 }
 /** The broker has these ACK_OKs: nothing is owed for them any more. */
