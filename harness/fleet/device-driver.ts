@@ -91,6 +91,12 @@ export class DeviceDriver {
     return this.state.persistent.sim.captureSeqNext;
   }
 
+  /** The last session's close has settled: what the device published before it went to sleep is out (a
+   *  disconnect flushes its queued publishes first; at most DISCONNECT_WAIT_MS_MAX). */
+  sessionClosed(): Promise<void> {
+    return this.disconnecting.then(() => undefined);
+  }
+
   get queueLength(): number {
     return this.state.persistent.sd.queue.length;
   }

@@ -139,12 +139,12 @@ export class Fleet {
   run(): Promise<FleetResult> {
     const { staggerMs, signal } = this.options;
     return new Promise<FleetResult>((resolve) => {
-      this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
+      this.finish = this.finishing(resolve);
       const abort = () => {
         this.aborted = true;
         for (const t of this.pendingWakes) this.clock.clearTimeout(t);
         this.pendingWakes.clear();
-        this.finish?.();
+        resolve({ aborted: this.aborted, drivers: this.drivers }); // at once: nothing more is waited for
       };
       // A signal aborted before the fleet starts (Ctrl-C while the servers start) never fires 'abort' again.
       if (signal?.aborted) return abort();
@@ -163,8 +163,8 @@ export class Fleet {
   heal(): Promise<FleetResult> {
     for (const driver of this.drivers) driver.dropFilter();
     return new Promise<FleetResult>((resolve) => {
-      this.finish = () => resolve({ aborted: this.aborted, drivers: this.drivers });
-      if (this.aborted) return this.finish();
+      this.finish = this.finishing(resolve);
+      if (this.aborted) return resolve({ aborted: this.aborted, drivers: this.drivers });
       const holding = this.drivers.filter((d) => d.queueLength > 0 && this.asleepUntil.has(d));
       if (holding.length === 0) return this.finish();
       this.healing = true;
@@ -178,6 +178,20 @@ export class Fleet {
         this.scheduleWake(driver, waitMs);
       }
     });
+  }
+
+  /**
+   * The fleet is done once every device is done AND what each published before its last sleep has left it: a
+   * device that double-sends an image and is acknowledged after the first metadata sleeps while the rest is still on
+   * its radio (a disconnect flushes it). Without the wait the quiet phase could end, and the checker count the
+   * second copy as delivered, before the pipeline ever saw it (found by explore: I6 on `fixed`).
+   */
+  private finishing(resolve: (result: FleetResult) => void): () => void {
+    return () => {
+      void Promise.all(this.drivers.map((d) => d.sessionClosed())).then(() =>
+        resolve({ aborted: this.aborted, drivers: this.drivers }),
+      );
+    };
   }
 
   async shutdown(): Promise<void> {
