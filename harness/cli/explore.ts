@@ -160,7 +160,7 @@ function onRun(run: ExploreRun): void {
     }
     if (run.error !== undefined) above(`run ${run.index}: did not finish (${run.error}): ${describeCase(run.case)}`);
     if (run.failed.length > 0) {
-      above(`found after ${run.index} runs: ${run.failed.join(',')} fail with ${describeSize(run.size)}; shrinking…`);
+      above(`found at case ${run.index}: ${run.failed.join(',')} fail with ${describeSize(run.size)}; shrinking…`);
       if (bar !== undefined) bar.start(settings.shrinkRunsMax, 0, { phase: 'shrink', detail: '' });
     }
     return;
