@@ -41,10 +41,19 @@ export class GateConnection {
     this.broken = false;
   }
 
-  /** Sends one statement; pg rejects at once when the connection is gone ("… not queryable"). */
+  /**
+   * Sends one statement; pg rejects at once when the connection is gone ("… not queryable"). A statement that
+   * failed because the connection did marks it broken at once, so the next one gets a new backend: the client's
+   * 'error' / 'end' event may come only after the caller has sent that next statement (a killed backend answers
+   * 57P01 before its socket closes), which then met the dead connection too.
+   */
   send(config: pg.QueryConfig): Promise<pg.QueryResult<pg.QueryResultRow>> {
-    if (this.client === undefined) return Promise.reject(new Error('gate connection not queryable: never connected'));
-    return this.client.query<pg.QueryResultRow>(config);
+    const client = this.client;
+    if (client === undefined) return Promise.reject(new Error('gate connection not queryable: never connected'));
+    return client.query<pg.QueryResultRow>(config).catch((error: unknown) => {
+      if (lostConnection(error)) this.markBroken(client);
+      throw error;
+    });
   }
 
   /** Closes the socket; a statement running on it fails ("Connection terminated"). */
@@ -57,4 +66,12 @@ export class GateConnection {
   private markBroken(client: pg.Client): void {
     if (client === this.client) this.broken = true;
   }
+}
+
+/** The connection failed, not the statement: a killed or shut-down backend (57Pxx), a connection exception (08xxx),
+ *  or an error without a SQLSTATE (the socket closed under the statement: "Connection terminated unexpectedly"). */
+function lostConnection(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code !== 'string') return true;
+  return code.startsWith('57P') || code.startsWith('08');
 }
