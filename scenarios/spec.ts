@@ -226,7 +226,8 @@ function faultGroup<G extends FaultGroup>(
   return out;
 }
 
-const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+/** A scenario's name: kebab-case, as its file is named. */
+export const SCENARIO_NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
 const fleetFields = [
   'devices',
   'images',
@@ -261,7 +262,7 @@ const requiredTop = ['name', 'purpose', 'fleet', 'pipeline', 'stage', 'faults', 
 export function validateScenario(data: unknown, source: string): Scenario {
   const r = new Reader(source);
   const top = r.object('', data, topFields, requiredTop);
-  const name = r.string('name', top.name, NAME, 'a kebab-case name (a-z, 0-9, single dashes)');
+  const name = r.string('name', top.name, SCENARIO_NAME, 'a kebab-case name (a-z, 0-9, single dashes)');
   const purpose = r.string('purpose', top.purpose);
   if (purpose.includes('\n')) r.fail('purpose', 'one line', purpose);
 

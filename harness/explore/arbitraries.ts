@@ -8,7 +8,7 @@
 // to the case's own fleet, so a point stays valid while the fleet shrinks under it.
 import fc from 'fast-check';
 import type { Dialect } from '../../simulator/protocol/index.ts';
-import type { FaultMix } from '../nemesis/fault-plan.ts';
+import { isFaultOn, type FaultMix } from '../nemesis/fault-plan.ts';
 import { formatFaultPoint, type FaultPoint } from '../nemesis/fault-points.ts';
 import type { RunStage } from '../run/run-options.ts';
 import type { ExploreCase, ExploreFaults, ExploreFleet } from './explore-case.ts';
@@ -138,10 +138,7 @@ function caseOf(
   points: readonly FaultPoint[],
   seed: number,
 ): ExploreCase {
-  const on = (group: RawGroup) =>
-    Object.fromEntries(
-      Object.entries(group).filter(([, v]) => (Array.isArray(v) ? v.length > 0 : typeof v === 'number' ? v > 0 : v)),
-    );
+  const on = (group: RawGroup) => Object.fromEntries(Object.entries(group).filter(([, v]) => isFaultOn(v)));
   const kept: FaultPoint[] = [];
   const seen = new Set<string>();
   for (const point of points) {

@@ -2,7 +2,13 @@
 // fast-check generates and shrinks (arbitraries.ts) — and the scenario spec it is run as. A case is always run
 // through its spec (`caseScenario` → scenarios/to-run-options.ts), so the scenario file explore writes for a
 // counterexample is exactly what ran, not a second translation of it.
-import type { DeviceFaults, NetworkFaults, ServerFaults } from '../nemesis/fault-plan.ts';
+import {
+  faultParameterFields,
+  isFaultOn,
+  type DeviceFaults,
+  type NetworkFaults,
+  type ServerFaults,
+} from '../nemesis/fault-plan.ts';
 import { formatFaultPoint, type FaultPoint } from '../nemesis/fault-points.ts';
 import type { Dialect } from '../../simulator/protocol/index.ts';
 import type { InvariantId } from '../checker/index.ts';
@@ -53,16 +59,12 @@ export interface CaseSize {
   readonly imageKb: number;
 }
 
-/** Fields of a fault group that are parameters of another fault, not faults of their own. */
-const parameterFields = new Set(['wifiOutageWakes', 'delayMs']);
-
+/** Faults of a group switched on, each trigger of a list counted. */
 function faultsOn(group: object): number {
   let on = 0;
   for (const [key, value] of Object.entries(group)) {
-    if (parameterFields.has(key)) continue;
-    if (Array.isArray(value)) on += value.length;
-    else if (typeof value === 'number') on += value > 0 ? 1 : 0;
-    else if (value === true) on += 1;
+    if (faultParameterFields.has(key) || !isFaultOn(value)) continue;
+    on += Array.isArray(value) ? value.length : 1;
   }
   return on;
 }
@@ -95,7 +97,7 @@ export function describeCase(c: ExploreCase): string {
     server: c.faults.server,
   })) {
     for (const [key, value] of Object.entries(values)) {
-      if (parameterFields.has(key)) continue;
+      if (faultParameterFields.has(key)) continue;
       on.push(`${group}.${key}=${Array.isArray(value) ? value.join('+') : String(value)}`);
     }
   }

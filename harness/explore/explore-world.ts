@@ -30,11 +30,8 @@ export class ExploreWorld {
         await databases.close();
       });
       return {
-        run: (options: LiveRunOptions) => {
-          // A mid-run migration changes its database's schema: such a run gets a fresh one (sweep-database.ts).
-          const openDatabase = options.faults.migration === null ? databases.open : databases.openFresh;
-          return runSim({ ...options, databaseUrl: server.url }, {}, { openDatabase, gates });
-        },
+        run: (options: LiveRunOptions) =>
+          runSim({ ...options, databaseUrl: server.url }, {}, { openDatabase: databases.openerFor(options), gates }),
       };
     });
   }

@@ -7,7 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { InvariantId } from '../checker/index.ts';
 import { defaultBundleDir, replayCommand, writeBundle } from '../run/bundle.ts';
 import { scenarioJson } from '../../scenarios/spec-json.ts';
-import type { Scenario } from '../../scenarios/spec.ts';
+import { SCENARIO_NAME, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions } from '../../scenarios/to-run-options.ts';
 import { caseScenario, describeSize, type ExploreTarget } from './explore-case.ts';
 import type { Counterexample, ExploreSettings } from './explore.ts';
@@ -30,12 +30,10 @@ export interface FoundScenario {
   readonly replayCommand: string;
 }
 
-const NAME = /^[a-z0-9]+(-[a-z0-9]+)*$/;
-
 /** `found-<pipeline>-<stage>-seed<S>`, or the `--out` file's own name when it is a valid scenario name. */
 export function foundScenarioName(target: ExploreTarget, seed: number, out: string | undefined): string {
   const own = out === undefined ? undefined : basename(out, '.json');
-  if (own !== undefined && NAME.test(own)) return own;
+  if (own !== undefined && SCENARIO_NAME.test(own)) return own;
   const firmware = target.firmware === undefined || target.firmware === 'fw350' ? '' : `-${target.firmware}`;
   return `found-${target.pipeline}${firmware}-${target.stage}-seed${seed}`;
 }

@@ -188,14 +188,21 @@ export function buildFaultPlan(mix: FaultMix, overrides: FaultOverrides = {}): F
   };
 }
 
+/** Fields of a fault group that are parameters of another fault (its length, its delay), not faults of their own. */
+export const faultParameterFields: ReadonlySet<string> = new Set(['wifiOutageWakes', 'delayMs']);
+
+/** A fault group's value is switched on: a rate above 0, a non-empty trigger list, `true`. */
+export function isFaultOn(value: unknown): boolean {
+  return Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value > 0 : value === true;
+}
+
 /** Only the faults that are switched on, one `group.name=value` each, for the line printed before a run. */
 export function describeFaultPlan(plan: FaultPlan): string {
   const on: string[] = [];
   const add = (group: string, values: object) => {
     for (const [key, value] of Object.entries(values)) {
-      if (key === 'wifiOutageWakes' || key === 'delayMs') continue; // parameters of other faults
-      const active = Array.isArray(value) ? value.length > 0 : typeof value === 'number' ? value > 0 : value === true;
-      if (active) on.push(`${group}.${key}=${Array.isArray(value) ? value.join('+') : String(value)}`);
+      if (faultParameterFields.has(key)) continue;
+      if (isFaultOn(value)) on.push(`${group}.${key}=${Array.isArray(value) ? value.join('+') : String(value)}`);
     }
   };
   add('device', plan.device);

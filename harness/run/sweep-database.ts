@@ -57,6 +57,12 @@ export class SweepDatabases {
   readonly openFresh: typeof openRunDatabase = (options) =>
     openRunDatabase({ ...options, databaseUrl: this.serverUrl, purpose: 'sweep' });
 
+  /** The opener for a run of `options`: a mid-run migration changes its database's schema, so such a run gets a
+   *  fresh one (openFresh); any other the stage's, reset (open). */
+  openerFor(options: { readonly faults: { readonly migration: unknown } }): typeof openRunDatabase {
+    return options.faults.migration === null ? this.open : this.openFresh;
+  }
+
   /** Drops every database the sweep created. */
   async close(): Promise<void> {
     for (const db of this.byStage.values()) await db.close().catch(() => {});

@@ -149,9 +149,7 @@ async function sweepOne(options: LiveRunOptions, databases: SweepDatabases, gate
   const startedMs = Date.now();
   let result: SimRunResult;
   try {
-    // A mid-run migration changes its database's schema: such a run gets a fresh one (sweep-database.ts).
-    const openDatabase = options.faults.migration === null ? databases.open : databases.openFresh;
-    result = await runSim(options, {}, { openDatabase, gates });
+    result = await runSim(options, {}, { openDatabase: databases.openerFor(options), gates });
   } catch (error) {
     // What the command line or the environment got wrong is wrong for every seed: the sweep stops (exit 2).
     if (error instanceof RunWorldError || (error as { exitCode?: unknown }).exitCode === exitCodes.usage) throw error;

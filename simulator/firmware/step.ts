@@ -316,13 +316,13 @@ export function ackedCapture(state: FirmwareState, message: AckOk): QueuedImage 
   if (typeof message.image_name !== 'string') return undefined;
   const timestamp = state.config.ackNamesCapture ? message.timestamp : undefined;
   const size = state.config.ackNamesCapture ? message.image_size : undefined;
-  const named = (image: QueuedImage | undefined): image is QueuedImage =>
-    image !== undefined &&
-    image.name === message.image_name &&
-    (typeof timestamp !== 'string' || image.captureTimestamp === timestamp) &&
-    (typeof size !== 'number' || image.sizeBytes === size);
-  const inFlight = state.ram.inFlight === null ? undefined : findBySeq(state.persistent, state.ram.inFlight);
-  return named(inFlight) ? inFlight : state.persistent.sd.queue.find(named);
+  return inFlightOrOldest(
+    state,
+    (image) =>
+      image.name === message.image_name &&
+      (typeof timestamp !== 'string' || image.captureTimestamp === timestamp) &&
+      (typeof size !== 'number' || image.sizeBytes === size),
+  );
 }
 
 /** A server wake time as UTC ms; an unparseable one still means "sleep", for the default interval. */
@@ -442,12 +442,16 @@ function findBySeq(persistent: PersistentState, captureSeq: number): QueuedImage
 /** After a counter reset two queued images can share a name: prefer the one in flight, else the oldest. */
 function findInFlightOrByName(d: Draft, name: unknown): QueuedImage | undefined {
   if (typeof name !== 'string') return undefined;
-  const queue = d.persistent.sd.queue;
-  if (d.ram.inFlight !== null) {
-    const inFlight = findBySeq(d.persistent, d.ram.inFlight);
-    if (inFlight?.name === name) return inFlight;
-  }
-  return queue.find((image) => image.name === name);
+  return inFlightOrOldest(d, (image) => image.name === name);
+}
+
+/** The queued image in flight when it matches, else the oldest queued one that matches. */
+function inFlightOrOldest(
+  state: Pick<FirmwareState, 'persistent' | 'ram'>,
+  matches: (image: QueuedImage) => boolean,
+): QueuedImage | undefined {
+  const inFlight = state.ram.inFlight === null ? undefined : findBySeq(state.persistent, state.ram.inFlight);
+  return inFlight !== undefined && matches(inFlight) ? inFlight : state.persistent.sd.queue.find(matches);
 }
 
 function saneRandom(random: () => number): () => number {
