@@ -15,6 +15,7 @@ import { standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { numberOption } from './number-option.ts';
 import { checkWorldUrls } from './world-options.ts';
+import { workersOption, workersProblem } from './worker-options.ts';
 import { redactText, redactUrl } from '../world/redact.ts';
 
 const argv = await standardCli(
@@ -43,6 +44,13 @@ const argv = await standardCli(
         default: false,
         describe: 'apply schema/ steps through "pipeline" first (creating the base schema if the database is empty)',
       },
+      ...workersOption('1 (a broker without shared subscriptions takes only 1)'),
+      group: {
+        type: 'string',
+        default: 'camfleet-pipeline',
+        describe:
+          'the shared subscription group (with --workers > 1): pipelines in one group, in this process or others, split the messages',
+      },
       'stats-interval-s': numberOption('stats-interval-s', {
         default: 10,
         describe: 'print a statistics line this often (0: never)',
@@ -52,6 +60,10 @@ const argv = await standardCli(
       if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
       if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
       checkWorldUrls(a);
+      const workersTrouble = workersProblem(a.workers, false);
+      if (workersTrouble !== undefined) throw new Error(workersTrouble);
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(a.group))
+        throw new Error(`--group must be 1–64 of [A-Za-z0-9_.-], got ${a.group}`);
       const every = a['stats-interval-s'];
       if (every < 0) throw new Error(`--stats-interval-s must be 0 (never) or more seconds, got ${every}`);
       return true;
@@ -98,7 +110,14 @@ try {
 
 // Every pipeline line may quote a driver's error; none may show a password of ours.
 const log = (line: string) => console.log(redactText(line, [brokerUrl, databaseUrl]));
-const pipeline = await startPipeline({ brokerUrl, databaseUrl, profile: 'fixed', log });
+const workers = argv.workers ?? 1;
+const pipeline = await startPipeline({
+  brokerUrl,
+  databaseUrl,
+  profile: 'fixed',
+  log,
+  ...(workers > 1 ? { sharedGroup: argv.group, consumers: workers } : {}),
+});
 const statsEveryMs = argv['stats-interval-s'] * 1000;
 const printStats = () => {
   const s = pipeline.stats();

@@ -26,6 +26,8 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { SIMULATE_WORKERS_DEFAULT, workersOption, workersProblem } from './worker-options.ts';
+import { reportShard, shardOf, shardOptions, shardProblem, shardSeed } from './shard-options.ts';
 import { flagGiven, runModes, simModeProblem, type RunMode } from './sim-mode.ts';
 import { numberOption } from './number-option.ts';
 import { checkBundlePath, checkCreatableDirectory, checkWritableFile } from './path-options.ts';
@@ -95,6 +97,8 @@ const argv = await standardCli(
           'live: a real broker and the real clock; sim: one process, a virtual clock, the in-memory router and a gated database, moved by the seeded scheduler (same seed, same history); every fault live takes but a slow subscriber on a real broker',
       },
       ...worldOptions,
+      ...workersOption(SIMULATE_WORKERS_DEFAULT),
+      ...shardOptions,
       'time-scale': numberOption('time-scale', {
         default: liveRunDefaults.timeScale,
         describe: 'virtual ms of deep sleep per real ms (360000: 1 h sleeps in 10 ms)',
@@ -175,6 +179,10 @@ const argv = await standardCli(
       if (a.replay !== undefined) checkBundlePath('replay', a.replay);
       if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
         throw new Error('--external-cmd goes with --pipeline external');
+      const shardTrouble = shardProblem(a);
+      if (shardTrouble !== undefined) throw new Error(shardTrouble);
+      const workersTrouble = workersProblem(a.workers, a.mode === 'sim' || !a['broker-url']);
+      if (workersTrouble !== undefined) throw new Error(workersTrouble);
       const simProblem = a.mode === 'sim' ? simModeProblem(a) : undefined;
       if (simProblem !== undefined) throw new Error(simProblem);
       if (a.seeds !== undefined) {
@@ -232,6 +240,7 @@ if (mode === 'sim' && argv.mode !== 'sim') {
   if (problem !== undefined) usageFailure(problem, undefined);
 }
 const faultMix = (argv as Record<string, unknown>).faults as FaultMix;
+const shard = shardOf(argv);
 const typedOptions: LiveRunOptions = {
   ...liveRunDefaults,
   devices: argv.devices,
@@ -239,7 +248,7 @@ const typedOptions: LiveRunOptions = {
   imageKbMean: argv['image-kb'],
   chunkBytes: argv['chunk-bytes'],
   wakesMax: argv['wakes-max'],
-  seed: argv.seed ?? randomSeed(),
+  seed: shard === undefined ? (argv.seed ?? randomSeed()) : shardSeed(shard, argv.seed),
   qos: argv.qos === 0 ? 0 : 1,
   dialect: argv.dialect === 'spec' ? 'spec' : 'fw350',
   // Sim runs its own router: MQTT_URL in the environment is for live runs (an explicit --broker-url is refused).
@@ -258,6 +267,8 @@ const typedOptions: LiveRunOptions = {
   faults: buildFaultPlan(faultMix, faultOverridesFrom(argv)),
   historyPath: argv.history,
   externalCommand: argv['external-cmd'],
+  workers: argv.workers,
+  shard,
 };
 
 const options: LiveRunOptions =
@@ -304,7 +315,11 @@ say(
   `options: devices=${options.devices} images=${options.imagesPerDevice} image-kb=${options.imageKbMean} chunk-bytes=${options.chunkBytes} ` +
     `wakes-max=${options.wakesMax} qos=${options.qos} dialect=${options.dialect} broker=${mode === 'sim' ? 'sim router (in-process)' : options.brokerUrl ? redactUrl(options.brokerUrl) : 'aedes (in-process)'} ` +
     `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${mode === 'sim' ? '1 (sim: virtual time)' : options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
-    `pipeline=${options.pipeline} firmware=${options.firmware}${options.ackNamesCapture ? ' ack-names-capture' : ''} stage=${options.stage} mode=${mode}`,
+    `pipeline=${options.pipeline} firmware=${options.firmware}${options.ackNamesCapture ? ' ack-names-capture' : ''} stage=${options.stage} mode=${mode}` +
+    (options.workers === undefined ? '' : ` workers=${options.workers}`) +
+    (options.shard === undefined
+      ? ''
+      : ` shard=${options.shard.index}/${options.shard.count} run-id=${options.shard.runId}`),
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
 const replayLine = () => `${reproduceCommand(options)}${mode === 'sim' ? ' --mode sim' : ''}`;
@@ -347,6 +362,8 @@ try {
   process.exit(failure.exitCode);
 }
 progress.stop();
+// A shard judges nothing: `npm run check` does, over every shard's history.
+if (result.shard !== undefined) process.exit(reportShard(result, options.databaseUrl, argv.json));
 
 // A replay is held against its bundle: byte for byte for a sim bundle replayed in sim, otherwise said to be unchecked.
 let replayCheck: ReplayCheck | undefined;
@@ -406,8 +423,8 @@ const summaryRows: [string, string | number][] = [
   ],
   [
     'images captured / complete',
-    // The pipeline's own counts exist only for camfleet's pipelines; the checker judges an external one.
-    `${result.fleet.captured} / ${options.pipeline === 'external' ? 'n/a (external pipeline)' : p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
+    // Complete rows in the database (a crashed pipeline's late commit is not in its counts).
+    `${result.fleet.captured} / ${result.imagesComplete ?? p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
   ],
   ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
   ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],

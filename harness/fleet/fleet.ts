@@ -19,6 +19,8 @@ export interface FleetOptions {
   /** Each device's broker session (client id = MAC): a world's `deviceTransport` (live: mqtt.js; sim: the router). */
   readonly transport: DeviceTransportFactory;
   readonly devices: number;
+  /** Simulate only these of the `devices` (0-based, `to` exclusive): a shard's slice. Default all. */
+  readonly slice?: { readonly from: number; readonly to: number };
   readonly imagesPerDevice: number;
   readonly imageKbMean: number;
   readonly chunkBytes: number;
@@ -95,11 +97,14 @@ export class Fleet {
   constructor(private readonly options: FleetOptions) {
     const worldClock = options.clock ?? realClock;
     this.clock = worldClock;
-    const macs = fleetMacs(options.rng.fork('macs'), options.devices);
+    // A shard draws the whole fleet's MACs and takes its slice: no collision with other shards, and each device the
+    // same as in a run of the whole fleet (its Rng is forked by its MAC).
+    const slice = options.slice ?? { from: 0, to: options.devices };
+    const macs = fleetMacs(options.rng.fork('macs'), options.devices).slice(slice.from, slice.to);
     this.healWakesMax = options.healWakesMax ?? 3;
     for (const [i, mac] of macs.entries()) {
       const deviceRng = options.rng.fork(`device:${mac}`);
-      const filter = options.deviceFilter?.(mac, i + 1);
+      const filter = options.deviceFilter?.(mac, slice.from + i + 1);
       // A filter may have the device speak another dialect than its fleet.
       const dialect = filter ? filter.dialect(options.dialect) : options.dialect;
       const config = makeFirmwareConfig({

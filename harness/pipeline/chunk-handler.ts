@@ -13,6 +13,7 @@ import { writeChunks, type ImageProgress } from './store/chunks.ts';
 import { findRoute } from './store/images.ts';
 import type { ExpiredTransfer } from './store/legacy.ts';
 import { errorText, withRetry } from './store/pool.ts';
+import { RouteWait } from './route-wait.ts';
 import { routeKey, transferFromRoute, type Transfer } from './transfers.ts';
 
 const CHUNK_BATCH_ROWS_MAX = 2000;
@@ -23,10 +24,17 @@ export class ChunkHandler {
   readonly batcher: ChunkBatcher;
   /** How late chunks arrive right now (the sweeper waits that much longer before asking). */
   private readonly deliveryLag: DeliveryLag;
+  /** Chunks that came before their route (a shared subscription's other consumers). */
+  private readonly routeWait: RouteWait<Transfer>;
 
   constructor(private readonly ctx: ServiceContext) {
     const { o, pool } = ctx;
     this.deliveryLag = new DeliveryLag(o.missingChunksIdleMs);
+    this.routeWait = new RouteWait<Transfer>({
+      waitMs: o.routeWaitMs,
+      clock: o.clock,
+      onError: (key, error) => o.log(`pipeline: route lookup for ${key} failed: ${errorText(error)}`),
+    });
     this.batcher = new ChunkBatcher({
       write: (batch) =>
         withRetry(
@@ -44,6 +52,25 @@ export class ChunkHandler {
       onFailed: (batch, error) => this.onFlushFailed(batch, error),
       clock: o.clock,
     });
+  }
+
+  /** Chunks held for their route right now. */
+  get heldForRoute(): number {
+    return this.routeWait.held;
+  }
+
+  get busy(): boolean {
+    return this.routeWait.busy;
+  }
+
+  /** Resolves when no chunk waits for its route. */
+  idle(): Promise<void> {
+    return this.routeWait.idle();
+  }
+
+  /** A crash or stop: held chunks are dropped, as buffered ones are. */
+  stop(): void {
+    this.routeWait.stop();
   }
 
   deliveryLagMs(nowMs: number): number {
@@ -71,10 +98,15 @@ export class ChunkHandler {
       this.rejectChunkWithoutRoute(t, c, topic, payload);
       return;
     }
+    if (this.routeWait.isWaiting(key)) {
+      this.holdForRoute(t, c, topic, payload, key);
+      return;
+    }
     return this.loadRoute(t, c.image_name, key).then(
       (loaded) => {
         try {
-          if (loaded === undefined) {
+          if (loaded === undefined && this.routeWait.enabled) this.holdForRoute(t, c, topic, payload, key);
+          else if (loaded === undefined) {
             ctx.routes.markAbsent(key, ctx.o.clock.nowMs());
             this.rejectChunkWithoutRoute(t, c, topic, payload);
           } else this.acceptChunk(loaded, t, c, topic, payload);
@@ -111,6 +143,29 @@ export class ChunkHandler {
     if (isAllStored(memory.add(tr.imageId, tr.totalChunks, c.chunk_id, c.payload), tr.totalChunks)) {
       ctx.completer.request(tr);
     }
+  }
+
+  /** Waits (outside the device's lane) for another consumer's metadata to bind or commit the route. */
+  private holdForRoute(t: Topic, c: Chunk, topic: string, payload: Buffer, key: string): void {
+    const { ctx } = this;
+    this.routeWait.hold(
+      key,
+      {
+        resume: (tr) =>
+          ctx.runInLane(t.deviceId, () => {
+            try {
+              this.acceptChunk(tr, t, c, topic, payload);
+            } catch (error) {
+              ctx.reject(topic, payload, t.deviceId, 'internal_error', `chunk handler failed: ${errorText(error)}`);
+            }
+          }),
+        refuse: () => {
+          ctx.routes.markAbsent(key, ctx.o.clock.nowMs());
+          this.rejectChunkWithoutRoute(t, c, topic, payload);
+        },
+      },
+      async () => ctx.routes.get(key) ?? (await this.loadRoute(t, c.image_name, key)),
+    );
   }
 
   private rejectChunkWithoutRoute(t: Topic, c: Chunk, topic: string, payload: Buffer): void {

@@ -20,8 +20,21 @@ export interface MqttLinkOptions {
   readonly clock?: Clock;
 }
 
-/** What the pipeline asks of a world's link: everything but where the broker is (the world knows that). */
-export type PipelineLinkOptions = Omit<MqttLinkOptions, 'url'>;
+/** What the pipeline asks of a world's link: everything but where the broker is (the world knows that), and how
+ *  many connections to open in its shared group (`consumerClientIds` names them). */
+export type PipelineLinkOptions = Omit<MqttLinkOptions, 'url'> & {
+  readonly consumers?: number;
+  /** Messages the link may take in (and acknowledge) before pressured() holds the rest back at the broker
+   *  (consumer-thread.ts; default CONSUMER_QUEUE_MAX). A link without a queue of its own (the sim router's) takes
+   *  one at a time. */
+  readonly queueMax?: number;
+};
+
+/** The client ids of a link's connections: `clientId` alone, or `<clientId>-c1` … `-cN`. */
+export function consumerClientIds(clientId: string, consumers: number | undefined): string[] {
+  const n = consumers ?? 1;
+  return n <= 1 ? [clientId] : Array.from({ length: n }, (_, i) => `${clientId}-c${i + 1}`);
+}
 
 /** Where the pipeline's link comes from (PipelineOptions.link; a world's pipelineLink). */
 export type PipelineLinkFactory = (options: PipelineLinkOptions) => Promise<MqttLink>;

@@ -2,7 +2,8 @@
 // legacy-memory-chunks: pure, no sockets.
 import { describe, expect, test } from 'vitest';
 import { MemoryChunkStore } from './memory-chunks.ts';
-import { PIPELINE_DEFAULTS, PipelineUsageError, pipelineProfiles, resolveOptions } from './options.ts';
+import { consumerClientIds } from './mqtt-link.ts';
+import { PIPELINE_DEFAULTS, PipelineUsageError, pipelineProfiles, resolveOptions, sharedFilters } from './options.ts';
 
 const base = { brokerUrl: 'mqtt://127.0.0.1:1', databaseUrl: 'postgres://x/y' };
 
@@ -67,5 +68,31 @@ describe('MemoryChunkStore', () => {
     store.discard();
     expect(store.count('i2')).toBe(0);
     expect(store.busy).toBe(false);
+  });
+});
+
+describe('shared subscriptions', () => {
+  test('a group prefixes every filter with $share/<group>/; without one they stay as given', () => {
+    expect(sharedFilters(['ESP32CAM/+/data', 'device/+/status'], 'g-1')).toEqual([
+      '$share/g-1/ESP32CAM/+/data',
+      '$share/g-1/device/+/status',
+    ]);
+    expect(sharedFilters(['ESP32CAM/+/data'], undefined)).toEqual(['ESP32CAM/+/data']);
+  });
+
+  test('consumers name their connections <clientId>-c1…; one keeps the client id', () => {
+    expect(consumerClientIds('p', 3)).toEqual(['p-c1', 'p-c2', 'p-c3']);
+    expect(consumerClientIds('p', 1)).toEqual(['p']);
+    expect(consumerClientIds('p', undefined)).toEqual(['p']);
+  });
+
+  test('a group waits for routes, no group does not; consumers need a group; a group is one topic level', () => {
+    expect(resolveOptions(base).routeWaitMs).toBe(0);
+    expect(resolveOptions({ ...base, sharedGroup: 'g' }).routeWaitMs).toBe(PIPELINE_DEFAULTS.routeWaitMs);
+    expect(resolveOptions({ ...base, sharedGroup: 'g', consumers: 4 }).consumers).toBe(4);
+    expect(() => resolveOptions({ ...base, consumers: 2 })).toThrow(/needs a sharedGroup/);
+    expect(() => resolveOptions({ ...base, sharedGroup: 'g', consumers: 0 })).toThrow(PipelineUsageError);
+    expect(() => resolveOptions({ ...base, sharedGroup: 'a/b' })).toThrow(/sharedGroup/);
+    expect(() => resolveOptions({ ...base, sharedGroup: '#' })).toThrow(/sharedGroup/);
   });
 });

@@ -70,6 +70,20 @@ export interface PipelineOptions {
    *  Wider filters (e.g. `ESP32CAM/#`) make the pipeline record messages on unknown topics too; its own replies on
    *  /cmd and /ack are then ignored. */
   subscriptions?: readonly string[];
+  /** Join an MQTT shared subscription (`$share/<group>/<filter>`, MQTT 5 and Mosquitto ≥ 1.6, EMQX, HiveMQ; not
+   *  aedes) instead of subscribing alone: the broker gives each message to ONE member of the group, so several
+   *  instances (workers, shards) split a fleet's load. A device's metadata and its chunks may then reach different
+   *  members: a chunk whose route this instance has not seen waits up to `routeWaitMs` for another member's
+   *  metadata to commit it (the durable chunk store makes the rest safe; completion is single-flight per image in
+   *  the database). Default: none. */
+  sharedGroup?: string;
+  /** With `sharedGroup`: this many MQTT connections join the group, all feeding this one instance. A broker bounds
+   *  what it keeps in flight and queued per connection (Mosquitto by default 20 and 1,000 messages, dropping the
+   *  rest): more connections take a burst that one would lose. Default 1. */
+  consumers?: number;
+  /** With `sharedGroup`: how long a chunk with no known route waits for its metadata's commit before it is
+   *  refused as chunk_before_metadata. Default 5000. */
+  routeWaitMs?: number;
   /** TEST ONLY — a deliberately broken ordering: publish ACK_OK BEFORE committing the image, and commit only once
    *  this resolves. The ACK-ordering test (pipeline-flow.test.ts) uses it to show it catches such a pipeline. */
   ackBeforeCommitForTest?: () => Promise<void>;
@@ -108,6 +122,10 @@ export interface ResolvedOptions {
   readonly log: (line: string) => void;
   readonly poolMax: number;
   readonly subscriptions: readonly string[] | undefined;
+  readonly sharedGroup: string | undefined;
+  readonly consumers: number;
+  /** 0 without a shared group: a missing route is looked up once. */
+  readonly routeWaitMs: number;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
   readonly afterCompletionCommit: ((committed: CommittedImage) => Promise<void>) | undefined;
 }
@@ -119,6 +137,7 @@ export const PIPELINE_DEFAULTS = {
   poolMax: 8,
   chunkTtlMs: 30 * 60 * 1000,
   writerRaceWindowMs: 50,
+  routeWaitMs: 5000,
 } as const;
 
 export class PipelineUsageError extends Error {
@@ -168,9 +187,40 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     log: tagged(o.log ?? (() => {}), tag),
     poolMax: Math.max(3, Math.floor(positive('poolMax', o.poolMax, PIPELINE_DEFAULTS.poolMax))),
     subscriptions: o.subscriptions,
+    sharedGroup: checkedGroup(o.sharedGroup),
+    consumers: checkedConsumers(o.consumers, o.sharedGroup),
+    routeWaitMs:
+      o.sharedGroup === undefined ? 0 : positive('routeWaitMs', o.routeWaitMs, PIPELINE_DEFAULTS.routeWaitMs),
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
     afterCompletionCommit: o.afterCompletionCommit,
   };
+}
+
+/** A shared subscription's group is one topic level: no `/`, `+`, `#` (MQTT 5 §4.8.2). */
+function checkedGroup(group: string | undefined): string | undefined {
+  if (group === undefined) return undefined;
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(group)) {
+    throw new PipelineUsageError(`sharedGroup must be 1–64 of [A-Za-z0-9_.-], got ${JSON.stringify(group)}`);
+  }
+  return group;
+}
+
+function checkedConsumers(consumers: number | undefined, group: string | undefined): number {
+  if (consumers === undefined) return 1;
+  if (!Number.isInteger(consumers) || consumers < 1 || consumers > CONSUMERS_MAX) {
+    throw new PipelineUsageError(`consumers must be an integer in 1..${CONSUMERS_MAX}, got ${consumers}`);
+  }
+  // Without a group every connection would get every message.
+  if (consumers > 1 && group === undefined) throw new PipelineUsageError('consumers > 1 needs a sharedGroup');
+  return consumers;
+}
+
+/** Connections of one instance in its shared group, at most. */
+export const CONSUMERS_MAX = 64;
+
+/** The filters a member of `group` subscribes to: `$share/<group>/<filter>` each. */
+export function sharedFilters(filters: readonly string[], group: string | undefined): string[] {
+  return group === undefined ? [...filters] : filters.map((f) => `$share/${group}/${f}`);
 }
 
 /** Log lines of a tagged instance say which one: `pipeline[b]: …`. */

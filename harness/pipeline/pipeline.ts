@@ -31,8 +31,9 @@ import { GroupCall } from './group-call.ts';
 import { Lanes } from './lanes.ts';
 import { MemoryChunkStore } from './memory-chunks.ts';
 import { MetadataHandler } from './metadata-handler.ts';
-import { connectMqttLink, type MqttLink } from './mqtt-link.ts';
-import type { ResolvedOptions } from './options.ts';
+import { connectConsumerThread } from './consumer-thread.ts';
+import { consumerClientIds, type MqttLink, type PipelineLinkFactory } from './mqtt-link.ts';
+import { sharedFilters, type ResolvedOptions } from './options.ts';
 import { RejectionRecorder } from './rejection-recorder.ts';
 import { RestartRecovery } from './restart-recovery.ts';
 import { MessageRefused, type ServiceContext } from './service-context.ts';
@@ -135,6 +136,7 @@ export class PipelineService {
       retried: (work, what) => this.retried(work, what),
       send: (mac, dialect, message, onSent) => this.send(mac, dialect, message, onSent),
       reject: (topic, payload, mac, code, reason) => this.reject(topic, payload, mac, code, reason),
+      runInLane: (deviceId, task) => this.lanes.run(deviceId, task),
     };
     this.completion = new CompletionPath(ctx);
     this.chunks = new ChunkHandler(ctx);
@@ -176,13 +178,20 @@ export class PipelineService {
 
   async connect(): Promise<void> {
     // A world's link (live: mqtt.js; sim: the in-memory router), or mqtt.js to brokerUrl when none was given.
-    const connectLink = this.o.link ?? ((lo) => connectMqttLink({ url: this.o.brokerUrl, ...lo }));
+    // A world's link (live: the consumer thread; sim: the in-memory router), or the consumer thread to brokerUrl.
+    const connectLink: PipelineLinkFactory =
+      this.o.link ??
+      (({ clientId, consumers, ...lo }) =>
+        connectConsumerThread({ url: this.o.brokerUrl, clientIds: consumerClientIds(clientId, consumers), ...lo }));
     this.link = await connectLink({
       clientId: this.o.clientId,
-      subscriptions: this.o.subscriptions ?? serverSubscriptions(),
+      consumers: this.o.consumers,
+      subscriptions: sharedFilters(this.o.subscriptions ?? serverSubscriptions(), this.o.sharedGroup),
       log: this.o.log,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
-      pressured: () => this.batcher.bufferedRows > BUFFERED_ROWS_HIGH || this.lanes.pending > LANE_TASKS_HIGH,
+      pressured: () =>
+        this.batcher.bufferedRows > BUFFERED_ROWS_HIGH ||
+        this.lanes.pending + this.chunks.heldForRoute > LANE_TASKS_HIGH,
       clock: this.o.clock,
     });
     await this.recovery.adoptInFlight();
@@ -190,7 +199,10 @@ export class PipelineService {
     this.sweeper.start();
     this.expiry?.start();
     this.o.log(
-      `pipeline: profile ${this.o.profile}, subscribed at ${redactUrl(this.o.brokerUrl)} as ${this.o.clientId}`,
+      `pipeline: profile ${this.o.profile}, subscribed at ${redactUrl(this.o.brokerUrl)} as ${this.o.clientId}` +
+        (this.o.sharedGroup === undefined
+          ? ''
+          : ` in shared group ${this.o.sharedGroup} (${this.o.consumers} connection${this.o.consumers === 1 ? '' : 's'})`),
     );
   }
 
@@ -202,6 +214,7 @@ export class PipelineService {
   async idle(): Promise<void> {
     for (;;) {
       await this.lanes.idle();
+      await this.chunks.idle();
       await this.batcher.drain();
       await this.completer.idle();
       await this.sweeper.idle();
@@ -211,6 +224,7 @@ export class PipelineService {
       await this.recorder.drain();
       const busy =
         this.lanes.busy ||
+        this.chunks.busy ||
         this.batcher.busy ||
         this.memory?.busy === true ||
         this.completer.busy ||
@@ -243,11 +257,11 @@ export class PipelineService {
   private async abort(): Promise<void> {
     this.sweeper.stop();
     this.expiry?.stop();
+    this.chunks.stop();
     this.batcher.discard();
     this.memory?.discard();
     this.recorder.discard();
-    const link = this.link;
-    if (link !== undefined) await link.destroy().catch(() => {});
+    await this.link?.destroy().catch(() => {});
     await this.pool.abort(); // on the clock the pool was created with (index.ts)
   }
 
@@ -266,6 +280,7 @@ export class PipelineService {
     );
     if (!drained) this.o.log('pipeline: stopping with work still in flight (database or broker not answering)');
     if (link !== undefined) await link.end().catch(() => {});
+    this.chunks.stop();
     await this.recorder.drain().catch(() => {});
     await this.pool.end().catch(() => {});
     this.o.log('pipeline: stopped');

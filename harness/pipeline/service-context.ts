@@ -30,6 +30,8 @@ export interface ServiceContext {
   retried<T>(work: () => Promise<T>, what: string): Promise<T>;
   /** Publishes a reply in the device's dialect; `onSent` runs once the broker has it. Nothing after a crash. */
   send(mac: string, dialect: Dialect, message: ServerMessage, onSent?: () => void | Promise<void>): void;
+  /** Runs `task` in the device's lane (after what is queued there): a chunk held for its route goes back this way. */
+  runInLane(deviceId: string, task: () => void): void;
   /** Counts, logs, appends to the history and records (rejected_messages) a refused message. */
   reject(topic: string, payload: Buffer, mac: string | null, code: PipelineRejectCode, reason: string): void;
 }

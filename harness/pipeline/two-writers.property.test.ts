@@ -218,6 +218,7 @@ function writerContext(pool: Database, profile: PipelineProfile, clock: Clock, l
     retried: (work) => work(),
     send: () => {},
     reject: () => {},
+    runInLane: (_deviceId, task) => task(),
   };
   return ctx;
 }

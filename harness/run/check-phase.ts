@@ -45,6 +45,14 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
     );
   }
   history.append({ type: 'run_phase', phase: 'end' });
+  // What the database holds, not what the pipelines counted: a crashed instance's commit can land after its crash,
+  // uncounted, and an external pipeline counts nothing of ours.
+  const imagesComplete = await db.pool
+    .query<{ n: number }>("SELECT count(*)::int AS n FROM device_images WHERE status = 'complete'")
+    .then(
+      (r) => r.rows[0]?.n ?? 0,
+      () => undefined,
+    );
   const verdict = outcome.aborted && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
   const faultsInjected: Record<string, number> = {};
   for (const e of history.events)
@@ -55,6 +63,7 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
     verdicts,
     aborted: outcome.aborted,
     fleet: input.fleet.counters,
+    imagesComplete,
     pipeline: input.pipelines?.stats() ?? emptyPipelineStats(),
     wallMs: Date.now() - run.startedMs, // wall time
     fleetMs: input.fleetMs,

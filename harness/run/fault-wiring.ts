@@ -14,6 +14,7 @@ import { simBroker } from '../world/sim/sim-broker.ts';
 import { migrateMidRun, migrateOnAdminPool, migrateThrough } from './mid-run-migration.ts';
 import { fleetChunkIdBase } from './run-fleet.ts';
 import type { PipelineSet } from './pipeline-set.ts';
+import { devicesSimulated } from './run-options.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
 import type { TimerHandle } from '../world/clock.ts';
@@ -42,8 +43,12 @@ export function wireFaults(
   // transfers in flight, read off the history.
   const inFlight = new InFlightTransfers();
   history.subscribe((event) => inFlight.apply(event));
+  // A shard's: its slice (its pipeline, one of the run's group, stores about as many of the whole run's chunks).
+  const simulated = devicesSimulated(options);
   const chunksExpected =
-    options.devices * options.imagesPerDevice * Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
+    (simulated.to - simulated.from) *
+    options.imagesPerDevice *
+    Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
   // `N-receiving` triggers read the database itself (rows with durable progress) while one waits: live every 20 ms
   // on the admin pool; in sim as a statement through the gate, at a point of the schedule.
   let rowsReceiving = 0;

@@ -11,6 +11,7 @@ import { unsupportedPointProblem } from '../nemesis/fault-points.ts';
 import { openRunDatabase } from '../world/database.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { checkPhase } from './check-phase.ts';
+import { shardPhase } from './shard-phase.ts';
 import { wireFaults } from './fault-wiring.ts';
 import { startPeakRss } from './peak-rss.ts';
 import { fleetPhase, healPhase, quietPhase } from './phases.ts';
@@ -71,6 +72,9 @@ export async function runLive(
     const ran = await fleetPhase(run, fleet, faults, setup.database.pool);
     const healed = await healPhase(run, fleet, faults, progress, ran);
     await quietPhase(run, fleet, pipelines);
+    if (options.shard !== undefined) {
+      return await shardPhase(run, { setup, fleet, pipelines, outcome: healed.outcome, fleetMs: healed.fleetMs, rss });
+    }
     return await checkPhase(run, {
       setup,
       fleet,

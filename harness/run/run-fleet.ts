@@ -6,6 +6,7 @@ import { Fleet } from '../fleet/fleet.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { planDevicePoints } from '../nemesis/device-points.ts';
 import type { RunContext, RunResources } from './run-context.ts';
+import { devicesSimulated } from './run-options.ts';
 import { poolSql } from './run-drive.ts';
 import type { RunSetup } from './run-setup.ts';
 
@@ -23,9 +24,11 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
   // Device faults: one effect filter per device, each on `fleetRng.fork('nemesis:device:<mac>')` (the fleet's own
   // Rng, as when the fleet drew them itself), so a seed gives the same device faults.
   const fleetRng = run.rng.fork('fleet');
+  const simulated = devicesSimulated(options);
   const fleet = new Fleet({
     transport: setup.world.deviceTransport,
     devices: options.devices,
+    slice: simulated,
     imagesPerDevice: options.imagesPerDevice,
     imageKbMean: options.imageKbMean,
     chunkBytes: options.chunkBytes,
@@ -48,7 +51,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     timeScale: options.timeScale,
     // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
     realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
-    staggerMs: Math.min(1_000, options.devices * 2),
+    staggerMs: Math.min(1_000, (simulated.to - simulated.from) * 2),
     concurrencyMax: options.concurrencyMax,
     ackTimeoutMs: options.ackTimeoutMs,
     startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),

@@ -5,6 +5,7 @@ import type { ExerciseName } from '../checker/exercises.ts';
 import type { FaultPlan } from '../nemesis/fault-plan.ts';
 import { pipelineProfiles, type PipelineProfile } from '../pipeline/options.ts';
 import { faultMixes } from '../nemesis/fault-plan.ts';
+import { shardSlice, type Shard } from './shard.ts';
 
 /** The reference pipeline (`fixed`), one of the original system's bugs (ARCHITECTURE.md §5), or the user's own
  *  service (`external`: camfleet starts no pipeline; the user's service connects to the same broker and database). */
@@ -49,9 +50,24 @@ export interface LiveRunOptions {
   readonly exercises?: readonly ExerciseName[];
   /** Write the history as NDJSON here, when set. */
   readonly historyPath: string | undefined;
+  /** MQTT connections of the reference pipeline, in one shared subscription (`$share/<group>/…`) when more than
+   *  one: a broker bounds what it keeps per subscriber (Mosquitto drops past 1,000 queued). Undefined: 1 on the
+   *  embedded aedes (it has no shared subscriptions, moscajs/aedes#228), WORKERS_EXTERNAL_DEFAULT on a broker of
+   *  the user's. */
+  readonly workers?: number | undefined;
+  /** One shard of a run spread over several processes (shard.ts): this process simulates its slice of the
+   *  `devices`, in the run's shared database, its pipeline in the run's group; it stores its history there for
+   *  `npm run check` instead of checking. */
+  readonly shard?: Shard | undefined;
   /** `pipeline: 'external'`: a shell command that starts the user's service (given MQTT_URL and DATABASE_URL). */
   readonly externalCommand: string | undefined;
 }
+
+/** --workers on a broker of the user's unless given: measured on this machine's Mosquitto (default configuration),
+ *  500 devices re-sent 20 % of their chunks with 1 or 2 connections, none with 4 or 8 (README, "Real brokers"). */
+export const WORKERS_EXTERNAL_DEFAULT = 8;
+/** The most connections one pipeline opens. */
+export { CONSUMERS_MAX as WORKERS_MAX } from '../pipeline/options.ts';
 
 export const liveRunDefaults = {
   devices: 500,
@@ -75,3 +91,8 @@ export const liveRunDefaults = {
   historyPath: undefined,
   externalCommand: undefined,
 } as const satisfies Omit<LiveRunOptions, 'seed' | 'brokerUrl' | 'databaseUrl'>;
+
+/** The devices this process simulates: the whole fleet, or a shard's slice of it (0-based, `to` exclusive). */
+export function devicesSimulated(options: Pick<LiveRunOptions, 'devices' | 'shard'>): { from: number; to: number } {
+  return options.shard === undefined ? { from: 0, to: options.devices } : shardSlice(options.devices, options.shard);
+}

@@ -2,6 +2,7 @@
 // the observers and network nemesis on that broker, the slow links, and the pipeline(s) — or the user's own
 // service. Each thing opened goes into the run's resources as soon as it exists, so a failure half-way is still
 // torn down in full (run-teardown.ts).
+import type pg from 'pg';
 import { installProgressAudit } from '../checker/index.ts';
 import { redactUrl } from '../db/database-error.ts';
 import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
@@ -19,6 +20,9 @@ import { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import { poolSql } from './run-drive.ts';
 import { openRunWorld, RunWorldError } from './run-world.ts';
+import { createShardHistoryTables } from './shard-history.ts';
+import { runDatabaseName, runGroup } from './shard.ts';
+import { WORKERS_EXTERNAL_DEFAULT, type LiveRunOptions } from './run-options.ts';
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
 const externalSubscribeTimeoutMs = 60_000;
@@ -58,9 +62,24 @@ export async function setUpWorld(
   const { options, hooks, clock, drive, history } = run;
   const faults = options.faults;
   hooks.onPhase?.('starting Postgres');
-  const db = await run.openDatabase({ databaseUrl: options.databaseUrl, stage: options.stage, purpose: 'simulate' });
+  const shard = options.shard;
+  const db = await run.openDatabase({
+    databaseUrl: options.databaseUrl,
+    stage: options.stage,
+    purpose: 'simulate',
+    // A shard's database is the run's: the first shard sets it up (audit triggers included), the others find it.
+    ...(shard === undefined
+      ? {}
+      : {
+          sharedName: runDatabaseName(shard.runId),
+          setUp: async (client: pg.ClientBase, alreadyDone: boolean) => {
+            if (!alreadyDone) await installProgressAudit(client);
+            await createShardHistoryTables(client);
+          },
+        }),
+  });
   resources.db = db;
-  await installProgressAudit(db.pool);
+  if (shard === undefined) await installProgressAudit(db.pool);
   await drive?.open(db.scratch.url, poolSql(db.pool));
   const opened = await openRunWorld(options, givenWorld, clock, (phase) => hooks.onPhase?.(phase));
   const broker = opened.broker;
@@ -119,6 +138,28 @@ export async function setUpWorld(
   };
 }
 
+/** How many MQTT connections the run's pipeline opens (LiveRunOptions.workers). More than one needs shared
+ *  subscriptions, which the embedded aedes and the sim router lack. */
+export function pipelineConnections(options: LiveRunOptions, broker: Broker | undefined): number {
+  const ownBroker = broker === undefined || isEmbeddedBroker(broker);
+  const workers = options.workers ?? (ownBroker ? 1 : WORKERS_EXTERNAL_DEFAULT);
+  if (workers > 1 && ownBroker) {
+    throw new RunWorldError(
+      `--workers ${workers} needs a broker with shared subscriptions ($share/…: Mosquitto ≥ 1.6, EMQX, HiveMQ); ` +
+        `the ${broker === undefined ? 'sim world' : 'embedded aedes broker'} has none (aedes: moscajs/aedes#228). ` +
+        'Give --broker-url, or --workers 1',
+    );
+  }
+  return workers;
+}
+
+/** An instance's group: the run's, and with two instances at once (the fault, tags `1a`, `1b`) one each, as both
+ *  must take every message. Restarts (tags `2`, `3`…) join the same group again. */
+function sharedGroupOf(runGroup: string, instanceTag: string): string {
+  const second = instanceTag.replace(/^\d+/, '');
+  return second === '' ? runGroup : `${runGroup}-${second}`;
+}
+
 /**
  * The run's pipeline(s), started and ready: a PipelineSet (returned), or for `--pipeline external` the user's
  * service, started if given as a command and waited for until it subscribes (undefined: the run has no pipeline
@@ -157,7 +198,16 @@ export async function startPipelines(
     }
     return undefined;
   }
-  hooks.onPhase?.('starting the ingestion pipeline');
+  const consumers = pipelineConnections(options, broker);
+  // One group per run: another run's pipeline on the same broker never takes this run's messages; every shard's
+  // pipeline joins its run's (even with one connection: the shards split the fleet's messages between them).
+  const sharedGroup = options.shard === undefined ? db.scratch.name : runGroup(options.shard.runId);
+  const shared = consumers > 1 || options.shard !== undefined;
+  hooks.onPhase?.(
+    shared
+      ? `starting the ingestion pipeline (${consumers} connection${consumers === 1 ? '' : 's'} in shared subscription group ${sharedGroup})`
+      : 'starting the ingestion pipeline',
+  );
   drive?.start(); // the pipelines' start-up statements wait at the drive's gate
   const pipelines = new PipelineSet(
     (profile: PipelineProfile, instanceTag: string) =>
@@ -169,6 +219,8 @@ export async function startPipelines(
         history,
         profile,
         instanceTag,
+        // Two instances (the fault) each take every message: a group each.
+        ...(shared ? { sharedGroup: sharedGroupOf(sharedGroup, instanceTag), consumers } : {}),
         chunkTtlMs: legacyTtlMs(options.timeScale),
         ackNamesCapture: options.ackNamesCapture,
         clock,

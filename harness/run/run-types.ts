@@ -2,6 +2,7 @@
 // prints, the caller's hooks and the world's seams (ARCHITECTURE.md §8). Apart from live-run.ts so that its phases
 // (run-setup.ts, fault-wiring.ts, phases.ts, check-phase.ts, run-teardown.ts) can name them without importing the
 // file that sequences them.
+import type { Shard } from './shard.ts';
 import type { InvariantVerdict } from '../checker/index.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import type { History } from '../history/history.ts';
@@ -30,6 +31,8 @@ export interface LiveRunResult {
   readonly verdicts: readonly InvariantVerdict[];
   readonly aborted: boolean;
   readonly fleet: FleetCounters;
+  /** Complete image rows in the run's database after the run (undefined: not read, e.g. a shard's). */
+  readonly imagesComplete?: number | undefined;
   readonly pipeline: PipelineStats;
   readonly wallMs: number;
   /** From the first wake to the last device done (heal phase included). */
@@ -44,6 +47,8 @@ export interface LiveRunResult {
   /** Faults injected, by name (from the history's nemesis events). */
   readonly faultsInjected: Readonly<Record<string, number>>;
   readonly history: History;
+  /** A shard's run (LiveRunOptions.shard): its history is stored for `npm run check`, nothing was judged. */
+  readonly shard?: Shard & { readonly devices: { readonly from: number; readonly to: number } };
 }
 
 export interface RunHooks {

@@ -1,8 +1,10 @@
 // The live world: devices and the pipeline reach the run's broker (aedes in this process, or MQTT_URL) over TCP
-// through the mqtt.js adapters (simulator/transport/mqtt-transport.ts, harness/pipeline/mqtt-link.ts). The broker
+// through the mqtt.js adapters (simulator/transport/mqtt-transport.ts; the pipeline's on a thread of its own,
+// harness/pipeline/consumer-thread.ts). The broker
 // itself is opened and stopped by whoever made it (world/broker.ts); the world only connects to it.
 import { createMqttTransport } from '../../../simulator/transport/mqtt-transport.ts';
-import { connectMqttLink } from '../../pipeline/mqtt-link.ts';
+import { connectConsumerThread } from '../../pipeline/consumer-thread.ts';
+import { consumerClientIds } from '../../pipeline/mqtt-link.ts';
 import type { Broker } from '../broker.ts';
 import type { Clock } from '../clock.ts';
 import { redactUrl } from '../redact.ts';
@@ -17,6 +19,7 @@ export function liveWorld(broker: Pick<Broker, 'url'>, clock: Clock = realClock)
     brokerLabel: redactUrl(broker.url),
     deviceTransport: (o, events) => createMqttTransport({ brokerUrl: broker.url, ...o }, events),
     // The link's timers (pressure poll, end's bounded wait) follow the world's clock unless the caller names one.
-    pipelineLink: (o) => connectMqttLink({ url: broker.url, clock, ...o }),
+    pipelineLink: ({ clientId, consumers, ...o }) =>
+      connectConsumerThread({ url: broker.url, clock, clientIds: consumerClientIds(clientId, consumers), ...o }),
   };
 }

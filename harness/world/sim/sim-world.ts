@@ -30,6 +30,10 @@ export function simWorld(router: Router, clock: Clock, options: SimWorldOptions 
         { clientId: o.clientId, qos: o.qos, ...(uplink === undefined ? {} : { uplink }) },
         events,
       ),
-    pipelineLink: (o) => connectRouterLink(router, { url: SIM_BROKER_LABEL, ...o }),
+    pipelineLink: async ({ consumers, ...o }) => {
+      // The router models one connection per client and no shared subscriptions (simulate refuses --workers there).
+      if ((consumers ?? 1) > 1) throw new Error('the sim world has no shared subscriptions: one consumer only');
+      return connectRouterLink(router, { url: SIM_BROKER_LABEL, ...o });
+    },
   };
 }

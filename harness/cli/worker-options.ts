@@ -1,0 +1,25 @@
+// `--workers N` (simulate, pipeline) and `--group` (pipeline): the pipeline's MQTT connections in one shared
+// subscription (harness/pipeline/consumer-thread.ts; README "Real brokers").
+import { WORKERS_EXTERNAL_DEFAULT, WORKERS_MAX } from '../run/run-options.ts';
+import { numberOption } from './number-option.ts';
+
+/** simulate's default: 1 on its own broker, more on the user's. */
+export const SIMULATE_WORKERS_DEFAULT = `1 on the embedded broker, ${WORKERS_EXTERNAL_DEFAULT} with --broker-url`;
+
+export const workersOption = (defaultDescription: string) => ({
+  workers: numberOption('workers', {
+    defaultDescription,
+    describe:
+      "the pipeline's MQTT connections, in one shared subscription ($share/<group>/…: Mosquitto ≥ 1.6, EMQX, HiveMQ; not aedes) when more than 1; a broker bounds what it queues per connection and drops the rest",
+  }),
+});
+
+/** Why `--workers` cannot be `workers` here, or undefined. `ownBroker`: the embedded aedes or the sim router. */
+export function workersProblem(workers: number | undefined, ownBroker: boolean): string | undefined {
+  if (workers === undefined) return undefined;
+  if (!(Number.isInteger(workers) && workers >= 1 && workers <= WORKERS_MAX))
+    return `--workers must be a whole number from 1 to ${WORKERS_MAX}, got ${workers}`;
+  if (workers > 1 && ownBroker)
+    return `--workers ${workers} needs a broker with shared subscriptions ($share/…); the embedded aedes and the sim router have none (moscajs/aedes#228): give --broker-url, or --workers 1`;
+  return undefined;
+}
