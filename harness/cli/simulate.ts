@@ -38,6 +38,7 @@ import { createProgressDisplay } from './progress.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 import { sweepCli, sweepProblem } from './sweep-cli.ts';
+import { parseShard } from '../run/shard.ts';
 import { parseSeedList, SWEEP_JOBS_DEFAULT, SWEEP_JOBS_MAX } from '../run/sweep.ts';
 
 const argv = await standardCli(
@@ -210,7 +211,14 @@ const argv = await standardCli(
           throw new Error(`--${name} must be a positive number, got ${value}`);
       for (const name of ['devices', 'images', 'chunk-bytes', 'wakes-max', 'concurrency'] as const)
         if (!Number.isInteger(a[name])) throw new Error(`--${name} must be a whole number, got ${a[name]}`);
-      if (a.devices > 20_000) throw new Error(`--devices ${a.devices} is more than one process drives (max 20000)`);
+      // A shard drives its slice; the fleet's MACs come from one 24-bit space.
+      const parsedShard = a.shard === undefined ? undefined : parseShard(a.shard);
+      const shardCount = typeof parsedShard === 'object' ? parsedShard.count : 1;
+      if (a.devices / shardCount > 20_000)
+        throw new Error(
+          `--devices ${a.devices} is more than one process drives (max 20000${shardCount > 1 ? ` a shard: ${a.devices} over ${shardCount} shards` : ''}; split it with --shard)`,
+        );
+      if (a.devices > 1_000_000) throw new Error(`--devices ${a.devices}: a run has at most 1000000 devices`);
       if (a['chunk-bytes'] > 16_384) throw new Error(`--chunk-bytes must be at most 16384 (firmware uses 1024)`);
       if (a.seed !== undefined && !Number.isInteger(a.seed))
         throw new Error(`--seed must be a whole number, got ${a.seed}`);

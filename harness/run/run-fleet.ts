@@ -6,6 +6,7 @@ import { Fleet } from '../fleet/fleet.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { planDevicePoints } from '../nemesis/device-points.ts';
 import type { RunContext, RunResources } from './run-context.ts';
+import { concurrencyWithinFds, openFilesLimit } from './fd-budget.ts';
 import { devicesSimulated } from './run-options.ts';
 import { poolSql } from './run-drive.ts';
 import type { RunSetup } from './run-setup.ts';
@@ -25,6 +26,12 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
   // Rng, as when the fleet drew them itself), so a seed gives the same device faults.
   const fleetRng = run.rng.fork('fleet');
   const simulated = devicesSimulated(options);
+  // A sim world has no sockets; live, each awake device holds one (two with the embedded broker in this process).
+  const awakeAtOnce =
+    drive === undefined
+      ? concurrencyWithinFds(options.concurrencyMax, setup.broker?.kind === 'embedded' ? 2 : 1, openFilesLimit())
+      : { concurrency: options.concurrencyMax };
+  if (awakeAtOnce.capped !== undefined) hooks.onPhase?.(awakeAtOnce.capped);
   const fleet = new Fleet({
     transport: setup.world.deviceTransport,
     devices: options.devices,
@@ -52,7 +59,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
     realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
     staggerMs: Math.min(1_000, (simulated.to - simulated.from) * 2),
-    concurrencyMax: options.concurrencyMax,
+    concurrencyMax: awakeAtOnce.concurrency,
     ackTimeoutMs: options.ackTimeoutMs,
     startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
     clock,

@@ -3,8 +3,6 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createRng } from '../../simulator/random/prng.ts';
-import { fleetMacs } from '../fleet/fleet.ts';
 import { buildFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 import { runSim, type SimRunResult } from './sim-run.ts';
@@ -44,6 +42,4 @@ export async function simRunHashed(
 }
 
 /** The fleet's device MACs in device order (index 0 is device 1), as a run of `options` draws them. */
-export function runMacs(options: Pick<LiveRunOptions, 'seed' | 'devices'>): string[] {
-  return fleetMacs(createRng(options.seed).fork('fleet').fork('macs'), options.devices);
-}
+export { runMacs } from './run-macs.ts';

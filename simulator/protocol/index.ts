@@ -8,6 +8,7 @@ export {
   formatTopic,
   topicFor,
   serverSubscriptions,
+  serverSubscriptionsFor,
   deviceSubscriptions,
   DIALECTS,
   CHANNELS,

@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { test } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { deviceSubscriptions, formatTopic, parseTopic, serverSubscriptions, CHANNELS } from './topics.ts';
+import {
+  deviceSubscriptions,
+  formatTopic,
+  parseTopic,
+  serverSubscriptions,
+  serverSubscriptionsFor,
+  CHANNELS,
+} from './topics.ts';
 import { deviceIdArb, dialectArb } from './test-arbitraries.ts';
 
 describe('parseTopic', () => {
@@ -49,6 +56,14 @@ describe('subscriptions', () => {
   it('server: status and data of every device, both dialects by default', () => {
     expect(serverSubscriptions()).toEqual(['ESP32CAM/+/status', 'ESP32CAM/+/data', 'device/+/status', 'device/+/data']);
     expect(serverSubscriptions(['spec'])).toEqual(['device/+/status', 'device/+/data']);
+    // A shard's pipeline: the same topics of its own devices only.
+    expect(serverSubscriptionsFor(['B8F862000001', 'B8F862000002'], ['fw350'])).toEqual([
+      'ESP32CAM/B8F862000001/status',
+      'ESP32CAM/B8F862000001/data',
+      'ESP32CAM/B8F862000002/status',
+      'ESP32CAM/B8F862000002/data',
+    ]);
+    expect(serverSubscriptionsFor(['B8F862000001'])).toHaveLength(4);
   });
   it('device: its own cmd and ack', () => {
     expect(deviceSubscriptions('B8F862F9C1C4', 'fw350')).toEqual([

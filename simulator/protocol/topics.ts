@@ -60,6 +60,15 @@ export function serverSubscriptions(dialects: readonly Dialect[] = DIALECTS): st
   return dialects.flatMap((d) => DEVICE_CHANNELS.map((c) => `${PREFIX[d]}/+/${c}`));
 }
 
+/** The server's topics of these devices only (their status and data, each dialect): a pipeline serving one shard
+ *  of a fleet. */
+export function serverSubscriptionsFor(
+  deviceIds: readonly string[],
+  dialects: readonly Dialect[] = DIALECTS,
+): string[] {
+  return deviceIds.flatMap((id) => dialects.flatMap((d) => DEVICE_CHANNELS.map((c) => topicFor(id, c, d))));
+}
+
 /** What one device subscribes to: its own cmd and ack topics. */
 export function deviceSubscriptions(deviceId: string, dialect: Dialect): string[] {
   return SERVER_CHANNELS.map((c) => topicFor(deviceId, c, dialect));
