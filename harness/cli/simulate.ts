@@ -359,6 +359,9 @@ try {
     onPhase: (phase) => {
       if (!argv.quiet && !out.isTTY) out.write(`${phase}…\n`);
     },
+    onWarning: (line) => {
+      if (!argv.quiet) process.stderr.write(`warning: ${line}\n`);
+    },
     onProgress: (p) => progress.update(p),
   };
   if (mode === 'sim') result = simResult = await runSim(options, hooks);

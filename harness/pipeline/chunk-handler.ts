@@ -165,6 +165,7 @@ export class ChunkHandler {
         },
       },
       async () => ctx.routes.get(key) ?? (await this.loadRoute(t, c.image_name, key)),
+      () => ctx.laneBusy(t.deviceId),
     );
   }
 

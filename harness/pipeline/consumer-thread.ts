@@ -44,6 +44,8 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
   const waiting = new Map<number, { resolve: () => void; reject: (e: Error) => void }>();
   let nextId = 1;
   let gone = false;
+  /** end() or destroy() was asked: the thread's exit is expected. */
+  let stopping = false;
   let untaken = 0;
   let creditTimer = false;
 
@@ -78,6 +80,7 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
           resolve();
           return;
         case 'failed':
+          stopping = true; // the thread exits next, as it says
           reject(new Error(m.message));
           return;
         case 'log':
@@ -111,6 +114,7 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
       reject(error);
     });
     worker.on('exit', () => {
+      if (!gone && !stopping) o.log('pipeline: the MQTT consumer thread stopped unexpectedly: no more messages arrive');
       gone = true;
       for (const w of waiting.values()) w.reject(new Error('the MQTT consumer thread has stopped'));
       waiting.clear();
@@ -124,6 +128,7 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
     throw error;
   }
   const stop = async (how: 'end' | 'destroy'): Promise<void> => {
+    stopping = true;
     await request((id) => ({ kind: how, id })).catch(() => {});
     gone = true;
     await worker.terminate();

@@ -24,6 +24,11 @@ export class Lanes {
     return this.lanes.size > 0;
   }
 
+  /** Whether `key`'s lane has a task running or waiting. */
+  isBusy(key: string): boolean {
+    return this.lanes.has(key);
+  }
+
   run(key: string, task: LaneTask): void {
     const lane = this.lanes.get(key);
     if (lane !== undefined) {

@@ -137,6 +137,7 @@ export class PipelineService {
       send: (mac, dialect, message, onSent) => this.send(mac, dialect, message, onSent),
       reject: (topic, payload, mac, code, reason) => this.reject(topic, payload, mac, code, reason),
       runInLane: (deviceId, task) => this.lanes.run(deviceId, task),
+      laneBusy: (deviceId) => this.lanes.isBusy(deviceId),
     };
     this.completion = new CompletionPath(ctx);
     this.chunks = new ChunkHandler(ctx);

@@ -62,6 +62,37 @@ describe('RouteWait', () => {
     await wait.idle();
   });
 
+  it('waits past waitMs while the route may yet come from this process (its device busy here), up to 6× waitMs', async () => {
+    const clock = new VirtualClock();
+    const wait = new RouteWait<string>({ waitMs: 100, clock, onError: () => {} });
+    const { events, chunk } = recorder();
+    let busy = true;
+    wait.hold(
+      'k',
+      chunk(1),
+      () => Promise.resolve(undefined),
+      () => busy,
+    );
+    await advance(clock, 400);
+    expect(events).toEqual([]); // 4× waitMs: still held, the device's metadata is still being handled
+    busy = false;
+    await advance(clock, 250);
+    expect(events).toEqual(['1 refused']);
+
+    const stuck = new RouteWait<string>({ waitMs: 100, clock, onError: () => {} });
+    const other = recorder();
+    stuck.hold(
+      'k',
+      other.chunk(2),
+      () => Promise.resolve(undefined),
+      () => true,
+    );
+    await advance(clock, 550);
+    expect(other.events).toEqual([]);
+    await advance(clock, 300);
+    expect(other.events).toEqual(['2 refused']); // never longer than 6× waitMs
+  });
+
   it('keeps images apart: one found, the other still waiting', async () => {
     const clock = new VirtualClock();
     const wait = new RouteWait<string>({ waitMs: 1000, clock, onError: () => {} });

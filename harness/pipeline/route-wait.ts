@@ -17,6 +17,9 @@ export interface RouteWaitOptions {
   readonly onError: (key: string, error: unknown) => void;
 }
 
+/** How much longer than waitMs a wait goes on while its device still has work in this process (see hold()). */
+const STILL_COMING_FACTOR = 6;
+
 /** A held chunk: resumed with its route (back to its device's lane), or refused once the wait is over. */
 export interface HeldChunk<T> {
   resume(route: T): void;
@@ -26,6 +29,7 @@ export interface HeldChunk<T> {
 interface Waiting<T> {
   /** Is the route known now (this instance's cache, else the database)? */
   readonly lookup: () => Promise<T | undefined>;
+  readonly stillComing: () => boolean;
   readonly sinceMs: number;
   readonly chunks: HeldChunk<T>[];
   pollMs: number;
@@ -64,9 +68,18 @@ export class RouteWait<T> {
     return this.waiting.has(key);
   }
 
-  /** Holds `chunk` until `lookup` (the first chunk's, for every chunk held on `key`) finds the route of `key`, or
-   *  the wait is over. */
-  hold(key: string, chunk: HeldChunk<T>, lookup: () => Promise<T | undefined>): void {
+  /**
+   * Holds `chunk` until `lookup` (the first chunk's, for every chunk held on `key`) finds the route of `key`, or the
+   * wait is over: waitMs, or up to STILL_COMING_FACTOR times that while `stillComing()` says the route may yet come
+   * from this process (its device's lane is busy: on a loaded machine a metadata message can sit there, or wait on
+   * its commit, longer than waitMs, and refusing its chunks then only adds their re-sends to the load).
+   */
+  hold(
+    key: string,
+    chunk: HeldChunk<T>,
+    lookup: () => Promise<T | undefined>,
+    stillComing: () => boolean = () => false,
+  ): void {
     const w = this.waiting.get(key);
     this.heldCount++;
     if (w !== undefined) {
@@ -75,6 +88,7 @@ export class RouteWait<T> {
     }
     const opened: Waiting<T> = {
       lookup,
+      stillComing,
       sinceMs: this.o.clock.nowMs(),
       chunks: [chunk],
       pollMs: POLL_FIRST_MS,
@@ -114,7 +128,8 @@ export class RouteWait<T> {
       this.o.onError(key, error);
     }
     if (this.stopped || this.waiting.get(key) !== w) return;
-    const timedOut = this.o.clock.nowMs() - w.sinceMs >= this.o.waitMs;
+    const waitedMs = this.o.clock.nowMs() - w.sinceMs;
+    const timedOut = waitedMs >= this.o.waitMs * STILL_COMING_FACTOR || (waitedMs >= this.o.waitMs && !w.stillComing());
     if (route === undefined && !timedOut) {
       this.schedule(key, w);
       return;

@@ -32,6 +32,8 @@ export interface ServiceContext {
   send(mac: string, dialect: Dialect, message: ServerMessage, onSent?: () => void | Promise<void>): void;
   /** Runs `task` in the device's lane (after what is queued there): a chunk held for its route goes back this way. */
   runInLane(deviceId: string, task: () => void): void;
+  /** Whether the device's lane has work running or queued (e.g. a metadata message still being handled). */
+  laneBusy(deviceId: string): boolean;
   /** Counts, logs, appends to the history and records (rejected_messages) a refused message. */
   reject(topic: string, payload: Buffer, mac: string | null, code: PipelineRejectCode, reason: string): void;
 }

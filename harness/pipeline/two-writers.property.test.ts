@@ -219,6 +219,7 @@ function writerContext(pool: Database, profile: PipelineProfile, clock: Clock, l
     send: () => {},
     reject: () => {},
     runInLane: (_deviceId, task) => task(),
+    laneBusy: () => false,
   };
   return ctx;
 }

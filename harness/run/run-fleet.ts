@@ -29,9 +29,14 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
   // A sim world has no sockets; live, each awake device holds one (two with the embedded broker in this process).
   const awakeAtOnce =
     drive === undefined
-      ? concurrencyWithinFds(options.concurrencyMax, setup.broker?.kind === 'embedded' ? 2 : 1, openFilesLimit())
+      ? concurrencyWithinFds(
+          // No more can be awake than there are devices.
+          Math.min(options.concurrencyMax, simulated.to - simulated.from),
+          setup.broker?.kind === 'embedded' ? 2 : 1,
+          openFilesLimit(),
+        )
       : { concurrency: options.concurrencyMax };
-  if (awakeAtOnce.capped !== undefined) hooks.onPhase?.(awakeAtOnce.capped);
+  if (awakeAtOnce.capped !== undefined) (hooks.onWarning ?? hooks.onPhase)?.(awakeAtOnce.capped);
   const fleet = new Fleet({
     transport: setup.world.deviceTransport,
     devices: options.devices,

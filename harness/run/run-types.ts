@@ -54,6 +54,9 @@ export interface LiveRunResult {
 export interface RunHooks {
   /** Start-up steps, for a "starting…" line. */
   onPhase?(phase: string): void;
+  /** Something the user should see even on a terminal with a progress bar (e.g. the devices awake at once were
+   *  capped to the open-files limit). Default: onPhase. */
+  onWarning?(line: string): void;
   onProgress?(progress: RunProgress): void;
   progressIntervalMs?: number;
   /** Stops the run early (Ctrl-C): like an exhausted time budget, the verdict is then at best unknown. */
