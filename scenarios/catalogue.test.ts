@@ -44,7 +44,11 @@ describe(`scenario catalogue on aedes + ${primaryTarget().label}`, () => {
 });
 
 // The issue this guards against: a scenario that names a resume but whose restart lands when nothing is in flight
-// lets a pipeline that resets received_chunks on resume pass. With progress triggers and E1, it cannot.
+// lets a pipeline that resets received_chunks on resume pass. With progress triggers and E1, it cannot. In sim: one
+// seed is one schedule there. Live, legacy-reset-count's reset (on the re-announcement path) is reached only when a
+// device's ACK timeout beats the restarted pipeline's missing-chunk request, a race of the machine's timing: with the
+// pipeline's reading side on its own thread it was lost on seed 2, then seed 3, in two CI runs (E1 still counted the
+// takeovers as resumes: that exercise should count only re-announcements of rows with progress).
 describe('a scenario that names resume_after_restart catches a resume that resets the count', () => {
   const scenario = catalogue.find((s) => s.name === 'server-restart-mid-transfer');
   test.each([1, 2, 3])(
@@ -53,7 +57,13 @@ describe('a scenario that names resume_after_restart catches a resume that reset
       if (!scenario) throw new Error('server-restart-mid-transfer is missing from the catalogue');
       const { entry } = await runScenario(
         { ...scenario, expect: { fail: ['I4'], mayFail: ['I2', 'I5'] } },
-        { brokerUrl: undefined, databaseUrl: primaryTarget().server?.url, seed, pipeline: 'legacy-reset-count' },
+        {
+          brokerUrl: undefined,
+          databaseUrl: primaryTarget().server?.url,
+          seed,
+          pipeline: 'legacy-reset-count',
+          mode: 'sim',
+        },
         { bundle: false },
       );
       const lines = entry.invariants.map((o) => `${o.id}: ${o.actual} ${o.summary}`);
