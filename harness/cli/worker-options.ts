@@ -1,6 +1,6 @@
 // `--workers N` (simulate, pipeline) and `--group` (pipeline): the pipeline's MQTT connections in one shared
 // subscription (harness/pipeline/consumer-thread.ts; README "Real brokers").
-import { WORKERS_EXTERNAL_DEFAULT, WORKERS_MAX } from '../run/run-options.ts';
+import { WORKERS_EXTERNAL_DEFAULT, WORKERS_MAX, workersRefusal } from '../run/run-options.ts';
 import { numberOption } from './number-option.ts';
 
 /** simulate's default: 1 on its own broker, more on the user's. */
@@ -19,7 +19,5 @@ export function workersProblem(workers: number | undefined, ownBroker: boolean):
   if (workers === undefined) return undefined;
   if (!(Number.isInteger(workers) && workers >= 1 && workers <= WORKERS_MAX))
     return `--workers must be a whole number from 1 to ${WORKERS_MAX}, got ${workers}`;
-  if (workers > 1 && ownBroker)
-    return `--workers ${workers} needs a broker with shared subscriptions ($share/…); the embedded aedes and the sim router have none (moscajs/aedes#228): give --broker-url, or --workers 1`;
-  return undefined;
+  return workersRefusal(workers, ownBroker);
 }

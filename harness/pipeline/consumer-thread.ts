@@ -18,7 +18,7 @@ import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import { spawnTsWorker } from '../world/live/ts-worker.ts';
 import type { ConsumerData, FromConsumer, ToConsumer } from './consumer-messages.ts';
-import type { MqttLink, MqttLinkOptions } from './mqtt-link.ts';
+import { consumerClientIds, type MqttLink, type MqttLinkOptions, type PipelineLinkFactory } from './mqtt-link.ts';
 
 /** Messages the thread may hand over before the main thread takes them. */
 export const CONSUMER_QUEUE_MAX = 50_000;
@@ -139,4 +139,16 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
     end: () => stop('end'),
     destroy: () => stop('destroy'),
   };
+}
+
+/** A pipeline's link to the broker at `url` through a consumer thread: its `consumers` connections named from its
+ *  client id (the live world's, and `startPipeline`'s when no world gives one). */
+export function consumerThreadLink(url: string, clock?: Clock): PipelineLinkFactory {
+  return ({ clientId, consumers, ...o }) =>
+    connectConsumerThread({
+      url,
+      clientIds: consumerClientIds(clientId, consumers),
+      ...(clock === undefined ? {} : { clock }),
+      ...o,
+    });
 }

@@ -31,8 +31,8 @@ import { GroupCall } from './group-call.ts';
 import { Lanes } from './lanes.ts';
 import { MemoryChunkStore } from './memory-chunks.ts';
 import { MetadataHandler } from './metadata-handler.ts';
-import { connectConsumerThread } from './consumer-thread.ts';
-import { consumerClientIds, type MqttLink, type PipelineLinkFactory } from './mqtt-link.ts';
+import { consumerThreadLink } from './consumer-thread.ts';
+import type { MqttLink } from './mqtt-link.ts';
 import { sharedFilters, type ResolvedOptions } from './options.ts';
 import { RejectionRecorder } from './rejection-recorder.ts';
 import { RestartRecovery } from './restart-recovery.ts';
@@ -180,10 +180,7 @@ export class PipelineService {
   async connect(): Promise<void> {
     // A world's link (live: mqtt.js; sim: the in-memory router), or mqtt.js to brokerUrl when none was given.
     // A world's link (live: the consumer thread; sim: the in-memory router), or the consumer thread to brokerUrl.
-    const connectLink: PipelineLinkFactory =
-      this.o.link ??
-      (({ clientId, consumers, ...lo }) =>
-        connectConsumerThread({ url: this.o.brokerUrl, clientIds: consumerClientIds(clientId, consumers), ...lo }));
+    const connectLink = this.o.link ?? consumerThreadLink(this.o.brokerUrl);
     this.link = await connectLink({
       clientId: this.o.clientId,
       consumers: this.o.consumers,

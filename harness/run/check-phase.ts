@@ -4,6 +4,7 @@ import { checkInvariants, overallVerdict, unknownVerdict } from '../checker/inde
 import { checkExercised, hasExercises } from '../checker/exercises.ts';
 import type { Fleet, FleetResult } from '../fleet/fleet.ts';
 import type { FaultScheduler } from '../nemesis/fault-scheduler.ts';
+import type { HistoryEvent } from '../history/events.ts';
 import type { PeakRss } from './peak-rss.ts';
 import { emptyPipelineStats, type PipelineSet } from './pipeline-set.ts';
 import { keepsDatabase, type RunContext } from './run-context.ts';
@@ -18,6 +19,13 @@ export interface CheckPhaseInput {
   readonly outcome: FleetResult;
   readonly fleetMs: number;
   readonly rss: PeakRss;
+}
+
+/** Faults injected, by name: the history's nemesis events counted (a run's result, checked or a shard's). */
+export function faultsInjectedIn(events: readonly HistoryEvent[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of events) if (e.type === 'nemesis') counts[e.fault] = (counts[e.fault] ?? 0) + 1;
+  return counts;
 }
 
 export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promise<LiveRunResult> {
@@ -54,9 +62,7 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
       () => undefined,
     );
   const verdict = outcome.aborted && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
-  const faultsInjected: Record<string, number> = {};
-  for (const e of history.events)
-    if (e.type === 'nemesis') faultsInjected[e.fault] = (faultsInjected[e.fault] ?? 0) + 1;
+  const faultsInjected = faultsInjectedIn(history.events);
   const keep = keepsDatabase(options, run.external, db);
   return {
     verdict,

@@ -69,6 +69,13 @@ export const WORKERS_EXTERNAL_DEFAULT = 8;
 /** The most connections one pipeline opens. */
 export { CONSUMERS_MAX as WORKERS_MAX } from '../pipeline/options.ts';
 
+/** Why `workers` connections cannot share a subscription on this broker, or undefined. `ownBroker`: the embedded
+ *  aedes or the sim router, neither of which has shared subscriptions. */
+export function workersRefusal(workers: number, ownBroker: boolean): string | undefined {
+  if (workers <= 1 || !ownBroker) return undefined;
+  return `--workers ${workers} needs a broker with shared subscriptions ($share/…); the embedded aedes and the sim router have none (moscajs/aedes#228): give --broker-url, or --workers 1`;
+}
+
 export const liveRunDefaults = {
   devices: 500,
   imagesPerDevice: 1,

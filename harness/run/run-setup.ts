@@ -24,7 +24,7 @@ import { serverSubscriptionsFor } from '../../simulator/protocol/index.ts';
 import { simulatedMacs } from './run-macs.ts';
 import { createShardHistoryTables } from './shard-history.ts';
 import { runDatabaseName, runGroup } from './shard.ts';
-import { WORKERS_EXTERNAL_DEFAULT, type LiveRunOptions } from './run-options.ts';
+import { WORKERS_EXTERNAL_DEFAULT, workersRefusal, type LiveRunOptions } from './run-options.ts';
 
 /** How long to wait for an external pipeline to subscribe before giving up (exit 2). */
 const externalSubscribeTimeoutMs = 60_000;
@@ -145,13 +145,8 @@ export async function setUpWorld(
 export function pipelineConnections(options: LiveRunOptions, broker: Broker | undefined): number {
   const ownBroker = broker === undefined || isEmbeddedBroker(broker);
   const workers = options.workers ?? (ownBroker ? 1 : WORKERS_EXTERNAL_DEFAULT);
-  if (workers > 1 && ownBroker) {
-    throw new RunWorldError(
-      `--workers ${workers} needs a broker with shared subscriptions ($share/…: Mosquitto ≥ 1.6, EMQX, HiveMQ); ` +
-        `the ${broker === undefined ? 'sim world' : 'embedded aedes broker'} has none (aedes: moscajs/aedes#228). ` +
-        'Give --broker-url, or --workers 1',
-    );
-  }
+  const refusal = workersRefusal(workers, ownBroker);
+  if (refusal !== undefined) throw new RunWorldError(refusal);
   return workers;
 }
 

@@ -1,6 +1,7 @@
 // A shard's last phase instead of the check (shard.ts): its history goes into the run's database, where
 // `npm run check` finds every shard's; the checker runs once, over the whole run, after the last shard.
 import type { FleetResult, Fleet } from '../fleet/fleet.ts';
+import { faultsInjectedIn } from './check-phase.ts';
 import type { PeakRss } from './peak-rss.ts';
 import { emptyPipelineStats, type PipelineSet } from './pipeline-set.ts';
 import type { RunContext } from './run-context.ts';
@@ -30,9 +31,6 @@ export async function shardPhase(run: RunContext, input: ShardPhaseInput): Promi
     options.databaseUrl,
     options.brokerUrl,
   ]);
-  const faultsInjected: Record<string, number> = {};
-  for (const e of history.events)
-    if (e.type === 'nemesis') faultsInjected[e.fault] = (faultsInjected[e.fault] ?? 0) + 1;
   return {
     // Nothing is judged here: `npm run check` judges the whole run.
     verdict: 'unknown',
@@ -47,7 +45,7 @@ export async function shardPhase(run: RunContext, input: ShardPhaseInput): Promi
     databaseKind: db.server.kind,
     databaseName: db.scratch.name,
     keptDatabaseUrl: db.scratch.url,
-    faultsInjected,
+    faultsInjected: faultsInjectedIn(history.events),
     history,
     shard: { ...shard, devices },
   };

@@ -3,8 +3,7 @@
 // harness/pipeline/consumer-thread.ts). The broker
 // itself is opened and stopped by whoever made it (world/broker.ts); the world only connects to it.
 import { createMqttTransport } from '../../../simulator/transport/mqtt-transport.ts';
-import { connectConsumerThread } from '../../pipeline/consumer-thread.ts';
-import { consumerClientIds } from '../../pipeline/mqtt-link.ts';
+import { consumerThreadLink } from '../../pipeline/consumer-thread.ts';
 import type { Broker } from '../broker.ts';
 import type { Clock } from '../clock.ts';
 import { redactUrl } from '../redact.ts';
@@ -19,7 +18,6 @@ export function liveWorld(broker: Pick<Broker, 'url'>, clock: Clock = realClock)
     brokerLabel: redactUrl(broker.url),
     deviceTransport: (o, events) => createMqttTransport({ brokerUrl: broker.url, ...o }, events),
     // The link's timers (pressure poll, end's bounded wait) follow the world's clock unless the caller names one.
-    pipelineLink: ({ clientId, consumers, ...o }) =>
-      connectConsumerThread({ url: broker.url, clock, clientIds: consumerClientIds(clientId, consumers), ...o }),
+    pipelineLink: consumerThreadLink(broker.url, clock),
   };
 }
