@@ -26,7 +26,13 @@ import { buildFaultPlan, describeFaultPlan, type FaultMix } from '../nemesis/fau
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions, type RunStage } from '../run/run-options.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
-import { SIMULATE_WORKERS_DEFAULT, workersOption, workersProblem } from './worker-options.ts';
+import {
+  fleetThreadsOption,
+  fleetThreadsProblem,
+  SIMULATE_WORKERS_DEFAULT,
+  workersOption,
+  workersProblem,
+} from './worker-options.ts';
 import { reportShard, shardOf, shardOptions, shardProblem, shardSeed } from './shard-options.ts';
 import { flagGiven, runModes, simModeProblem, type RunMode } from './sim-mode.ts';
 import { numberOption } from './number-option.ts';
@@ -99,6 +105,7 @@ const argv = await standardCli(
       },
       ...worldOptions,
       ...workersOption(SIMULATE_WORKERS_DEFAULT),
+      ...fleetThreadsOption,
       ...shardOptions,
       'time-scale': numberOption('time-scale', {
         default: liveRunDefaults.timeScale,
@@ -184,6 +191,8 @@ const argv = await standardCli(
       if (shardTrouble !== undefined) throw new Error(shardTrouble);
       const workersTrouble = workersProblem(a.workers, a.mode === 'sim' || !a['broker-url']);
       if (workersTrouble !== undefined) throw new Error(workersTrouble);
+      const threadsTrouble = fleetThreadsProblem(a['fleet-threads'], a.mode === 'sim');
+      if (threadsTrouble !== undefined) throw new Error(threadsTrouble);
       const simProblem = a.mode === 'sim' ? simModeProblem(a) : undefined;
       if (simProblem !== undefined) throw new Error(simProblem);
       if (a.seeds !== undefined) {
@@ -276,6 +285,7 @@ const typedOptions: LiveRunOptions = {
   historyPath: argv.history,
   externalCommand: argv['external-cmd'],
   workers: argv.workers,
+  fleetThreads: argv['fleet-threads'],
   shard,
 };
 
@@ -325,6 +335,7 @@ say(
     `database=${options.databaseUrl ? 'DATABASE_URL' : 'embedded'} time-scale=${mode === 'sim' ? '1 (sim: virtual time)' : options.timeScale} time-budget-s=${options.timeBudgetMs / 1000} ` +
     `pipeline=${options.pipeline} firmware=${options.firmware}${options.ackNamesCapture ? ' ack-names-capture' : ''} stage=${options.stage} mode=${mode}` +
     (options.workers === undefined ? '' : ` workers=${options.workers}`) +
+    (options.fleetThreads === undefined ? '' : ` fleet-threads=${options.fleetThreads}`) +
     (options.shard === undefined
       ? ''
       : ` shard=${options.shard.index}/${options.shard.count} run-id=${options.shard.runId}`),

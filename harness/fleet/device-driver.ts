@@ -15,7 +15,7 @@ import {
 } from '../../simulator/firmware/index.ts';
 import { decodeServerMessage, encodeDeviceMessage } from '../../simulator/protocol/index.ts';
 import type { DeviceTransport } from '../../simulator/transport/mqtt-transport.ts';
-import type { History } from '../history/history.ts';
+import type { HistoryAppender } from '../history/history.ts';
 import { settledWithin, type Clock, type TimerHandle } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import type { DeviceClock } from './device-clock.ts';
@@ -23,7 +23,7 @@ import { plainWake, type DeviceEffectFilter, type FilteredDevice, type WakeCondi
 import type { FleetCounters } from './fleet-counters.ts';
 
 export interface DriverDeps {
-  readonly history: History;
+  readonly history: HistoryAppender;
   readonly clock: DeviceClock;
   readonly random: () => number;
   readonly counters: FleetCounters;

@@ -6,7 +6,7 @@
 import { initialState, makeFirmwareConfig, type FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { deviceSubscriptions, type Dialect } from '../../simulator/protocol/index.ts';
 import type { Rng } from '../../simulator/random/prng.ts';
-import type { History } from '../history/history.ts';
+import type { HistoryAppender } from '../history/history.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
 import type { DeviceTransportFactory } from '../world/world.ts';
 import { realClock } from '../world/live/real-clock.ts';
@@ -34,7 +34,7 @@ export interface FleetOptions {
   /** The devices take an ACK_OK's capture timestamp into account (FirmwareConfig.ackNamesCapture). Default false. */
   readonly ackNamesCapture?: boolean;
   readonly rng: Rng;
-  readonly history: History;
+  readonly history: HistoryAppender;
   /** Virtual ms of deep sleep per real ms (default: 1 h of sleep takes 10 ms). */
   readonly timeScale: number;
   readonly realSleepMsMax: number;
@@ -61,9 +61,28 @@ export interface FleetOptions {
   readonly clock?: Clock;
 }
 
-export interface FleetResult {
+/** How a fleet's run or heal phase ended. */
+export interface FleetOutcome {
+  /** Stopped by its abort signal (time budget, Ctrl-C) before every device was done. */
   readonly aborted: boolean;
+}
+
+export interface FleetResult extends FleetOutcome {
   readonly drivers: readonly DeviceDriver[];
+}
+
+/**
+ * What a run needs of its fleet: a `Fleet` on the run's own thread, or the same devices spread over fleet threads
+ * (harness/run/fleet-threads.ts), each thread a `Fleet` of its own.
+ */
+export interface RunnableFleet {
+  /** Live counters (summed over the threads, as they report). */
+  readonly counters: FleetCounters;
+  /** The MAC of the device at this 1-based place in the whole fleet, if this process simulates it. */
+  macAt(index: number): string | undefined;
+  run(): Promise<FleetOutcome>;
+  heal(): Promise<FleetOutcome>;
+  shutdown(): Promise<void>;
 }
 
 /** Espressif-style MACs (OUI B8:F8:62), distinct, from the run's seed. */
@@ -79,7 +98,7 @@ export function fleetMacs(rng: Rng, count: number): string[] {
   return macs;
 }
 
-export class Fleet {
+export class Fleet implements RunnableFleet {
   readonly counters: FleetCounters = newFleetCounters();
   readonly drivers: DeviceDriver[] = [];
   private readonly waiting: DeviceDriver[] = [];
@@ -93,6 +112,8 @@ export class Fleet {
   private readonly asleepUntil = new Map<DeviceDriver, { clock: DeviceClock; untilMs: number }>();
   private readonly healWakesMax: number;
   private readonly clock: Clock;
+  /** 0-based place of the first device simulated here in the whole fleet. */
+  private readonly sliceFrom: number;
 
   constructor(private readonly options: FleetOptions) {
     const worldClock = options.clock ?? realClock;
@@ -100,6 +121,7 @@ export class Fleet {
     // A shard draws the whole fleet's MACs and takes its slice: no collision with other shards, and each device the
     // same as in a run of the whole fleet (its Rng is forked by its MAC).
     const slice = options.slice ?? { from: 0, to: options.devices };
+    this.sliceFrom = slice.from;
     const macs = fleetMacs(options.rng.fork('macs'), options.devices).slice(slice.from, slice.to);
     this.healWakesMax = options.healWakesMax ?? 3;
     for (const [i, mac] of macs.entries()) {
@@ -139,6 +161,10 @@ export class Fleet {
       });
       this.drivers.push(driver);
     }
+  }
+
+  macAt(index: number): string | undefined {
+    return this.drivers[index - 1 - this.sliceFrom]?.mac;
   }
 
   run(): Promise<FleetResult> {

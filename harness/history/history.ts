@@ -5,7 +5,13 @@ import { realClock } from '../world/live/real-clock.ts';
 import { redactText } from '../world/redact.ts';
 import type { HistoryEvent, NewHistoryEvent } from './events.ts';
 
-export class History {
+/** Where the fleet records what its devices do: the run's History, or, on a fleet thread, a sink that hands the
+ *  events to the main thread's History (harness/run/fleet-worker.ts), which numbers and stamps them. */
+export interface HistoryAppender {
+  append(event: NewHistoryEvent): void;
+}
+
+export class History implements HistoryAppender {
   readonly events: HistoryEvent[] = [];
   private seq = 0;
   private sink: WriteStream | undefined;

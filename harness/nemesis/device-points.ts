@@ -31,6 +31,13 @@ export function planDevicePoints(
     if (point.device > devices)
       history.append({ type: 'point_missed', point: text, detail: `the fleet has ${devices} devices` });
   }
+  return devicePointsByIndex(own);
+}
+
+/** Each device's (by its 1-based index) points of the plan, recording nothing: a fleet thread's share of a plan the
+ *  run recorded with `planDevicePoints`. */
+export function devicePointsByIndex(points: readonly FaultPoint[]): (index: number) => readonly DevicePoint[] {
+  const own = points.filter(isDevicePoint);
   return (index) => own.filter((point) => point.device === index);
 }
 

@@ -2,7 +2,7 @@
 // budget, Ctrl-C) proves nothing about liveness, so its verdict is at best unknown.
 import { checkInvariants, overallVerdict, unknownVerdict } from '../checker/index.ts';
 import { checkExercised, hasExercises } from '../checker/exercises.ts';
-import type { Fleet, FleetResult } from '../fleet/fleet.ts';
+import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import type { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import type { HistoryEvent } from '../history/events.ts';
 import type { PeakRss } from './peak-rss.ts';
@@ -13,10 +13,10 @@ import type { LiveRunResult } from './run-types.ts';
 
 export interface CheckPhaseInput {
   readonly setup: RunSetup;
-  readonly fleet: Fleet;
+  readonly fleet: RunnableFleet;
   readonly pipelines: PipelineSet | undefined;
   readonly scheduler: FaultScheduler;
-  readonly outcome: FleetResult;
+  readonly outcome: FleetOutcome;
   readonly fleetMs: number;
   readonly rss: PeakRss;
 }

@@ -1,7 +1,7 @@
 // The run's fault scheduler and what it fires: server, broker and migration faults by the fleet's progress
 // (nemesis/trigger.ts), with the samplers its triggers read. `stop()` is the safety phase's end: every fault off,
 // a migration the fleet outran done, before the heal phase (ARCHITECTURE.md §6).
-import type { Fleet } from '../fleet/fleet.ts';
+import type { RunnableFleet } from '../fleet/fleet.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import { planCrashPoints } from '../nemesis/crash-points.ts';
@@ -31,7 +31,7 @@ export interface RunFaults {
 export function wireFaults(
   run: RunContext,
   setup: RunSetup,
-  fleet: Fleet,
+  fleet: RunnableFleet,
   pipelineSet: PipelineSet | undefined,
   resources: RunResources,
 ): RunFaults {
@@ -117,7 +117,7 @@ export function wireFaults(
       ...(drive === undefined ? {} : { killConnections: () => drive.killPipelineConnections() }),
     });
   // Fault points name devices by their 1-based place in the fleet.
-  const macOf = (index: number) => fleet.drivers[index - 1]?.mac;
+  const macOf = (index: number) => fleet.macAt(index);
   const router = setup.world.router;
   // The crash-before-ack point strikes at the pipelines' own seam between a completion commit and its ACK.
   const crashPoints = pipelineSet

@@ -3,7 +3,7 @@
 // the check (check-phase.ts). They know the world only through what setup handed them (Fleet, PipelineSet, the
 // run's clock and drive), so the same phases run a live world and the sim one.
 import type pg from 'pg';
-import type { Fleet, FleetResult } from '../fleet/fleet.ts';
+import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import type { RunFaults } from './fault-wiring.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext } from './run-context.ts';
@@ -11,7 +11,7 @@ import { poolSql } from './run-drive.ts';
 import type { RunProgressFeed } from './run-progress.ts';
 
 export interface FleetPhaseOutcome {
-  readonly outcome: FleetResult;
+  readonly outcome: FleetOutcome;
   /** On the run's clock: where fleetMs counts from. */
   readonly startMs: number;
 }
@@ -19,7 +19,7 @@ export interface FleetPhaseOutcome {
 /** Safety: the fleet runs its work with the faults on, and the scheduler fires them by its progress. */
 export async function fleetPhase(
   run: RunContext,
-  fleet: Fleet,
+  fleet: RunnableFleet,
   faults: RunFaults,
   adminPool: pg.Pool,
 ): Promise<FleetPhaseOutcome> {
@@ -35,7 +35,7 @@ export async function fleetPhase(
 }
 
 export interface HealPhaseOutcome {
-  readonly outcome: FleetResult;
+  readonly outcome: FleetOutcome;
   /** From the first wake to the last device done (heal phase included), on the run's clock. */
   readonly fleetMs: number;
 }
@@ -43,7 +43,7 @@ export interface HealPhaseOutcome {
 /** Heal: faults stop; devices that still hold work get clean wakes until their queues drain (not after an abort). */
 export async function healPhase(
   run: RunContext,
-  fleet: Fleet,
+  fleet: RunnableFleet,
   faults: RunFaults,
   progress: RunProgressFeed,
   ran: FleetPhaseOutcome,
@@ -62,7 +62,11 @@ export async function healPhase(
 }
 
 /** Quiet: the fleet is shut down and the pipelines get `quietMs` (on the run's clock) to store what is in flight. */
-export async function quietPhase(run: RunContext, fleet: Fleet, pipelines: PipelineSet | undefined): Promise<void> {
+export async function quietPhase(
+  run: RunContext,
+  fleet: RunnableFleet,
+  pipelines: PipelineSet | undefined,
+): Promise<void> {
   const { options, drive } = run;
   run.history.append({ type: 'run_phase', phase: 'quiet' });
   run.hooks.onPhase?.('quiet period');

@@ -2,7 +2,7 @@
 // and seed, and the resources opened so far — one mutable record, filled in as the run opens things, so the
 // teardown (run-teardown.ts) closes exactly what was opened, however far the run got.
 import type { Rng } from '../../simulator/random/prng.ts';
-import type { Fleet } from '../fleet/fleet.ts';
+import type { RunnableFleet } from '../fleet/fleet.ts';
 import type { History } from '../history/history.ts';
 import type { Broker } from '../world/broker.ts';
 import type { Clock, TimerHandle } from '../world/clock.ts';
@@ -38,7 +38,7 @@ export interface RunResources {
   db: RunDatabase | undefined;
   broker: Broker | undefined;
   pipelines: PipelineSet | undefined;
-  fleet: Fleet | undefined;
+  fleet: RunnableFleet | undefined;
   /** Wall-time intervals (the progress display) and timeouts (the time budget). */
   progressTimer: NodeJS.Timeout | undefined;
   budgetTimer: NodeJS.Timeout | undefined;

@@ -1,46 +1,54 @@
 // The run's fleet, on the world's device transport, with the device faults as effect filters, its time budget and
 // the caller's Ctrl-C as its abort signal, and the ACK observer (I7) reading the database through the world.
+// Live, a big fleet runs on fleet threads of its own (fleet-threads.ts) so the devices and the broker and pipeline
+// of this thread each have a core; each thread builds its share's Fleet from the same options (runFleetOptions).
 import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { firmwarePolicy, type FirmwareProfile } from '../../simulator/firmware/index.ts';
-import { Fleet } from '../fleet/fleet.ts';
+import { createRng } from '../../simulator/random/prng.ts';
+import { Fleet, type FleetOptions, type RunnableFleet } from '../fleet/fleet.ts';
+import type { HistoryAppender } from '../history/history.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
-import { planDevicePoints } from '../nemesis/device-points.ts';
+import { planDevicePoints, type DevicePoint } from '../nemesis/device-points.ts';
+import type { Clock } from '../world/clock.ts';
+import type { DeviceTransportFactory } from '../world/world.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import { concurrencyWithinFds, openFilesLimit } from './fd-budget.ts';
-import { devicesSimulated } from './run-options.ts';
+import { FleetThreads, fleetThreadsFor } from './fleet-threads.ts';
+import { devicesSimulated, type LiveRunOptions } from './run-options.ts';
 import { poolSql } from './run-drive.ts';
 import type { RunSetup } from './run-setup.ts';
 
-/** Starts the run's time budget and builds its fleet (not yet running). */
-export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunResources): Fleet {
-  const { options, hooks, clock, drive, history } = run;
-  const database = setup.database;
-  const liveSql = poolSql(database.pool);
-  const budget = new AbortController();
-  // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
-  resources.budgetTimer = setTimeout(
-    () => budget.abort(),
-    Math.max(0, options.timeBudgetMs - (Date.now() - run.startedMs)),
-  );
+/** Which of the run's devices a Fleet simulates, and how (this thread's whole slice, or one fleet thread's). */
+export interface FleetShare {
+  /** 0-based places in the whole fleet, `to` exclusive. */
+  readonly slice: { readonly from: number; readonly to: number };
+  readonly concurrencyMax: number;
+  /** The first wakes are spread over this window. */
+  readonly staggerMs: number;
+  readonly realSleepMsMax: number;
+}
+
+/** What a Fleet's devices reach: the broker, the history, the clock, the ACK observer, the run's abort signal. */
+export interface FleetEnv {
+  readonly transport: DeviceTransportFactory;
+  readonly history: HistoryAppender;
+  readonly clock: Clock;
+  readonly signal: AbortSignal;
+  readonly observeAck: FleetOptions['observeAck'];
+  /** The device fault points of the device at a 1-based place (device-points.ts). */
+  readonly pointsOf: (index: number) => readonly DevicePoint[];
+}
+
+/** The Fleet of `share` of the run's devices. The same options, share and seed give the same devices and faults
+ *  on whichever thread builds them. */
+export function runFleetOptions(options: LiveRunOptions, share: FleetShare, env: FleetEnv): FleetOptions {
   // Device faults: one effect filter per device, each on `fleetRng.fork('nemesis:device:<mac>')` (the fleet's own
   // Rng, as when the fleet drew them itself), so a seed gives the same device faults.
-  const fleetRng = run.rng.fork('fleet');
-  const simulated = devicesSimulated(options);
-  // A sim world has no sockets; live, each awake device holds one (two with the embedded broker in this process).
-  const awakeAtOnce =
-    drive === undefined
-      ? concurrencyWithinFds(
-          // No more can be awake than there are devices.
-          Math.min(options.concurrencyMax, simulated.to - simulated.from),
-          setup.broker?.kind === 'embedded' ? 2 : 1,
-          openFilesLimit(),
-        )
-      : { concurrency: options.concurrencyMax };
-  if (awakeAtOnce.capped !== undefined) (hooks.onWarning ?? hooks.onPhase)?.(awakeAtOnce.capped);
-  const fleet = new Fleet({
-    transport: setup.world.deviceTransport,
+  const fleetRng = createRng(options.seed).fork('fleet');
+  return {
+    transport: env.transport,
     devices: options.devices,
-    slice: simulated,
+    slice: share.slice,
     imagesPerDevice: options.imagesPerDevice,
     imageKbMean: options.imageKbMean,
     chunkBytes: options.chunkBytes,
@@ -53,26 +61,85 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     firmware: options.firmware,
     ackNamesCapture: options.ackNamesCapture,
     rng: fleetRng,
-    history,
-    // Faults at logical points on devices: planned (recorded) now, each handed to its device's filter by index.
-    deviceFilter: deviceFaultFilters(
-      options.faults.device,
-      fleetRng,
-      planDevicePoints(options.faults.points, options.devices, history),
-    ),
+    history: env.history,
+    // Faults at logical points on devices, each handed to its device's filter by index.
+    deviceFilter: deviceFaultFilters(options.faults.device, fleetRng, env.pointsOf),
     timeScale: options.timeScale,
-    // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
-    realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
-    staggerMs: Math.min(1_000, (simulated.to - simulated.from) * 2),
-    concurrencyMax: awakeAtOnce.concurrency,
+    realSleepMsMax: share.realSleepMsMax,
+    staggerMs: share.staggerMs,
+    concurrencyMax: share.concurrencyMax,
     ackTimeoutMs: options.ackTimeoutMs,
     startClockMs: Date.UTC(2026, 0, 14, 6, 0, 0),
-    clock,
-    signal: hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal,
-    // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
-    // With a drive, through its gate (a step of the schedule like every other statement during the run).
-    observeAck: (mac, _imageName, sha256s) => storedCompleteNow(drive?.actorSql() ?? liveSql, mac, sha256s),
-  });
+    clock: env.clock,
+    signal: env.signal,
+    observeAck: env.observeAck,
+  };
+}
+
+/** Starts the run's time budget and builds its fleet (not yet running). */
+export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunResources): RunnableFleet {
+  const { options, hooks, clock, drive, history } = run;
+  const database = setup.database;
+  const liveSql = poolSql(database.pool);
+  const budget = new AbortController();
+  // Wall time: the budget bounds how long this process works on the run, whatever its clock says.
+  resources.budgetTimer = setTimeout(
+    () => budget.abort(),
+    Math.max(0, options.timeBudgetMs - (Date.now() - run.startedMs)),
+  );
+  const simulated = devicesSimulated(options);
+  const count = simulated.to - simulated.from;
+  // A sim world has no sockets; live, each awake device holds one (two with the embedded broker in this process).
+  const awakeAtOnce =
+    drive === undefined
+      ? concurrencyWithinFds(
+          // No more can be awake than there are devices.
+          Math.min(options.concurrencyMax, count),
+          setup.broker?.kind === 'embedded' ? 2 : 1,
+          openFilesLimit(),
+        )
+      : { concurrency: options.concurrencyMax };
+  if (awakeAtOnce.capped !== undefined) (hooks.onWarning ?? hooks.onPhase)?.(awakeAtOnce.capped);
+  // Recorded once, here: each device's points reach its filter on whichever thread it runs.
+  const pointsOf = planDevicePoints(options.faults.points, options.devices, history);
+  const share: FleetShare = {
+    slice: simulated,
+    concurrencyMax: awakeAtOnce.concurrency,
+    staggerMs: Math.min(1_000, count * 2),
+    // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
+    realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
+  };
+  const signal = hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal;
+  // Fleet threads need a broker their devices reach over TCP and real time: a live world's, not a driven one.
+  const threads =
+    drive === undefined && setup.broker !== undefined && setup.world.router === undefined
+      ? fleetThreadsFor(options, count)
+      : 0;
+  if (threads > 0 && setup.broker !== undefined) {
+    const fleet = new FleetThreads({
+      options,
+      share,
+      threads,
+      brokerUrl: setup.broker.url,
+      databaseUrl: database.scratch.url,
+      history,
+      signal,
+    });
+    resources.fleet = fleet;
+    return fleet;
+  }
+  const fleet = new Fleet(
+    runFleetOptions(options, share, {
+      transport: setup.world.deviceTransport,
+      history,
+      clock,
+      signal,
+      pointsOf,
+      // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
+      // With a drive, through its gate (a step of the schedule like every other statement during the run).
+      observeAck: (mac, _imageName, sha256s) => storedCompleteNow(drive?.actorSql() ?? liveSql, mac, sha256s),
+    }),
+  );
   resources.fleet = fleet;
   return fleet;
 }

@@ -55,6 +55,10 @@ export interface LiveRunOptions {
    *  embedded aedes (it has no shared subscriptions, moscajs/aedes#228), WORKERS_EXTERNAL_DEFAULT on a broker of
    *  the user's. */
   readonly workers?: number | undefined;
+  /** Threads the devices run on besides the run's own (fleet-threads.ts): 0 keeps them on the run's thread.
+   *  Undefined: one per core but one (at most FLEET_THREADS_MAX), none below FLEET_THREADS_MIN_DEVICES devices.
+   *  Live runs only: a sim world's devices share its one virtual clock. */
+  readonly fleetThreads?: number | undefined;
   /** One shard of a run spread over several processes (shard.ts): this process simulates its slice of the
    *  `devices`, in the run's shared database, its pipeline in the run's group; it stores its history there for
    *  `npm run check` instead of checking. */

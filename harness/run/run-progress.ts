@@ -1,6 +1,6 @@
 // The progress display's feed: the fleet's counters, the pipeline's, the phase and the fault being injected,
 // every `progressIntervalMs` of wall time — it refreshes for the person watching, however fast the run's clock goes.
-import type { Fleet } from '../fleet/fleet.ts';
+import type { RunnableFleet } from '../fleet/fleet.ts';
 import type { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import type { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
@@ -9,14 +9,14 @@ import type { RunProgress } from './run-types.ts';
 export class RunProgressFeed {
   phase: RunProgress['phase'] = 'fleet';
   readonly #run: RunContext;
-  readonly #fleet: Fleet;
+  readonly #fleet: RunnableFleet;
   readonly #pipelines: PipelineSet | undefined;
   readonly #scheduler: FaultScheduler;
   readonly #resources: RunResources;
 
   constructor(
     run: RunContext,
-    fleet: Fleet,
+    fleet: RunnableFleet,
     pipelines: PipelineSet | undefined,
     scheduler: FaultScheduler,
     resources: RunResources,

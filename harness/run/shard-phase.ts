@@ -1,6 +1,6 @@
 // A shard's last phase instead of the check (shard.ts): its history goes into the run's database, where
 // `npm run check` finds every shard's; the checker runs once, over the whole run, after the last shard.
-import type { FleetResult, Fleet } from '../fleet/fleet.ts';
+import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import { faultsInjectedIn } from './check-phase.ts';
 import type { PeakRss } from './peak-rss.ts';
 import { emptyPipelineStats, type PipelineSet } from './pipeline-set.ts';
@@ -12,9 +12,9 @@ import { storeShardHistory } from './shard-history.ts';
 
 export interface ShardPhaseInput {
   readonly setup: RunSetup;
-  readonly fleet: Fleet;
+  readonly fleet: RunnableFleet;
   readonly pipelines: PipelineSet | undefined;
-  readonly outcome: FleetResult;
+  readonly outcome: FleetOutcome;
   readonly fleetMs: number;
   readonly rss: PeakRss;
 }
