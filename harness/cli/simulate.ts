@@ -441,7 +441,10 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
 const summaryRows: [string, string | number][] = [
   [
     'devices',
-    `${result.fleet.devicesDone} done of ${options.devices}${result.fleet.gaveUp ? ` (${result.fleet.gaveUp} gave up a wake)` : ''}`,
+    `${result.fleet.devicesDone} done of ${options.devices}${result.fleet.gaveUp ? ` (${result.fleet.gaveUp} gave up a wake)` : ''}` +
+      (result.fleet.pipelineHolds > 0
+        ? `; wakes held ${result.fleet.pipelineHolds}× while the pipeline caught up`
+        : ''),
   ],
   [
     'images captured / complete',

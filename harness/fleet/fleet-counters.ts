@@ -15,6 +15,8 @@ export interface FleetCounters {
   faultsInjected: number;
   /** Captures lost to a torn SD-queue write (never sent; `device_lost_capture` events). */
   capturesLost: number;
+  /** Times the fleet began holding wakes because the pipeline was behind (FleetOptions.wakesHeld). */
+  pipelineHolds: number;
 }
 
 export function newFleetCounters(): FleetCounters {
@@ -29,5 +31,6 @@ export function newFleetCounters(): FleetCounters {
     gaveUp: 0,
     faultsInjected: 0,
     capturesLost: 0,
+    pipelineHolds: 0,
   };
 }

@@ -59,7 +59,16 @@ export interface FleetOptions {
   readonly signal?: AbortSignal;
   /** The world's clock: wakes, firmware timers and every device clock run on it. Default realClock. */
   readonly clock?: Clock;
+  /**
+   * Back-pressure from the pipeline: while this says so, no device wakes (those awake carry on), and the fleet asks
+   * again every WAKE_HOLD_POLL_MS. Default: never held. A live run's says its pipeline is behind; a sim run has
+   * none (its scheduler already decides who runs).
+   */
+  readonly wakesHeld?: () => boolean;
 }
+
+/** How often a held fleet asks again whether it may wake its next device. */
+export const WAKE_HOLD_POLL_MS = 20;
 
 /** How a fleet's run or heal phase ended. */
 export interface FleetOutcome {
@@ -103,6 +112,9 @@ export class Fleet implements RunnableFleet {
   readonly drivers: DeviceDriver[] = [];
   private readonly waiting: DeviceDriver[] = [];
   private readonly pendingWakes = new Set<TimerHandle>();
+  /** Armed while wakes are held (wakesHeld): asks again. */
+  private holdTimer: TimerHandle | undefined;
+  private holding = false;
   private finish: (() => void) | undefined;
   private aborted = false;
   /** In the heal phase: the done rule is "queue empty or healWakesMax more wakes used". */
@@ -175,6 +187,7 @@ export class Fleet implements RunnableFleet {
         this.aborted = true;
         for (const t of this.pendingWakes) this.clock.clearTimeout(t);
         this.pendingWakes.clear();
+        this.clock.clearTimeout(this.holdTimer);
         resolve({ aborted: this.aborted, drivers: this.drivers }); // at once: nothing more is waited for
       };
       // A signal aborted before the fleet starts (Ctrl-C while the servers start) never fires 'abort' again.
@@ -227,6 +240,7 @@ export class Fleet implements RunnableFleet {
 
   async shutdown(): Promise<void> {
     for (const t of this.pendingWakes) this.clock.clearTimeout(t);
+    this.clock.clearTimeout(this.holdTimer);
     await Promise.all(this.drivers.map((d) => d.shutdown()));
   }
 
@@ -247,20 +261,36 @@ export class Fleet implements RunnableFleet {
     this.pendingWakes.add(timer);
   }
 
-  /** Wakes the device now if a slot is free, else queues it (bounded concurrency). */
+  /** Wakes the device now if a slot is free and the pipeline keeps up, else queues it (bounded concurrency). */
   private admit(driver: DeviceDriver): void {
-    if (this.counters.devicesAwake >= this.options.concurrencyMax) {
-      this.waiting.push(driver);
-      return;
+    this.waiting.push(driver);
+    this.admitWaiting();
+  }
+
+  /** Wakes queued devices, first come first woken, while slots are free and wakes are not held. */
+  private admitWaiting(): void {
+    while (this.waiting.length > 0 && this.counters.devicesAwake < this.options.concurrencyMax) {
+      if (this.options.wakesHeld?.() === true) {
+        if (!this.holding) this.counters.pipelineHolds += 1;
+        this.holding = true;
+        if (this.holdTimer === undefined && !this.aborted)
+          this.holdTimer = this.clock.setTimeout(() => {
+            this.holdTimer = undefined;
+            this.admitWaiting();
+          }, WAKE_HOLD_POLL_MS);
+        return;
+      }
+      this.holding = false;
+      const next = this.waiting.shift();
+      if (next === undefined) return;
+      this.counters.devicesAwake += 1;
+      next.wake();
     }
-    this.counters.devicesAwake += 1;
-    driver.wake();
   }
 
   private onSleep(driver: DeviceDriver, clock: DeviceClock, untilMs: number): void {
     this.counters.devicesAwake -= 1;
-    const next = this.waiting.shift();
-    if (next) this.admit(next);
+    this.admitWaiting();
     if (this.isDone(driver)) {
       this.asleepUntil.set(driver, { clock, untilMs });
       this.counters.devicesDone += 1;

@@ -13,6 +13,8 @@ export { PipelineUsageError, PIPELINE_DEFAULTS, pipelineProfiles, isPipelineProf
 
 export interface Pipeline {
   stats(): PipelineStats;
+  /** Received work has piled up unwritten: whoever feeds it (a run's fleet) should wait before sending more. */
+  behind(): boolean;
   /** Resolves when every received message has been fully processed and written. */
   idle(): Promise<void>;
   /** Unsubscribe, finish in-flight work (drain), flush, close MQTT and pg. */
@@ -55,5 +57,11 @@ export async function startPipeline(options: PipelineOptions): Promise<Pipeline>
     throw error;
   }
   const s = service;
-  return { stats: () => s.stats(), idle: () => s.idle(), stop: () => s.stop(), crash: () => s.crash() };
+  return {
+    stats: () => s.stats(),
+    behind: () => s.behind(),
+    idle: () => s.idle(),
+    stop: () => s.stop(),
+    crash: () => s.crash(),
+  };
 }

@@ -55,6 +55,8 @@ const COMPLETIONS_CONCURRENT_MAX = 10_000;
 /** Above these, the MQTT link stops reading (mqtt-link.ts). */
 const BUFFERED_ROWS_HIGH = 20_000;
 const LANE_TASKS_HIGH = 20_000;
+/** At a quarter of those the pipeline is behind: a simulated fleet stops waking more devices (Fleet's wakesHeld). */
+const BEHIND_FRACTION = 0.25;
 const STOP_IDLE_TIMEOUT_MS = 15_000;
 
 export class PipelineService {
@@ -187,9 +189,7 @@ export class PipelineService {
       subscriptions: sharedFilters(this.o.subscriptions ?? serverSubscriptions(), this.o.sharedGroup),
       log: this.o.log,
       onMessage: (topic, payload) => this.onMessage(topic, payload),
-      pressured: () =>
-        this.batcher.bufferedRows > BUFFERED_ROWS_HIGH ||
-        this.lanes.pending + this.chunks.heldForRoute > LANE_TASKS_HIGH,
+      pressured: () => this.backlogAbove(1),
       clock: this.o.clock,
     });
     await this.recovery.adoptInFlight();
@@ -206,6 +206,19 @@ export class PipelineService {
 
   stats(): PipelineStats {
     return snapshotStats(this.counters);
+  }
+
+  /** Work received and not yet written has piled up (a quarter of the marks at which the link stops reading): a
+   *  run's fleet waits before waking more devices (back-pressure from the pipeline to the fleet). */
+  behind(): boolean {
+    return this.backlogAbove(BEHIND_FRACTION);
+  }
+
+  private backlogAbove(fraction: number): boolean {
+    return (
+      this.batcher.bufferedRows > BUFFERED_ROWS_HIGH * fraction ||
+      this.lanes.pending + this.chunks.heldForRoute > LANE_TASKS_HIGH * fraction
+    );
   }
 
   /** Resolves when everything received so far has been handled, written and answered. */

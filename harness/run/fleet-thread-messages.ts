@@ -22,6 +22,8 @@ export type ToFleetThread =
   | { readonly kind: 'heal' }
   /** The run's time budget or Ctrl-C: pending wakes are cancelled. */
   | { readonly kind: 'abort' }
+  /** Back-pressure: the run's pipeline is behind (`held`), or keeps up again: no more devices wake meanwhile. */
+  | { readonly kind: 'hold'; readonly held: boolean }
   /** Every device's session closed; the thread answers `shut` once its last events are sent. */
   | { readonly kind: 'shutdown' };
 

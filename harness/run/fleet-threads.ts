@@ -8,7 +8,7 @@
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
 import { createRng } from '../../simulator/random/prng.ts';
-import { fleetMacs, type FleetOutcome, type RunnableFleet } from '../fleet/fleet.ts';
+import { fleetMacs, WAKE_HOLD_POLL_MS, type FleetOutcome, type RunnableFleet } from '../fleet/fleet.ts';
 import { newFleetCounters, type FleetCounters } from '../fleet/fleet-counters.ts';
 import type { HistoryAppender } from '../history/history.ts';
 import { spawnTsWorker } from '../world/live/ts-worker.ts';
@@ -48,6 +48,8 @@ export interface FleetThreadsOptions {
   readonly databaseUrl: string;
   readonly history: HistoryAppender;
   readonly signal: AbortSignal;
+  /** The run's pipeline is behind: asked every WAKE_HOLD_POLL_MS, each change told to the threads. */
+  readonly wakesHeld?: () => boolean;
 }
 
 interface FleetThread {
@@ -68,6 +70,7 @@ export class FleetThreads implements RunnableFleet {
   #failure: Error | undefined;
   readonly #onFailure = new Set<(e: Error) => void>();
   #shutDown = false;
+  #holdPoll: NodeJS.Timeout | undefined;
 
   constructor(o: FleetThreadsOptions) {
     const { from, to } = o.share.slice;
@@ -88,6 +91,17 @@ export class FleetThreads implements RunnableFleet {
       };
       this.#threads.push(this.#start(data, o.history));
     }
+    const wakesHeld = o.wakesHeld;
+    if (wakesHeld !== undefined) {
+      let told = false;
+      this.#holdPoll = setInterval(() => {
+        const held = wakesHeld();
+        if (held === told) return;
+        told = held;
+        for (const t of this.#threads) t.worker.postMessage({ kind: 'hold', held } satisfies ToFleetThread);
+      }, WAKE_HOLD_POLL_MS);
+      this.#holdPoll.unref();
+    }
   }
 
   macAt(index: number): string | undefined {
@@ -106,6 +120,7 @@ export class FleetThreads implements RunnableFleet {
   async shutdown(): Promise<void> {
     if (this.#shutDown) return;
     this.#shutDown = true;
+    clearInterval(this.#holdPoll);
     await Promise.all(
       this.#threads.map(async (thread) => {
         if (this.#failure === undefined) {

@@ -44,6 +44,8 @@ const pool = new pg.Pool({ connectionString: data.databaseUrl, max: 4 });
 pool.on('error', () => {}); // an idle connection cut (a killed connection fault, the database stopping) is not ours
 const sql = poolSql(pool);
 const abort = new AbortController();
+/** The run's pipeline is behind (the run's thread says so when it changes). */
+let held = false;
 
 fleet = new Fleet(
   runFleetOptions(
@@ -61,6 +63,7 @@ fleet = new Fleet(
       signal: abort.signal,
       pointsOf: devicePointsByIndex(data.options.faults.points),
       observeAck: (mac, _imageName, sha256s) => storedCompleteNow(sql, mac, sha256s),
+      wakesHeld: () => held,
     },
   ),
 );
@@ -81,6 +84,9 @@ port.on('message', (m: ToFleetThread) => {
       return;
     case 'abort':
       abort.abort();
+      return;
+    case 'hold':
+      held = m.held;
       return;
     case 'shutdown':
       void built

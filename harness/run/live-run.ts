@@ -64,7 +64,7 @@ export async function runLive(
   try {
     const setup = await setUpWorld(run, seams.world, resources);
     const pipelines = await startPipelines(run, setup, resources);
-    const fleet = createRunFleet(run, setup, resources);
+    const fleet = createRunFleet(run, setup, resources, pipelines);
     const faults = wireFaults(run, setup, fleet, pipelines, resources);
     const progress = new RunProgressFeed(run, fleet, pipelines, faults.scheduler, resources);
     progress.start();

@@ -7,16 +7,20 @@ import { drainMicrotasks } from '../world/sim/scheduler.ts';
 import { VirtualClock } from '../world/sim/virtual-clock.ts';
 import { PipelineSet, RESTART_ATTEMPTS_MAX, RESTART_RETRY_MS } from './pipeline-set.ts';
 
-/** A stand-in instance whose counts the test moves by hand (PipelineSet only reads stats and calls crash/stop). */
-function instance(): Pipeline & { counts: PipelineStats } {
+/** A stand-in instance whose counts (and whether it is behind) the test moves by hand (PipelineSet only reads them
+ *  and calls crash/stop). */
+function instance(): Pipeline & { counts: PipelineStats; lagging: boolean } {
   const counts = emptyStats();
-  return {
+  const self = {
     counts,
+    lagging: false,
     stats: () => ({ ...counts, rejections: { ...counts.rejections } }),
+    behind: () => self.lagging,
     idle: async () => {},
     stop: async () => {},
     crash: async () => {},
   };
+  return self;
 }
 
 test('a crashed instance keeps counting: an image it commits after the crash is in the run’s total', async () => {
@@ -39,6 +43,26 @@ test('a crashed instance keeps counting: an image it commits after the crash is 
   await set.stop();
   started[1]!.counts.imagesCompleted = 5;
   expect(set.stats().imagesCompleted).toBe(8);
+});
+
+test('the set is behind while one of its instances is (the fleet holds wakes), not after that one crashed', async () => {
+  const started: ReturnType<typeof instance>[] = [];
+  const set = new PipelineSet(
+    () => {
+      const p = instance();
+      started.push(p);
+      return Promise.resolve(p);
+    },
+    'fixed',
+    2,
+  );
+  await set.start();
+  expect(set.behind()).toBe(false);
+  started[1]!.lagging = true;
+  expect(set.behind()).toBe(true);
+  await set.crashAndRestart(); // the lagging instance is gone; its successors keep up
+  expect(set.behind()).toBe(false);
+  await set.stop();
 });
 
 test('a restart with a down time starts the new instance only once that much of the clock has passed', async () => {

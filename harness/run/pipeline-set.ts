@@ -89,6 +89,11 @@ export class PipelineSet {
     return all.reduce((sum, pipeline) => addPipelineStats(sum, pipeline.stats()), emptyStats());
   }
 
+  /** Some instance is behind (Pipeline.behind): the run's fleet holds new wakes. */
+  behind(): boolean {
+    return this.instances.some(({ pipeline }) => pipeline.behind());
+  }
+
   async idle(): Promise<void> {
     await Promise.all(this.instances.map(({ pipeline }) => pipeline.idle()));
   }

@@ -16,6 +16,7 @@ import { concurrencyWithinFds, openFilesLimit } from './fd-budget.ts';
 import { FleetThreads, fleetThreadsFor } from './fleet-threads.ts';
 import { devicesSimulated, type LiveRunOptions } from './run-options.ts';
 import { poolSql } from './run-drive.ts';
+import type { PipelineSet } from './pipeline-set.ts';
 import type { RunSetup } from './run-setup.ts';
 
 /** Which of the run's devices a Fleet simulates, and how (this thread's whole slice, or one fleet thread's). */
@@ -37,6 +38,8 @@ export interface FleetEnv {
   readonly observeAck: FleetOptions['observeAck'];
   /** The device fault points of the device at a 1-based place (device-points.ts). */
   readonly pointsOf: (index: number) => readonly DevicePoint[];
+  /** The pipeline is behind: no more devices wake until it is not (FleetOptions.wakesHeld). */
+  readonly wakesHeld?: () => boolean;
 }
 
 /** The Fleet of `share` of the run's devices. The same options, share and seed give the same devices and faults
@@ -73,11 +76,17 @@ export function runFleetOptions(options: LiveRunOptions, share: FleetShare, env:
     clock: env.clock,
     signal: env.signal,
     observeAck: env.observeAck,
+    ...(env.wakesHeld === undefined ? {} : { wakesHeld: env.wakesHeld }),
   };
 }
 
 /** Starts the run's time budget and builds its fleet (not yet running). */
-export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunResources): RunnableFleet {
+export function createRunFleet(
+  run: RunContext,
+  setup: RunSetup,
+  resources: RunResources,
+  pipelines: PipelineSet | undefined,
+): RunnableFleet {
   const { options, hooks, clock, drive, history } = run;
   const database = setup.database;
   const liveSql = poolSql(database.pool);
@@ -110,6 +119,9 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
     realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
   };
   const signal = hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal;
+  // Back-pressure: live, no more devices wake while the run's pipeline is behind (an external one says nothing).
+  // Not with a drive: its scheduler decides who runs, and a poll on its clock would be a step of its own.
+  const wakesHeld = drive === undefined && pipelines !== undefined ? () => pipelines.behind() : undefined;
   // Fleet threads need a broker their devices reach over TCP and real time: a live world's, not a driven one.
   const threads =
     drive === undefined && setup.broker !== undefined && setup.world.router === undefined
@@ -124,6 +136,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
       databaseUrl: database.scratch.url,
       history,
       signal,
+      ...(wakesHeld === undefined ? {} : { wakesHeld }),
     });
     resources.fleet = fleet;
     return fleet;
@@ -135,6 +148,7 @@ export function createRunFleet(run: RunContext, setup: RunSetup, resources: RunR
       clock,
       signal,
       pointsOf,
+      ...(wakesHeld === undefined ? {} : { wakesHeld }),
       // The harness's own look at the database when an ACK_OK reaches a device (I7): is that capture stored?
       // With a drive, through its gate (a step of the schedule like every other statement during the run).
       observeAck: (mac, _imageName, sha256s) => storedCompleteNow(drive?.actorSql() ?? liveSql, mac, sha256s),
