@@ -6,6 +6,7 @@ import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { firmwarePolicy, type FirmwareProfile } from '../../simulator/firmware/index.ts';
 import { createRng } from '../../simulator/random/prng.ts';
 import { Fleet, type FleetOptions, type RunnableFleet } from '../fleet/fleet.ts';
+import { newFleetCounters } from '../fleet/fleet-counters.ts';
 import type { HistoryAppender } from '../history/history.ts';
 import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { planDevicePoints, type DevicePoint } from '../nemesis/device-points.ts';
@@ -17,6 +18,7 @@ import { FleetThreads, fleetThreadsFor } from './fleet-threads.ts';
 import { devicesSimulated, type LiveRunOptions } from './run-options.ts';
 import { poolSql } from './run-drive.ts';
 import type { PipelineSet } from './pipeline-set.ts';
+import { pipelineBackPressure } from './wake-hold.ts';
 import type { RunSetup } from './run-setup.ts';
 
 /** Which of the run's devices a Fleet simulates, and how (this thread's whole slice, or one fleet thread's). */
@@ -121,7 +123,16 @@ export function createRunFleet(
   const signal = hooks.signal ? AbortSignal.any([budget.signal, hooks.signal]) : budget.signal;
   // Back-pressure: live, no more devices wake while the run's pipeline is behind (an external one says nothing).
   // Not with a drive: its scheduler decides who runs, and a poll on its clock would be a step of its own.
-  const wakesHeld = drive === undefined && pipelines !== undefined ? () => pipelines.behind() : undefined;
+  let built: RunnableFleet | undefined = undefined;
+  const wakesHeld =
+    drive === undefined && pipelines !== undefined
+      ? pipelineBackPressure({
+          fleet: () => built?.counters ?? newFleetCounters(),
+          pipeline: () => pipelines.stats(),
+          pipelineBehind: () => pipelines.behind(),
+          nowMs: () => Date.now(), // wall time: how long the pipeline has not read, on this machine
+        })
+      : undefined;
   // Fleet threads need a broker their devices reach over TCP and real time: a live world's, not a driven one.
   const threads =
     drive === undefined && setup.broker !== undefined && setup.world.router === undefined
@@ -138,6 +149,7 @@ export function createRunFleet(
       signal,
       ...(wakesHeld === undefined ? {} : { wakesHeld }),
     });
+    built = fleet;
     resources.fleet = fleet;
     return fleet;
   }
@@ -154,6 +166,7 @@ export function createRunFleet(
       observeAck: (mac, _imageName, sha256s) => storedCompleteNow(drive?.actorSql() ?? liveSql, mac, sha256s),
     }),
   );
+  built = fleet;
   resources.fleet = fleet;
   return fleet;
 }
