@@ -62,7 +62,7 @@ export function storedImagesCte(withBlobs: boolean): string {
   return `
 WITH dev AS (
   SELECT device_id, ${MAC_SQL('device_mac')} AS mac FROM devices
-), img AS (
+), img AS MATERIALIZED (
   SELECT di.image_id::text AS image_id, dev.mac, di.image_name,
          coalesce(di.metadata ->> 'image_name', di.image_name) AS wire_name,
          coalesce(di.metadata ->> 'timestamp', di.metadata ->> 'capture_timestamp',

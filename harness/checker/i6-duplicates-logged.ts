@@ -245,15 +245,16 @@ async function holdersOf(db: Db, withBlobs: boolean, announced: readonly Capture
      r AS (SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[]) WITH ORDINALITY
                        AS r(mac, image_name, sha256, capture_ts, ord))
      SELECT r.ord::int AS ord,
-            (SELECT coalesce(json_agg(json_build_object('imageId', img.image_id, 'imageName', img.image_name,
-                                                        'status', img.status) ORDER BY img.image_name), '[]'::json)
-             FROM img
-             WHERE img.mac = r.mac
-               AND (img.blob_sha256 = r.sha256
-                    OR (img.blob_sha256 IS NULL AND img.wire_name = r.image_name
-                        AND (img.capture_ts IS NULL OR r.capture_ts IS NULL OR img.capture_ts = r.capture_ts)))
-            ) AS holders
-     FROM r ORDER BY r.ord`,
+            coalesce(json_agg(json_build_object('imageId', img.image_id, 'imageName', img.image_name,
+                                                'status', img.status) ORDER BY img.image_name)
+                       FILTER (WHERE img.image_id IS NOT NULL), '[]'::json) AS holders
+     FROM r
+     LEFT JOIN img
+       ON img.mac = r.mac
+      AND (img.blob_sha256 = r.sha256
+           OR (img.blob_sha256 IS NULL AND img.wire_name = r.image_name
+               AND (img.capture_ts IS NULL OR r.capture_ts IS NULL OR img.capture_ts = r.capture_ts)))
+     GROUP BY r.ord ORDER BY r.ord`,
     [
       announced.map((c) => c.capture.mac),
       announced.map((c) => c.capture.imageName),
