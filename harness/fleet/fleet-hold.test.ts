@@ -1,6 +1,7 @@
 // Back-pressure from the pipeline to the fleet (FleetOptions.wakesHeld): while the pipeline is behind no device
 // wakes, the fleet asks again every WAKE_HOLD_POLL_MS, and once it keeps up every device does its work.
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { WAKE_HOLD_POLL_MS, WAKES_PER_POLL_PACED } from './fleet.ts';
 import { startScriptedServer, startTestBroker, testFleet, type TestBroker } from './test-support.ts';
 
 let broker: TestBroker;
@@ -11,12 +12,13 @@ afterAll(async () => {
   await broker.stop();
 });
 
-test('while wakes are held no device wakes; released, all 4 devices capture and are acknowledged', async () => {
+test('while wakes are held no device wakes; released, they wake paced (10 a poll) and all 12 capture and are acknowledged', async () => {
   const server = await startScriptedServer(broker.url, 1);
   let held = true;
   let asked = 0;
   const { fleet, history } = testFleet(broker.url, {
-    devices: 4,
+    devices: 12,
+    concurrencyMax: 12,
     wakesHeld: () => {
       asked += 1;
       return held;
@@ -32,9 +34,14 @@ test('while wakes are held no device wakes; released, all 4 devices capture and 
     held = false;
     const outcome = await ran;
     expect(outcome.aborted).toBe(false);
-    expect(fleet.counters.captured).toBe(4);
-    expect(fleet.counters.acked).toBe(4);
-    expect(new Set(history.ofType('device_wake').map((e) => e.mac)).size).toBe(4);
+    expect(fleet.counters.captured).toBe(12);
+    expect(fleet.counters.acked).toBe(12);
+    const wakes = history.ofType('device_wake');
+    expect(new Set(wakes.map((e) => e.mac)).size).toBe(12);
+    // Paced: WAKES_PER_POLL_PACED wake, the next only a poll later (a timer never fires early).
+    const first = wakes[0]?.atMs ?? 0;
+    expect(wakes.filter((e) => e.atMs === first).length).toBeLessThanOrEqual(WAKES_PER_POLL_PACED);
+    expect((wakes[WAKES_PER_POLL_PACED]?.atMs ?? 0) - first).toBeGreaterThanOrEqual(WAKE_HOLD_POLL_MS / 2);
   } finally {
     await fleet.shutdown();
     await server.stop();

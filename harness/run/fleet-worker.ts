@@ -18,6 +18,9 @@ if (port === null) throw new Error('fleet-worker.ts runs as a worker thread');
 const data = workerData as FleetThreadData;
 const say = (m: FromFleetThread): void => port.postMessage(m);
 
+/** A batch goes at once when it reaches this many events: a thread busy waking thousands of devices runs its
+ *  deferred flush late, and the run's counters (and its back-pressure) would be seconds stale. */
+const BATCH_EVENTS_MAX = 1_000;
 let events: NewHistoryEvent[] = [];
 let flushQueued = false;
 let fleet: Fleet | undefined = undefined;
@@ -32,7 +35,8 @@ function flush(): void {
 const history = {
   append(event: NewHistoryEvent): void {
     events.push(event);
-    if (!flushQueued) {
+    if (events.length >= BATCH_EVENTS_MAX) flush();
+    else if (!flushQueued) {
       flushQueued = true;
       setImmediate(flush);
     }

@@ -116,7 +116,9 @@ export function createRunFleet(
   const share: FleetShare = {
     slice: simulated,
     concurrencyMax: awakeAtOnce.concurrency,
-    staggerMs: Math.min(1_000, count * 2),
+    // 500 first wakes a second, all within 5 s: 10,000 devices woken in one second buried the pipeline before any
+    // back-pressure was heard (a fleet thread busy waking them hears of it only after).
+    staggerMs: Math.min(5_000, count * 2),
     // A driven (virtual) clock sleeps in full: hours of deep sleep cost no wall time there.
     realSleepMsMax: drive === undefined ? 2_000 : Number.POSITIVE_INFINITY,
   };
