@@ -6,12 +6,12 @@ import './stdio.ts';
 import pg from 'pg';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
-import { checkExercised, hasExercises } from '../checker/exercises.ts';
-import { checkInvariants, formatVerdicts, overallVerdict } from '../checker/index.ts';
+import { formatVerdicts } from '../checker/index.ts';
 import { probeDatabase } from '../db/external-server.ts';
 import { describeAddress } from '../db/database-error.ts';
 import { withDatabase } from '../db/database-server.ts';
 import { describeFailure, exitCodes } from '../run/exit-codes.ts';
+import { judgeRun, plannedMigration } from '../run/judge.ts';
 import { readRunHistory } from '../run/shard-history.ts';
 import { runDatabaseName, runIdProblem } from '../run/shard.ts';
 import { standardCli } from './exit.ts';
@@ -87,25 +87,21 @@ try {
       console.error(
         `run ${runId}: ${stored.stored.length} of ${stored.shards} shards stored (${devices} devices, ${stored.events.length} history events)`,
       );
-      let verdicts = await checkInvariants(pool, stored.events);
-      // A fault the shards planned and never fired is unknown, never pass (as simulate says).
-      if (hasExercises(stored.events, [])) verdicts = [...verdicts, checkExercised(stored.events, [])];
-      if (stored.missing.length > 0 || stopped.length > 0) {
-        const why =
-          stored.missing.length > 0
-            ? `shard${stored.missing.length === 1 ? '' : 's'} ${stored.missing.join(', ')} of ${stored.shards} not stored yet`
-            : `shard${stopped.length === 1 ? '' : 's'} ${stopped.join(', ')} stopped before its fleet finished`;
-        // The missing devices' captures are not in the history: their transfers may be unfinished (I5) and their rows
-        // look like phantoms (I8). What else fails, fails.
-        verdicts = verdicts.map((v) =>
-          (v.id === 'I5' || v.id === 'I8') && v.verdict === 'fail'
-            ? { ...v, verdict: 'unknown' as const, summary: `${why}; ${v.summary}` }
-            : v,
-        );
-        console.error(`run ${runId}: ${why}`);
-      }
-      const incomplete = stored.missing.length > 0 || stopped.length > 0;
-      verdict = incomplete && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
+      const why =
+        stored.missing.length > 0
+          ? `shard${stored.missing.length === 1 ? '' : 's'} ${stored.missing.join(', ')} of ${stored.shards} not stored yet`
+          : stopped.length > 0
+            ? `shard${stopped.length === 1 ? '' : 's'} ${stopped.join(', ')} stopped before its fleet finished`
+            : undefined;
+      if (why !== undefined) console.error(`run ${runId}: ${why}`);
+      // A fault the shards planned and never fired is unknown, never pass (as simulate says). A missing shard's
+      // captures are not in the history: its transfers may be unfinished (I5) and its rows look like phantoms (I8).
+      const judged = await judgeRun(pool, stored.events, {
+        migrationPlanned: plannedMigration(stored.events),
+        incomplete: why === undefined ? undefined : { why, unknowable: ['I5', 'I8'] },
+      });
+      const verdicts = judged.verdicts;
+      verdict = judged.verdict;
       if (argv.json)
         process.stdout.write(
           JSON.stringify({ runId, shards: stored.shards, verdict, invariants: verdicts }, null, 2) + '\n',

@@ -1,10 +1,9 @@
 // The check phase: the checker over the history and the database, then the run's result. A run cut short (time
 // budget, Ctrl-C) proves nothing about liveness, so its verdict is at best unknown.
-import { checkInvariants, overallVerdict, unknownVerdict } from '../checker/index.ts';
-import { checkExercised, hasExercises } from '../checker/exercises.ts';
 import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import type { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import type { HistoryEvent } from '../history/events.ts';
+import { judgeRun } from './judge.ts';
 import type { PeakRss } from './peak-rss.ts';
 import { emptyPipelineStats, type PipelineSet } from './pipeline-set.ts';
 import { keepsDatabase, type RunContext } from './run-context.ts';
@@ -34,24 +33,13 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
   const db = setup.database;
   history.append({ type: 'run_phase', phase: 'check' });
   hooks.onPhase?.('checking invariants');
-  let verdicts = await checkInvariants(db.pool, history.events);
-  if (hasExercises(history.events, options.exercises ?? []))
-    verdicts = [...verdicts, checkExercised(history.events, options.exercises ?? [])];
   for (const error of input.scheduler.stats().errors) hooks.onPhase?.(`a fault could not be injected: ${error}`);
-  if (options.faults.migration && !verdicts.some((v) => v.id === 'M1')) {
-    verdicts = [
-      ...verdicts,
-      unknownVerdict('M1', 'the run was to migrate mid-run, but no pre-cleanup snapshot exists'),
-    ];
-  }
-  if (outcome.aborted) {
+  const { verdict, verdicts } = await judgeRun(db.pool, history.events, {
+    exercises: options.exercises ?? [],
+    migrationPlanned: options.faults.migration !== null,
     // A run cut short proves nothing about liveness.
-    verdicts = verdicts.map((v) =>
-      v.id === 'I5' && v.verdict === 'fail'
-        ? { ...v, verdict: 'unknown', summary: `run stopped before the fleet finished; ${v.summary}` }
-        : v,
-    );
-  }
+    incomplete: outcome.aborted ? { why: 'run stopped before the fleet finished', unknowable: ['I5'] } : undefined,
+  });
   history.append({ type: 'run_phase', phase: 'end' });
   // What the database holds, not what the pipelines counted: a crashed instance's commit can land after its crash,
   // uncounted, and an external pipeline counts nothing of ours.
@@ -61,7 +49,6 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
       (r) => r.rows[0]?.n ?? 0,
       () => undefined,
     );
-  const verdict = outcome.aborted && overallVerdict(verdicts) === 'pass' ? 'unknown' : overallVerdict(verdicts);
   const faultsInjected = faultsInjectedIn(history.events);
   const keep = keepsDatabase(options, run.external, db);
   return {

@@ -23,7 +23,8 @@ function instance(): Pipeline & { counts: PipelineStats; lagging: boolean } {
   return self;
 }
 
-test('a crashed instance keeps counting: an image it commits after the crash is in the run’s total', async () => {
+/** A set of `count` stand-in instances a start, each one it starts kept in `started`. */
+function recordingSet(count: number) {
   const started: ReturnType<typeof instance>[] = [];
   const set = new PipelineSet(
     () => {
@@ -32,8 +33,13 @@ test('a crashed instance keeps counting: an image it commits after the crash is 
       return Promise.resolve(p);
     },
     'fixed',
-    1,
+    count,
   );
+  return { set, started };
+}
+
+test('a crashed instance keeps counting: an image it commits after the crash is in the run’s total', async () => {
+  const { set, started } = recordingSet(1);
   await set.start();
   started[0]!.counts.imagesCompleted = 2;
   await set.crashAndRestart();
@@ -46,16 +52,7 @@ test('a crashed instance keeps counting: an image it commits after the crash is 
 });
 
 test('the set is behind while one of its instances is (the fleet holds wakes), not after that one crashed', async () => {
-  const started: ReturnType<typeof instance>[] = [];
-  const set = new PipelineSet(
-    () => {
-      const p = instance();
-      started.push(p);
-      return Promise.resolve(p);
-    },
-    'fixed',
-    2,
-  );
+  const { set, started } = recordingSet(2);
   await set.start();
   expect(set.behind()).toBe(false);
   started[1]!.lagging = true;
