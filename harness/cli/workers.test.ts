@@ -1,5 +1,5 @@
-// `--workers N` (simulate, pipeline): the pipeline's connections in one shared subscription. Usage errors before
-// anything starts; a fleet on the machine's Mosquitto with several connections passes (skipped, named, when the
+// `--workers N` (simulate, pipeline): the pipeline's connections in one shared subscription; `--fleet-threads N`
+// (simulate): the devices' threads. Usage errors before anything starts; a fleet on the machine's Mosquitto with several connections passes (skipped, named, when the
 // broker is unreachable).
 import { describe, expect, test } from 'vitest';
 import { externalBrokerTarget, primaryTarget } from '../../test/databases.ts';
@@ -23,6 +23,8 @@ describe('--workers: usage', () => {
       /--workers must be a whole number from 1 to 64, got 0/,
     ],
     [['--workers', '1.5', '--broker-url', 'mqtt://127.0.0.1:1883'], /--workers must be a whole number from 1 to 64/],
+    [['--fleet-threads', '9'], /--fleet-threads must be a whole number from 0 to 8, got 9/],
+    [['--fleet-threads', '1', '--mode', 'sim'], /--fleet-threads goes with live runs/],
   ])('simulate %j: exit 2, one line, nothing started', async (args, message) => {
     const r = await runCli('simulate.ts', args);
     expect(r.code).toBe(2);
