@@ -15,6 +15,8 @@ export interface FleetThreadData {
   /** This thread's share of the devices awake at once. */
   readonly concurrencyMax: number;
   readonly staggerMs: number;
+  /** The longest real wait for a deep sleep (run-fleet.ts's FleetShare). */
+  readonly realSleepMsMax: number;
 }
 
 export type ToFleetThread =

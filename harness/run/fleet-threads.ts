@@ -7,12 +7,12 @@
 // Faults of the server, broker and network side stay on this thread, where the broker and pipelines are.
 import { availableParallelism } from 'node:os';
 import type { Worker } from 'node:worker_threads';
-import { createRng } from '../../simulator/random/prng.ts';
-import { fleetMacs, WAKE_HOLD_POLL_MS, type FleetOutcome, type RunnableFleet } from '../fleet/fleet.ts';
+import { WAKE_HOLD_POLL_MS, type FleetOutcome, type RunnableFleet } from '../fleet/fleet.ts';
 import { newFleetCounters, type FleetCounters } from '../fleet/fleet-counters.ts';
 import type { HistoryAppender } from '../history/history.ts';
 import { spawnTsWorker } from '../world/live/ts-worker.ts';
 import type { FleetThreadData, FromFleetThread, ToFleetThread } from './fleet-thread-messages.ts';
+import { runMacs } from './run-macs.ts';
 import type { LiveRunOptions } from './run-options.ts';
 
 /** Below this many devices a run keeps its fleet on its own thread: a thread's start-up (~0.3 s) would cost more
@@ -42,6 +42,7 @@ export interface FleetThreadsOptions {
     readonly slice: { readonly from: number; readonly to: number };
     readonly concurrencyMax: number;
     readonly staggerMs: number;
+    readonly realSleepMsMax: number;
   };
   readonly threads: number;
   readonly brokerUrl: string;
@@ -77,7 +78,7 @@ export class FleetThreads implements RunnableFleet {
     this.#from = from;
     this.#signal = o.signal;
     // The MACs of this process's devices, as each thread's Fleet draws them (fault points name devices by place).
-    this.#macs = fleetMacs(createRng(o.options.seed).fork('fleet').fork('macs'), o.options.devices).slice(from, to);
+    this.#macs = runMacs(o.options).slice(from, to);
     for (let t = 0; t < o.threads; t++) {
       const devices = part(to - from, t, o.threads);
       const awake = part(o.share.concurrencyMax, t, o.threads);
@@ -88,6 +89,7 @@ export class FleetThreads implements RunnableFleet {
         slice: { from: from + devices.from, to: from + devices.to },
         concurrencyMax: Math.max(1, awake.to - awake.from),
         staggerMs: o.share.staggerMs,
+        realSleepMsMax: o.share.realSleepMsMax,
       };
       this.#threads.push(this.#start(data, o.history));
     }

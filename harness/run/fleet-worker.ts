@@ -58,7 +58,7 @@ fleet = new Fleet(
       slice: data.slice,
       concurrencyMax: data.concurrencyMax,
       staggerMs: data.staggerMs,
-      realSleepMsMax: 2_000,
+      realSleepMsMax: data.realSleepMsMax,
     },
     {
       transport: liveWorld({ url: data.brokerUrl }).deviceTransport,
