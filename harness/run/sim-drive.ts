@@ -14,7 +14,7 @@ import type { Router } from '../world/sim/router.ts';
 import { routerSteps } from '../world/sim/router-steps.ts';
 import { SimScheduler, type SchedulerResult, type StepSource } from '../world/sim/scheduler.ts';
 import { installDeterministicIds } from '../world/sim/sim-ids.ts';
-import { installVirtualNow, SET_VIRTUAL_NOW_SQL } from '../world/sim/sim-now.ts';
+import { installVirtualNow, removeVirtualNow, SET_VIRTUAL_NOW_SQL } from '../world/sim/sim-now.ts';
 import type { VirtualClock } from '../world/sim/virtual-clock.ts';
 import type { Database, Sql } from '../world/sql.ts';
 import type { RunDrive } from './run-drive.ts';
@@ -74,7 +74,9 @@ export class SimDrive implements RunDrive {
     await installDeterministicIds(admin);
     const { clock } = this.options;
     let instantWrittenMs = clock.nowMs();
+    // A database a sweep or an exploration reuses may hold an earlier legacy-ttl run's virtual-time DEFAULTs.
     if (this.options.virtualNow === true) await installVirtualNow(admin, instantWrittenMs);
+    else await removeVirtualNow(admin);
     this.gated = await this.gates.open({
       url: scratchUrl,
       slots: GATE_SLOTS,

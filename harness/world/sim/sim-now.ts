@@ -38,3 +38,22 @@ export async function installVirtualNow(db: Sql, startMs: number): Promise<strin
   }
   return rebound;
 }
+
+/**
+ * Undoes installVirtualNow's DEFAULTs where an earlier run on the same database left them (a sweep or an exploration
+ * resets its run database between runs, which empties camfleet_sim.virtual_now but keeps the rebound DEFAULT: the
+ * next run's chunks would be stamped NULL and refused). A run without virtual time calls it before it starts; on a
+ * fresh database it is one catalog query. Returns the columns given back their `now()`.
+ */
+export async function removeVirtualNow(db: Sql): Promise<string[]> {
+  const { rows } = await db.query<{ table_name: string; column_name: string }>(
+    `SELECT table_name, column_name FROM information_schema.columns
+     WHERE table_schema = 'public' AND column_default LIKE '${SIM_ID_SCHEMA}.now()%'`,
+  );
+  const restored: string[] = [];
+  for (const { table_name: table, column_name: column } of rows) {
+    await db.query(`ALTER TABLE public.${table} ALTER COLUMN ${column} SET DEFAULT now()`);
+    restored.push(`${table}.${column}`);
+  }
+  return restored;
+}
