@@ -94,6 +94,17 @@ export function failedInvariants(result: Pick<SimRunResult, 'verdicts'>): Invari
   return result.verdicts.filter((v) => v.verdict === 'fail').map((v) => v.id);
 }
 
+/**
+ * The invariant a shrink keeps failing: the first the found case failed, in the checker's order. A smaller case that
+ * fails only another invariant shows another bug (a legacy pipeline has several), and a shrink that followed it
+ * would end somewhere the found case never pointed — smaller, but not the same failure.
+ */
+export function keptInvariant(failed: readonly InvariantId[]): InvariantId {
+  const first = failed[0];
+  if (first === undefined) throw new Error('keptInvariant: the found case failed no invariant');
+  return first;
+}
+
 /** Explores on `world` (the caller opens and closes it), one case per lane at a time. */
 export async function explore(
   settings: ExploreSettings,
@@ -183,8 +194,8 @@ export async function explore(
     };
 
   // The shrink: fast-check replays the failing case by its path (its index for this seed) and shrinks from it.
-  // Each smaller case that still fails is a shrink step. Past a stop, a fatal error or the shrink's budget every
-  // case "holds" without a run, so fast-check ends at once with the smallest failing case so far.
+  // Each smaller case that still fails the same way is a shrink step. Past a stop, a fatal error or the shrink's
+  // budget every case "holds" without a run, so fast-check ends at once with the smallest failing case so far.
   const failing = firstFailing;
   const foundCase = cases[failing.index] as ExploreCase;
   const found: FailingCase = { case: foundCase, size: caseSize(foundCase), failed: failing.failed };
@@ -192,14 +203,24 @@ export async function explore(
   let shrinkRuns = 0;
   let replayed = false;
   const lane = world.lanes[0] as ExploreLane;
+  const kept = keptInvariant(failing.failed);
+  // Cases already run, by their data: fast-check often reaches one case again from another raw value (a point's
+  // device clamped to a smaller fleet, a rate's level under a rate that is off), and a run is the shrink's cost.
+  const ran = new Map<string, boolean>();
   const property = fc.asyncProperty(arbitrary, async (c) => {
     if (!replayed) {
       replayed = true; // the path's first case is the failing one the search ran
       return false;
     }
+    const key = JSON.stringify(c);
+    const known = ran.get(key);
+    if (known !== undefined) return !known;
     if (shrinkRuns >= shrinkRunsMax) return true;
     const failed = await runCase(lane, c, 'shrink', ++shrinkRuns);
-    if (failed === undefined || failed.length === 0) return true;
+    if (failed === undefined) return true;
+    const stillFails = failed.includes(kept);
+    ran.set(key, stillFails);
+    if (!stillFails) return true;
     shrinkSteps.push({ case: c, size: caseSize(c), failed });
     return false;
   });
