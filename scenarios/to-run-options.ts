@@ -24,6 +24,9 @@ export interface ScenarioRunContext {
   readonly fast?: boolean | undefined;
   /** The world the scenario runs in (default live): sim has no broker URL, so `brokerUrl` is then undefined. */
   readonly mode?: RunMode | undefined;
+  /** The shell command that starts the user's own service (run-setup.ts): the run's pipeline is `external`, and
+   *  the scenario is held to `pass` (runScenario), whatever profile it names. */
+  readonly externalCommand?: string | undefined;
 }
 
 export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {
@@ -54,12 +57,13 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     brokerUrl: context.brokerUrl,
     databaseUrl: context.databaseUrl,
     timeBudgetMs: scenario.timeBudgetS * 1000,
-    pipeline: context.pipeline ?? scenario.pipeline,
+    pipeline: context.externalCommand !== undefined ? 'external' : (context.pipeline ?? scenario.pipeline),
     firmware: scenario.firmware ?? liveRunDefaults.firmware,
     ackNamesCapture: scenario.ackNamesCapture ?? liveRunDefaults.ackNamesCapture,
     stage: scenario.stage,
     faults: buildFaultPlan(scenario.faults.mix, scenarioFaultOverrides(scenario)),
     exercises: scenario.exercises,
     historyPath: context.historyPath,
+    externalCommand: context.externalCommand,
   };
 }

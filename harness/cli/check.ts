@@ -3,17 +3,12 @@
 // same invariants simulate proves. Exit 0 pass, 1 an invariant violated, 2 usage or environment error, 3 unknown
 // (a shard has not stored its history yet, or a shard stopped before its fleet finished).
 import './stdio.ts';
-import pg from 'pg';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatVerdicts } from '../checker/index.ts';
-import { probeDatabase } from '../db/external-server.ts';
-import { describeAddress } from '../db/database-error.ts';
-import { withDatabase } from '../db/database-server.ts';
-import { describeFailure, exitCodes } from '../run/exit-codes.ts';
-import { judgeRun, plannedMigration } from '../run/judge.ts';
-import { readRunHistory } from '../run/shard-history.ts';
-import { runDatabaseName, runIdProblem } from '../run/shard.ts';
+import { describeFailure } from '../run/exit-codes.ts';
+import { runIdProblem } from '../run/shard.ts';
+import { checkShardedRun } from '../run/check-shards.ts';
 import { standardCli } from './exit.ts';
 import { checkWorldUrls } from './world-options.ts';
 
@@ -48,80 +43,27 @@ const argv = await standardCli(
     }),
 ).parseAsync();
 
-const runId = argv['run-id'];
-const serverUrl = argv['database-url'] ?? '';
-const name = runDatabaseName(runId);
-
 try {
-  const probe = await probeDatabase(serverUrl);
-  if (!probe.ok)
-    throw Object.assign(new Error(`cannot connect to Postgres at ${describeAddress(serverUrl)}: ${probe.reason}`), {
-      exitCode: exitCodes.usage,
-    });
-  const pool = new pg.Pool({ connectionString: withDatabase(serverUrl, name), max: 2 });
-  pool.on('error', () => {});
-  let verdict: 'pass' | 'fail' | 'unknown';
-  try {
-    const exists = await pool.query('SELECT 1').then(
-      () => true,
-      (error: unknown) => {
-        if ((error as { code?: string }).code === '3D000') return false; // no such database
-        throw error;
-      },
+  const checked = await checkShardedRun(argv['database-url'] ?? '', argv['run-id'], { keepDb: argv['keep-db'] });
+  const { runId } = checked;
+  if (checked.shards === undefined) console.log(`run ${runId}: no shard has stored its history yet`);
+  else {
+    console.error(
+      `run ${runId}: ${checked.storedShards} of ${checked.shards} shards stored (${checked.devices} devices, ${checked.events} history events)`,
     );
-    if (!exists)
-      throw Object.assign(new Error(`no run ${runId} on ${describeAddress(serverUrl)}: there is no database ${name}`), {
-        exitCode: exitCodes.usage,
-        hint: 'give the --run-id and the --database-url the shards were given',
-      });
-    const stored = await readRunHistory(pool, runId).catch((error: unknown) => {
-      if ((error as { code?: string }).code === '42P01') return undefined; // the tables: no shard got that far
-      throw error;
-    });
-    if (stored === undefined || stored.shards === undefined) {
-      console.log(`run ${runId}: no shard has stored its history yet`);
-      verdict = 'unknown';
-    } else {
-      const devices = stored.stored.reduce((n, s) => n + s.devices, 0);
-      const stopped = stored.stored.filter((s) => s.aborted).map((s) => s.shard);
-      console.error(
-        `run ${runId}: ${stored.stored.length} of ${stored.shards} shards stored (${devices} devices, ${stored.events.length} history events)`,
+    if (checked.incomplete !== undefined) console.error(`run ${runId}: ${checked.incomplete}`);
+    if (argv.json)
+      process.stdout.write(
+        JSON.stringify(
+          { runId, shards: checked.shards, verdict: checked.verdict, invariants: checked.verdicts },
+          null,
+          2,
+        ) + '\n',
       );
-      const why =
-        stored.missing.length > 0
-          ? `shard${stored.missing.length === 1 ? '' : 's'} ${stored.missing.join(', ')} of ${stored.shards} not stored yet`
-          : stopped.length > 0
-            ? `shard${stopped.length === 1 ? '' : 's'} ${stopped.join(', ')} stopped before its fleet finished`
-            : undefined;
-      if (why !== undefined) console.error(`run ${runId}: ${why}`);
-      // A fault the shards planned and never fired is unknown, never pass (as simulate says). A missing shard's
-      // captures are not in the history: its transfers may be unfinished (I5) and its rows look like phantoms (I8).
-      const judged = await judgeRun(pool, stored.events, {
-        migrationPlanned: plannedMigration(stored.events),
-        incomplete: why === undefined ? undefined : { why, unknowable: ['I5', 'I8'] },
-      });
-      const verdicts = judged.verdicts;
-      verdict = judged.verdict;
-      if (argv.json)
-        process.stdout.write(
-          JSON.stringify({ runId, shards: stored.shards, verdict, invariants: verdicts }, null, 2) + '\n',
-        );
-      else console.log(`${formatVerdicts(verdicts)}\n\nverdict: ${verdict.toUpperCase()}`);
-    }
-  } finally {
-    await pool.end().catch(() => {});
+    else console.log(`${formatVerdicts(checked.verdicts)}\n\nverdict: ${checked.verdict.toUpperCase()}`);
   }
-  if (verdict !== 'unknown' && !argv['keep-db']) {
-    const admin = new pg.Client({ connectionString: serverUrl });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-    } finally {
-      await admin.end().catch(() => {});
-    }
-    console.error(`database ${name} dropped`);
-  } else console.error(`database ${name} kept`);
-  process.exit(verdict === 'pass' ? exitCodes.pass : verdict === 'fail' ? exitCodes.violated : exitCodes.unknown);
+  console.error(`database ${checked.databaseName} ${checked.dropped ? 'dropped' : 'kept'}`);
+  process.exit(checked.exitCode);
 } catch (error) {
   const failure = describeFailure(error);
   console.error(failure.message);

@@ -84,4 +84,28 @@ describe('npm run scenario', () => {
     expect(both.code).toBe(2);
     expect(both.stderr).toContain('give scenario names, --all or --file, one of them');
   });
+
+  test('run --external-cmd: a scenario against your own pipeline must pass; in sim it is refused', async () => {
+    const server = primaryTarget().server!;
+    const env = server.kind === 'external' ? { DATABASE_URL: server.url } : {};
+    // Our reference pipeline, started as an outside command, stands in for the user's own service. Without
+    // --migrate it refuses a base-stage database and exits: said at once, not after the minute's wait.
+    const unmigrated = 'node --import tsx harness/cli/pipeline.ts';
+    const early = await runCli(
+      'scenario.ts',
+      ['run', 'legacy-insert-double-send', '--fast', '--external-cmd', unmigrated],
+      env,
+    );
+    expect(early.code, early.stdout + early.stderr).toBe(2);
+    expect(early.stdout).toMatch(/the command exited \(code 2\) before it subscribed to the device data topics/);
+    const ours = 'node --import tsx harness/cli/pipeline.ts --migrate';
+    const r = await runCli('scenario.ts', ['run', 'dialect-mix', '--fast', '--external-cmd', ours], env);
+    expect(r.code, r.stdout + r.stderr).toBe(0);
+    expect(r.stdout).toContain('pipeline: external');
+    expect(r.stdout).toContain('expected: pass (your pipeline)');
+    expect(r.stdout).toMatch(/dialect-mix: expected pass, verdict PASS → MET/);
+    const sim = await runCli('scenario.ts', ['run', 'chaos', '--mode', 'sim', '--external-cmd', ours]);
+    expect(sim.code).toBe(2);
+    expect(sim.stderr).toContain('--mode sim cannot run an external pipeline');
+  });
 });

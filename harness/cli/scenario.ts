@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeFaultPlan } from '../nemesis/fault-plan.ts';
-import { writeReport, type ReportEntry } from '../report/index.ts';
-import type { InvariantOutcome, Outcome } from '../checker/expectation.ts';
+import { entryLines, writeReport, type ReportEntry } from '../report/index.ts';
+import type { Outcome } from '../checker/expectation.ts';
 import { describeExpectation, overallOutcome } from '../checker/expectation.ts';
 import { runScenario, type ScenarioRun } from '../../scenarios/run-scenario.ts';
 import {
@@ -84,33 +84,13 @@ function catalogueByName(dir: string, names: readonly string[]): Scenario[] {
   });
 }
 
-const expectedText = (o: InvariantOutcome) =>
-  o.expected === 'not-fail' ? 'pass/unknown' : o.expected === 'any' ? 'any' : o.expected;
-
 /** A scenario that did not run in its mode, as the table and the per-scenario line say it. */
 const notRunText = (notRun: NonNullable<ScenarioRun['notRun']>, mode: RunMode) =>
   notRun.kind === 'refused-by-sim' ? `refused by sim: ${notRun.reason}` : `not run in ${mode}: ${notRun.reason}`;
 
 /** What was expected and what happened, per invariant. */
 function printEntry(entry: ReportEntry, interrupted = false): void {
-  if (entry.error !== undefined) {
-    console.log(`not run: ${entry.error}`);
-  } else {
-    for (const o of entry.invariants) {
-      const label = `${o.id} ${o.name} `;
-      const mark = o.outcome === 'met' ? 'ok' : o.outcome === 'unmet' ? 'UNMET' : '??';
-      console.log(
-        `${label}${'.'.repeat(Math.max(2, 26 - label.length))} expected ${expectedText(o).padEnd(12)} got ${o.actual.toUpperCase().padEnd(7)} ${mark.padEnd(5)} ${o.summary}`,
-      );
-      if (o.outcome !== 'met')
-        for (const item of o.offending.slice(0, 3)) console.log(`      - ${JSON.stringify(item).slice(0, 240)}`);
-    }
-  }
-  const what = entry.outcome === 'met' ? 'MET' : entry.outcome === 'unmet' ? 'NOT MET' : 'UNKNOWN';
-  console.log(
-    `${entry.name}: expected ${describeExpectation(entry.expected)}, verdict ${entry.verdict.toUpperCase()}${entry.aborted ? (interrupted ? ' (interrupted)' : ' (time budget exceeded)') : ''} → ${what} in ${(entry.wallMs / 1000).toFixed(1)} s`,
-  );
-  if (entry.bundleDir) console.log(`bundle: ${entry.bundleDir}\nreplay: ${entry.replay ?? ''}`);
+  for (const line of entryLines(entry, interrupted)) console.log(line);
 }
 
 function context(args: WorldArgs, extra: Partial<ScenarioRunContext> = {}): ScenarioRunContext {
@@ -185,6 +165,11 @@ const cli = yargs(hideBin(process.argv))
           seed: numberOption('seed', { describe: "override each scenario's seed" }),
           history: { type: 'string', describe: 'write the run history as NDJSON to this file (one scenario only)' },
           fast: { type: 'boolean', default: false, describe: 'shrink each fleet (at most 4 devices, 12 KiB images)' },
+          'external-cmd': {
+            type: 'string',
+            describe:
+              'your own pipeline: a shell command that starts it (given MQTT_URL and DATABASE_URL); each scenario runs against it and must pass (live only)',
+          },
           mode: {
             type: 'string',
             choices: runModes,
@@ -203,7 +188,7 @@ const cli = yargs(hideBin(process.argv))
             throw new Error(`--seed must be a whole number, got ${a.seed}`);
           if (a.history !== undefined && (a.all || names.length > 1)) throw new Error('--history takes one scenario');
           if (a.history !== undefined) checkWritableFile('history', a.history);
-          const simProblem = a.mode === 'sim' ? simModeProblem({}) : undefined;
+          const simProblem = a.mode === 'sim' ? simModeProblem({ 'external-cmd': a['external-cmd'] }) : undefined;
           if (simProblem !== undefined) throw new Error(simProblem);
           return true;
         }),
@@ -244,6 +229,7 @@ const cli = yargs(hideBin(process.argv))
             historyPath: args.history,
             fast: args.fast,
             mode,
+            externalCommand: args['external-cmd'],
             // Sim runs its own router: MQTT_URL in the environment is for live runs (--broker-url is refused).
             ...(mode === 'sim' ? { brokerUrl: undefined } : {}),
           });
@@ -253,7 +239,9 @@ const cli = yargs(hideBin(process.argv))
             `seed: ${options.seed}  pipeline: ${options.pipeline}${options.firmware === 'fw350' ? '' : `  firmware: ${options.firmware}`}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
               `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
           );
-          console.log(`expected: ${describeExpectation(scenario.expect)}`);
+          console.log(
+            `expected: ${args['external-cmd'] === undefined ? describeExpectation(scenario.expect) : 'pass (your pipeline)'}`,
+          );
           const run = await runScenario(scenario, ctx, {
             reportDir: args.report,
             hooks: { signal: interrupt.signal, onPhase: (phase) => console.log(`${phase}…`) },

@@ -8,6 +8,7 @@ import { junitXml } from './junit.ts';
 import { summaryJson } from './summary.ts';
 
 export { entryFromRun, entryWithoutRun } from './entry.ts';
+export { entryLines } from './entry-text.ts';
 export type { EntryInput, ReportEntry } from './entry.ts';
 export { escapeXml, junitXml } from './junit.ts';
 export { reportSummary, summaryJson } from './summary.ts';

@@ -10,6 +10,16 @@ import { redactText } from '../world/redact.ts';
  * wrong with the command) or 3 (the run was judged); it takes precedence over the replay's verdict.
  */
 export const exitCodes = { pass: 0, violated: 1, usage: 2, unknown: 3, replayDiverged: 4 } as const;
+export type ExitCode = (typeof exitCodes)[keyof typeof exitCodes];
+
+/** Something wrong with what was asked (an option, a path, a combination): exit 2, one line saying what. */
+export class UsageError extends Error {
+  readonly exitCode = exitCodes.usage;
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 /** Maps an error to its exit code and one line for stderr; errors that carry `exitCode` choose their own. */
 export function describeFailure(error: unknown): { exitCode: number; message: string } {

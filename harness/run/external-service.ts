@@ -12,23 +12,49 @@ export interface ExternalService {
   stop(): Promise<void>;
 }
 
+/** How the user's command ended. */
+export interface CommandExit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
 const dataTopics = ['ESP32CAM/+/data', 'device/+/data', 'ESP32CAM/#', 'device/#', '#'];
 
-/** Resolves when a client subscribes to the device data topics on this broker, or after timeoutMs on `clock`
- *  (rejects). */
-export function waitForIngestionSubscriber(aedes: Aedes, timeoutMs: number, clock: Clock = realClock): Promise<void> {
+/**
+ * Resolves when a client subscribes to the device data topics on this broker; rejects after timeoutMs on `clock`, or
+ * at once when `commandExit` settles first (the user's command ended before it subscribed: waiting is pointless).
+ */
+export function waitForIngestionSubscriber(
+  aedes: Aedes,
+  timeoutMs: number,
+  clock: Clock = realClock,
+  commandExit?: Promise<CommandExit>,
+): Promise<void> {
   return new Promise((resolve, reject) => {
-    const timer = clock.setTimeout(() => {
-      aedes.removeListener('subscribe', onSubscribe);
-      reject(new Error(`no service subscribed to the device data topics within ${timeoutMs / 1000} s`));
-    }, timeoutMs);
-    function onSubscribe(subscriptions: { topic: string }[]) {
-      if (!subscriptions.some((s) => dataTopics.includes(s.topic) || s.topic.endsWith('/+/data'))) return;
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
       clock.clearTimeout(timer);
       aedes.removeListener('subscribe', onSubscribe);
-      resolve();
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = clock.setTimeout(
+      () => finish(new Error(`no service subscribed to the device data topics within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    function onSubscribe(subscriptions: { topic: string }[]) {
+      if (subscriptions.some((s) => dataTopics.includes(s.topic) || s.topic.endsWith('/+/data'))) finish();
     }
     aedes.on('subscribe', onSubscribe);
+    void commandExit?.then(({ code, signal }) =>
+      finish(
+        new Error(
+          `the command exited (${signal ?? `code ${code}`}) before it subscribed to the device data topics (its output is above)`,
+        ),
+      ),
+    );
   });
 }
 
@@ -38,7 +64,7 @@ export function startExternalCommand(
   env: { brokerUrl: string; databaseUrl: string },
   log: (line: string) => void,
   clock: Clock = realClock,
-): ExternalService & { readonly child: ChildProcess } {
+): ExternalService & { readonly child: ChildProcess; readonly exited: Promise<CommandExit> } {
   const child = spawn(command, {
     shell: true,
     env: { ...process.env, MQTT_URL: env.brokerUrl, DATABASE_URL: env.databaseUrl },
@@ -52,8 +78,10 @@ export function startExternalCommand(
   };
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);
+  const exited = new Promise<CommandExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
   return {
     child,
+    exited,
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));

@@ -15,7 +15,7 @@ import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
 import { slowDatabase } from '../world/sim/slow-database.ts';
 import type { World } from '../world/world.ts';
-import { startExternalCommand, waitForIngestionSubscriber } from './external-service.ts';
+import { startExternalCommand, waitForIngestionSubscriber, type CommandExit } from './external-service.ts';
 import { PipelineSet } from './pipeline-set.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import { poolSql } from './run-drive.ts';
@@ -176,6 +176,7 @@ export async function startPipelines(
     if (broker === undefined) throw new RunWorldError('--pipeline external needs the broker the run opens');
     const brokerUrl = broker.url;
     hooks.onPhase?.(`external pipeline: broker ${redactUrl(brokerUrl)}, database ${redactUrl(db.scratch.url)}`);
+    let commandExit: Promise<CommandExit> | undefined;
     if (options.externalCommand) {
       const service = startExternalCommand(
         options.externalCommand,
@@ -184,12 +185,15 @@ export async function startPipelines(
         clock,
       );
       resources.cleanups.push(() => service.stop());
+      commandExit = service.exited;
     }
     if (broker.aedes) {
       hooks.onPhase?.('waiting for the external pipeline to subscribe to the device data topics');
-      await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs, clock).catch((error: unknown) => {
-        throw Object.assign(new Error(`--pipeline external: ${(error as Error).message}`), { exitCode: 2 });
-      });
+      await waitForIngestionSubscriber(broker.aedes, externalSubscribeTimeoutMs, clock, commandExit).catch(
+        (error: unknown) => {
+          throw Object.assign(new Error(`--pipeline external: ${(error as Error).message}`), { exitCode: 2 });
+        },
+      );
     } else {
       await clock.sleep(3_000); // a real broker tells us nothing: give it time
     }
