@@ -3,13 +3,13 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', '.camfleet/', 'reports/', 'coverage/'] },
+  { ignores: ['node_modules/', '.camfleet/', 'reports/', 'coverage/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'harness/world/live/*.mjs'] },
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'lib/*.mjs', 'harness/world/live/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },

@@ -3,7 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['**/*.test.ts'],
-    exclude: ['node_modules/**', '.camfleet/**'],
+    exclude: ['node_modules/**', '.camfleet/**', 'dist/**'],
     globalSetup: ['test/global-setup.ts'],
     // SEED / FC_PATH replay a property's counterexample (test/property-runs.ts).
     setupFiles: ['test/fast-check-setup.ts'],

@@ -1,17 +1,35 @@
 #!/usr/bin/env node
-// `camfleet <command>`: dispatches to the TypeScript CLIs through tsx, so the package runs without a build step.
+// `camfleet <command>`: in a clone, the command's TypeScript source through tsx (a devDependency), so a dist/ left by
+// an earlier build never runs stale code; in the installed package (no sources), its built JavaScript.
 import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const commands = { migrate: 'migrate.ts', simulate: 'simulate.ts', pipeline: 'pipeline.ts', scenario: 'scenario.ts' };
+const commands = {
+  simulate: 'run a fleet against the pipeline and prove the invariants',
+  scenario: 'list and run the scenario catalogue',
+  explore: 'property-based exploration in sim mode, shrunk to a scenario file',
+  check: 'prove the invariants over a run spread over shards',
+  pipeline: 'the reference ingestion pipeline as a service',
+  migrate: 'apply the schema stages to a database',
+};
 const [command, ...rest] = process.argv.slice(2);
-const file = command ? commands[command] : undefined;
-if (!file) {
-  console.error(`usage: camfleet <${Object.keys(commands).join('|')}> [options]   (each has --help)`);
+if (command === undefined || command === '--help' || command === '-h' || !(command in commands)) {
+  const lines = Object.entries(commands).map(([name, what]) => `  ${name.padEnd(9)} ${what}`);
+  const unknown = command !== undefined && command !== '--help' && command !== '-h';
+  (unknown ? console.error : console.log)(
+    `${unknown ? `error: no command "${command}"\n` : ''}usage: camfleet <command> [options]   (each command has --help)\n${lines.join('\n')}`,
+  );
+  process.exit(unknown || command === undefined ? 2 : 0);
+}
+const source = join(root, 'harness', 'cli', `${command}.ts`);
+const result = existsSync(source)
+  ? spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [source, ...rest], { stdio: 'inherit' })
+  : spawnSync(process.execPath, [join(root, 'dist', 'harness', 'cli', `${command}.js`), ...rest], { stdio: 'inherit' });
+if (result.error) {
+  console.error(`error: could not start ${command}: ${result.error.message}`);
   process.exit(2);
 }
-const tsx = join(root, 'node_modules', '.bin', 'tsx');
-const result = spawnSync(tsx, [join(root, 'harness', 'cli', file), ...rest], { stdio: 'inherit' });
 process.exit(result.status ?? 2);

@@ -1,7 +1,7 @@
 // Which code may import which (ARCHITECTURE.md §8, issue 8 "tangles"): the firmware at the bottom, then the parts
 // of a run, then the run and its report, then the scenarios, then the commands. A layer imports its own and lower
 // layers only, and no file imports itself back through others. Read from the import statements of every .ts file
-// under simulator/, harness/ and scenarios/ (tests included), so a new upward import or circle fails here, named.
+// under simulator/, harness/, scenarios/ and lib/ (tests included), so a new upward import or circle fails here, named.
 // Inside a layer, a few parts are narrowed further (`narrowed`: harness/fleet never imports harness/nemesis).
 import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, posix, relative, sep } from 'node:path';
@@ -31,8 +31,10 @@ const layers: readonly { readonly name: string; readonly folders: readonly strin
   // Explore generates cases, runs them as scenario specs and writes the smallest failing one as a scenario file.
   { name: 'exploration', folders: ['harness/explore'] },
   { name: 'commands', folders: ['harness/cli'] },
+  // The library (import … from 'camfleet') calls the commands' own parsers, so it sits above them.
+  { name: 'library', folders: ['lib'] },
 ];
-const scanned = ['simulator', 'harness', 'scenarios'];
+const scanned = ['simulator', 'harness', 'scenarios', 'lib'];
 /** Inside a layer, parts that may import only some of the others (ARCHITECTURE.md §8), tests included. */
 const narrowed: readonly { readonly folder: string; readonly mayImport: readonly string[]; readonly why: string }[] = [
   {

@@ -1,0 +1,129 @@
+// `runScenario(scenario, options)`: one scenario of the catalogue (by name), of a spec file (a path) or given as an
+// object, held to its expectation as `camfleet scenario run` holds it. Against your own pipeline (`externalCmd`),
+// the expectation is `pass`: a scenario's expectation describes the profile it names, and a correct pipeline
+// passes every one.
+import { existsSync } from 'node:fs';
+import type { Outcome } from '../harness/checker/expectation.ts';
+import type { InvariantOutcome } from '../harness/checker/expectation.ts';
+import { entryLines, writeReport, type ReportEntry } from '../harness/report/index.ts';
+import { UsageError } from '../harness/run/exit-codes.ts';
+import type { RunHooks } from '../harness/run/live-run.ts';
+import type { RunMode } from '../harness/run/run-mode.ts';
+import type { PipelineChoice } from '../harness/run/run-options.ts';
+import { runScenario as runOne } from '../scenarios/run-scenario.ts';
+import { loadScenario, readCatalogue, type Scenario } from '../scenarios/spec.ts';
+import type { RunCallbacks } from './simulate.ts';
+
+export type { Scenario } from '../scenarios/spec.ts';
+
+export interface ScenarioOptions extends RunCallbacks {
+  /** `live` (default: aedes in this process, or `brokerUrl`) or `sim` (the seeded scheduler). */
+  readonly mode?: RunMode | undefined;
+  /** Overrides the scenario's seed. */
+  readonly seed?: number | undefined;
+  /** Default `$MQTT_URL`, else aedes in this process (live only). */
+  readonly brokerUrl?: string | undefined;
+  /** Default `$DATABASE_URL`, else an embedded Postgres. */
+  readonly databaseUrl?: string | undefined;
+  /** Run it against another pipeline profile than the one it names (its expectation still applies). */
+  readonly pipeline?: PipelineChoice | undefined;
+  /** Your own pipeline: the shell command that starts it, given MQTT_URL and DATABASE_URL; the expectation is
+   *  `pass`. Live only (sim has no broker URL to give it). */
+  readonly externalCmd?: string | undefined;
+  /** At most 4 devices and 12 KiB images. */
+  readonly fast?: boolean | undefined;
+  /** Write the run's history as NDJSON to this file. */
+  readonly history?: string | undefined;
+  /** Write junit.xml and summary.json into this directory (and a failure's bundle under it). */
+  readonly report?: string | undefined;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  /** `met`: the run gave the verdict the scenario expects; `unmet`: it did not; `unknown`: it could not tell. */
+  readonly outcome: Outcome;
+  readonly verdict: 'pass' | 'fail' | 'unknown';
+  /** Per invariant: expected, got, held or not, and the offending rows. */
+  readonly invariants: readonly InvariantOutcome[];
+  /** The lines `camfleet scenario run` prints for it (expected and got per invariant, offending rows, outcome). */
+  readonly table: string;
+  readonly seed: number;
+  readonly wallMs: number;
+  /** Why it did not run (sim refused it, its spec keeps it out of the mode, the world failed to start). */
+  readonly error: string | undefined;
+  readonly bundleDir: string | undefined;
+  readonly replayCommand: string | undefined;
+  readonly report: { readonly junitPath: string; readonly summaryPath: string } | undefined;
+  /** The report entry as junit.xml and summary.json are written from it. */
+  readonly entry: ReportEntry;
+}
+
+/** Every scenario of the catalogue (invalid files are left out; `camfleet scenario list` names them). */
+export function listScenarios(): Scenario[] {
+  return readCatalogue().scenarios;
+}
+
+/** A scenario by catalogue name, by spec file path (`….json`), or as given. */
+export function resolveScenario(scenario: string | Scenario): Scenario {
+  if (typeof scenario !== 'string') return scenario;
+  if (scenario.endsWith('.json') || scenario.includes('/')) {
+    if (!existsSync(scenario)) throw new UsageError(`runScenario: no scenario file ${scenario}`);
+    return loadScenario(scenario, { requireFileName: false });
+  }
+  const { scenarios, invalid } = readCatalogue();
+  const found = scenarios.find((s) => s.name === scenario);
+  if (found !== undefined) return found;
+  const broken = invalid.find((s) => s.name === scenario);
+  if (broken !== undefined) throw new UsageError(`scenario "${scenario}" does not load: ${broken.error}`);
+  throw new UsageError(
+    `runScenario: no scenario named "${scenario}"; the catalogue has: ${scenarios.map((s) => s.name).join(', ')}`,
+  );
+}
+
+export async function runScenario(scenario: string | Scenario, options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const spec = resolveScenario(scenario);
+  const mode = options.mode ?? 'live';
+  if (options.externalCmd !== undefined && mode === 'sim')
+    throw new UsageError('runScenario: externalCmd needs a broker URL to give your service: live mode only');
+  if (options.externalCmd !== undefined && options.pipeline !== undefined && options.pipeline !== 'external')
+    throw new UsageError(`runScenario: externalCmd runs your own pipeline; pipeline "${options.pipeline}" is ours`);
+  if (mode === 'sim' && options.brokerUrl !== undefined)
+    throw new UsageError('runScenario: sim mode runs its own in-memory broker: brokerUrl is for live runs');
+  const hooks: RunHooks = {
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
+    ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
+    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
+  };
+  const run = await runOne(
+    spec,
+    {
+      seed: options.seed,
+      // As the command: MQTT_URL and DATABASE_URL unless given; sim has its own router.
+      brokerUrl: mode === 'sim' ? undefined : (options.brokerUrl ?? (process.env.MQTT_URL || undefined)),
+      databaseUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
+      historyPath: options.history,
+      pipeline: options.pipeline,
+      externalCommand: options.externalCmd,
+      fast: options.fast,
+      mode,
+    },
+    { hooks, reportDir: options.report },
+  );
+  const entry = run.entry;
+  const report = options.report === undefined ? undefined : await writeReport(options.report, [entry]);
+  return {
+    name: entry.name,
+    outcome: entry.outcome,
+    verdict: entry.verdict,
+    invariants: entry.invariants,
+    table: entryLines(entry, options.signal?.aborted === true).join('\n'),
+    seed: entry.seed,
+    wallMs: entry.wallMs,
+    error: entry.error,
+    bundleDir: entry.bundleDir,
+    replayCommand: entry.replay,
+    report,
+    entry,
+  };
+}
