@@ -54,6 +54,11 @@ export interface SimulateOptions extends FaultOptions, RunCallbacks {
   readonly mode?: RunMode | undefined;
   /** Default `$MQTT_URL`, else aedes in this process. */
   readonly brokerUrl?: string | undefined;
+  /** On `brokerUrl`: a user name and password (default `$MQTT_USERNAME`, `$MQTT_PASSWORD`; never printed) and a CA
+   *  file (PEM) to trust for mqtts:// besides the system's (default `$MQTT_CA_FILE`). */
+  readonly mqttUsername?: string | undefined;
+  readonly mqttPassword?: string | undefined;
+  readonly mqttCaFile?: string | undefined;
   /** Default `$DATABASE_URL`, else an embedded Postgres. Each run creates and drops its own database there. */
   readonly databaseUrl?: string | undefined;
   readonly workers?: number | undefined;

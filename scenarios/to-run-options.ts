@@ -16,6 +16,8 @@ export interface ScenarioRunContext {
   /** Overrides the scenario's seed. */
   readonly seed?: number | undefined;
   readonly brokerUrl: string | undefined;
+  /** A CA (PEM) to trust for an mqtts:// `brokerUrl`. */
+  readonly brokerCa?: string | undefined;
   readonly databaseUrl: string | undefined;
   readonly historyPath?: string | undefined;
   /** Runs the scenario against another pipeline profile (the sensitivity table). */
@@ -55,6 +57,7 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     ackTimeoutMs: fleet.ackTimeoutMs ?? liveRunDefaults.ackTimeoutMs,
     seed: context.seed ?? scenario.seed ?? defaultScenarioSeed,
     brokerUrl: context.brokerUrl,
+    brokerCa: context.brokerCa,
     databaseUrl: context.databaseUrl,
     timeBudgetMs: scenario.timeBudgetS * 1000,
     pipeline: context.externalCommand !== undefined ? 'external' : (context.pipeline ?? scenario.pipeline),

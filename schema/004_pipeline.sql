@@ -65,6 +65,10 @@ CREATE TABLE IF NOT EXISTS rejected_messages (
   payload_excerpt text
 );
 CREATE INDEX IF NOT EXISTS idx_rejected_messages_code ON rejected_messages (code);
+-- How many refusals the row stands for: 1, or, for a device past the pipeline's cap of rows per minute, the
+-- refusals of that minute (same topic and code) it counted instead of storing one by one (a flood of junk must not
+-- fill the table).
+ALTER TABLE rejected_messages ADD COLUMN IF NOT EXISTS messages integer NOT NULL DEFAULT 1 CHECK (messages >= 1);
 
 DO $$
 BEGIN

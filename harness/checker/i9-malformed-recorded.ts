@@ -1,6 +1,7 @@
 // I9 malformed messages are recorded (project rule "bad input … loses nothing"): every malformed message a device
 // sent (device_sent_malformed: the corrupt-message fault) has a rejected_messages row on its topic with the code the
-// protocol's decoder gives it (simulator/protocol/reject.ts). Counted per (topic, code): n messages sent need n rows.
+// protocol's decoder gives it (simulator/protocol/reject.ts). Counted per (topic, code): n messages sent need rows
+// standing for n (a row counts `messages` refusals: more than 1 for a device past the pipeline's cap per minute).
 // A message may never have reached the pipeline, or its row may have been lost with a crashed pipeline's buffer (the
 // reference pipeline batches rejection rows and a crash discards the batch), when a fault that loses messages struck
 // after it was sent (a dropped delivery on its topic, a broker or pipeline restart, killed database connections, its
@@ -69,7 +70,7 @@ export function checkMalformedRecorded(db: Db, facts: RunFacts): Promise<Invaria
     const topics = [...new Set(sends.map((s) => s.topic))];
     const rows = await queryRows<{ topic: string; code: string; n: number }>(
       db,
-      `SELECT topic, code, count(*)::int AS n FROM rejected_messages WHERE topic = ANY ($1::text[]) GROUP BY topic, code`,
+      `SELECT topic, code, sum(messages)::int AS n FROM rejected_messages WHERE topic = ANY ($1::text[]) GROUP BY topic, code`,
       [topics],
     );
     const recorded = new Map(rows.map((r) => [`${r.topic}\u0000${r.code}`, r.n]));

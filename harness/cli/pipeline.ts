@@ -14,6 +14,7 @@ import { describeFailure } from '../run/exit-codes.ts';
 import { standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { numberOption } from './number-option.ts';
+import { brokerCaOf, brokerLoginOptions, brokerLoginProblem, brokerUrlWithLogin } from './broker-login.ts';
 import { checkWorldUrls } from './world-options.ts';
 import { workersOption, workersProblem } from './worker-options.ts';
 import { redactText, redactUrl } from '../world/redact.ts';
@@ -31,8 +32,9 @@ const argv = await standardCli(
         type: 'string',
         default: process.env.MQTT_URL,
         defaultDescription: '$MQTT_URL',
-        describe: 'MQTT broker (mqtt://host:port)',
+        describe: 'MQTT broker (mqtt://host:port, mqtts:// for TLS)',
       },
+      ...brokerLoginOptions,
       'database-url': {
         type: 'string',
         default: process.env.DATABASE_URL,
@@ -60,6 +62,8 @@ const argv = await standardCli(
       if (!a['broker-url']) throw new Error('--broker-url (or MQTT_URL) is required');
       if (!a['database-url']) throw new Error('--database-url (or DATABASE_URL) is required');
       checkWorldUrls(a);
+      const loginTrouble = brokerLoginProblem(a, hideBin(process.argv));
+      if (loginTrouble !== undefined) throw new Error(loginTrouble);
       const workersTrouble = workersProblem(a.workers, false);
       if (workersTrouble !== undefined) throw new Error(workersTrouble);
       if (!/^[A-Za-z0-9_.-]{1,64}$/.test(a.group))
@@ -70,7 +74,8 @@ const argv = await standardCli(
     }),
 ).parseAsync();
 
-const brokerUrl = argv['broker-url'] ?? '';
+const brokerUrl = brokerUrlWithLogin(argv) ?? '';
+const brokerCa = brokerCaOf(argv);
 const databaseUrl = argv['database-url'] ?? '';
 
 try {
@@ -79,7 +84,7 @@ try {
     throw Object.assign(new Error(`cannot connect to Postgres at ${describeAddress(databaseUrl)}: ${db.reason}`), {
       exitCode: 2,
     });
-  const mq = await probeBroker(brokerUrl);
+  const mq = await probeBroker(brokerUrl, brokerCa);
   if (!mq.ok)
     throw Object.assign(new Error(`cannot connect to the MQTT broker at ${redactUrl(brokerUrl)}: ${mq.reason}`), {
       exitCode: 2,
@@ -113,6 +118,7 @@ const log = (line: string) => console.log(redactText(line, [brokerUrl, databaseU
 const workers = argv.workers ?? 1;
 const pipeline = await startPipeline({
   brokerUrl,
+  brokerCa,
   databaseUrl,
   profile: 'fixed',
   log,

@@ -26,6 +26,7 @@ import { standardCli } from './exit.ts';
 import { onStopRequest } from './stop-signals.ts';
 import { formatTable } from './table.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { brokerCaOf, brokerLoginOptions, brokerLoginProblem, brokerUrlWithLogin } from './broker-login.ts';
 import { numberOption } from './number-option.ts';
 import { checkCreatableDirectory, checkReadableFile, checkWritableFile } from './path-options.ts';
 import { runModes, simModeProblem, type RunMode } from './sim-mode.ts';
@@ -37,6 +38,9 @@ class UsageError extends Error {
 interface WorldArgs {
   'broker-url': string | undefined;
   'database-url': string | undefined;
+  'mqtt-username'?: string | undefined;
+  'mqtt-password'?: string | undefined;
+  'mqtt-ca-file'?: string | undefined;
   catalogue: string;
 }
 
@@ -94,13 +98,19 @@ function printEntry(entry: ReportEntry, interrupted = false): void {
 }
 
 function context(args: WorldArgs, extra: Partial<ScenarioRunContext> = {}): ScenarioRunContext {
-  return { brokerUrl: args['broker-url'] || undefined, databaseUrl: args['database-url'] || undefined, ...extra };
+  return {
+    brokerUrl: brokerUrlWithLogin(args),
+    brokerCa: brokerCaOf(args),
+    databaseUrl: args['database-url'] || undefined,
+    ...extra,
+  };
 }
 
 function withWorld<T>(y: Argv<T>) {
   return y
     .options({
       ...worldOptions,
+      ...brokerLoginOptions,
       report: {
         type: 'string',
         describe: 'write junit.xml and summary.json (and failure bundles) into this directory',
@@ -109,6 +119,8 @@ function withWorld<T>(y: Argv<T>) {
     .check((a) => {
       // URLs and paths before anything starts: a bad one costs no server start and leaves no temp directory.
       checkWorldUrls(a);
+      const loginTrouble = brokerLoginProblem(a, hideBin(process.argv));
+      if (loginTrouble !== undefined) throw new Error(loginTrouble);
       if (a.report !== undefined) checkCreatableDirectory('report', a.report);
       return true;
     });
@@ -231,7 +243,7 @@ const cli = yargs(hideBin(process.argv))
             mode,
             externalCommand: args['external-cmd'],
             // Sim runs its own router: MQTT_URL in the environment is for live runs (--broker-url is refused).
-            ...(mode === 'sim' ? { brokerUrl: undefined } : {}),
+            ...(mode === 'sim' ? { brokerUrl: undefined, brokerCa: undefined } : {}),
           });
           const options = scenarioRunOptions(scenario, ctx);
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);

@@ -10,6 +10,7 @@ import { bundleRunOptions, readBundleFile, type BundleFile } from '../run/bundle
 import { UsageError } from '../run/exit-codes.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { brokerCaOf, brokerLoginOptions, brokerLoginProblem, brokerUrlWithLogin } from './broker-login.ts';
 import {
   fleetThreadsOption,
   fleetThreadsProblem,
@@ -84,6 +85,7 @@ export function simulateArgs(y: Argv, args: readonly string[]) {
             'live: a real broker and the real clock; sim: one process, a virtual clock, the in-memory router and a gated database, moved by the seeded scheduler (same seed, same history); every fault live takes but a slow subscriber on a real broker',
         },
         ...worldOptions,
+        ...brokerLoginOptions,
         ...workersOption(SIMULATE_WORKERS_DEFAULT),
         ...fleetThreadsOption,
         ...shardOptions,
@@ -163,6 +165,8 @@ export function simulateArgs(y: Argv, args: readonly string[]) {
         faultOverridesFrom(a, { devices: a.devices, imagesPerDevice: a.images }, pubacksOurs);
         // Every path and URL before anything starts: a bad one costs no server start and leaves no temp directory.
         checkWorldUrls(a, args);
+        const loginTrouble = brokerLoginProblem(a, args);
+        if (loginTrouble !== undefined) throw new Error(loginTrouble);
         if (a.history !== undefined) checkWritableFile('history', a.history);
         if (a.report !== undefined) checkCreatableDirectory('report', a.report);
         if (a.replay !== undefined) checkBundlePath('replay', a.replay);
@@ -236,7 +240,8 @@ export function simulateRunOptions(argv: SimulateArgv, mode: RunMode): LiveRunOp
     qos: argv.qos === 0 ? 0 : 1,
     dialect: argv.dialect === 'spec' ? 'spec' : 'fw350',
     // Sim runs its own router: MQTT_URL in the environment is for live runs (an explicit --broker-url is refused).
-    brokerUrl: mode === 'sim' ? undefined : argv['broker-url'] || undefined,
+    brokerUrl: mode === 'sim' ? undefined : brokerUrlWithLogin(argv),
+    brokerCa: mode === 'sim' ? undefined : brokerCaOf(argv),
     databaseUrl: argv['database-url'] || undefined,
     timeScale: argv['time-scale'],
     concurrencyMax: argv.concurrency,

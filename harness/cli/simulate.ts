@@ -131,6 +131,7 @@ if (result.shard !== undefined) process.exit(reportShard(result, options.databas
 if (outcome.report !== undefined) say(`report: ${outcome.report.junitPath}, ${outcome.report.summaryPath}`);
 
 const p = result.pipeline;
+const brokerRefusals = result.history.events.filter((e) => e.type === 'broker_refused').length;
 const rejections = Object.entries(p.rejections)
   .map(([code, n]) => `${code} ${n}`)
   .join(', ');
@@ -149,7 +150,18 @@ const summaryRows: [string, string | number][] = [
     `${result.fleet.captured} / ${result.imagesComplete ?? p.imagesCompleted} (${result.fleet.acked} acknowledged)`,
   ],
   ['chunks sent / stored / re-sent', `${result.fleet.chunksSent} / ${p.chunksStored} / ${result.fleet.chunksResent}`],
-  ['rejections', p.rejected === 0 ? 0 : `${p.rejected} (${rejections})`],
+  [
+    'rejections',
+    p.rejected === 0
+      ? 0
+      : `${p.rejected} (${rejections})${p.rejectedCounted > 0 ? `; ${p.rejectedCounted} past the cap per device per minute, stored as counts` : ''}`,
+  ],
+  ...(brokerRefusals > 0
+    ? ([['broker refusals', `${brokerRefusals} (logins, publishes or subscribes the broker's auth refused)`]] as [
+        string,
+        string,
+      ][])
+    : []),
   [
     'duplicates logged',
     // Double sends are mostly caught mid-transfer (merged into it, nothing to log): only a re-send of an image

@@ -108,6 +108,15 @@ export type HistoryEvent = EventBase &
       }
     /** The embedded broker saw a client connect or go (devices, pipelines, probes). */
     | { readonly type: 'broker_client'; readonly clientId: string; readonly connected: boolean }
+    /** The embedded broker's auth refused a login, a publish (the client is disconnected) or a subscribe. */
+    | {
+        readonly type: 'broker_refused';
+        readonly action: 'connect' | 'publish' | 'subscribe';
+        readonly clientId: string;
+        readonly username?: string;
+        readonly topic?: string;
+        readonly reason: string;
+      }
     | { readonly type: 'run_phase'; readonly phase: 'start' | 'heal' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
     /** A fault the plan schedules by a trigger (nemesis/trigger.ts), recorded as the fleet starts. */

@@ -4,6 +4,7 @@
 // this client stays full and its per-client queue (Mosquitto: max_queued_messages, 1000 by default) overflows;
 // Mosquitto then drops QoS 1 messages for it. The load it adds to the broker is the point: it is not a consumer the
 // pipeline depends on. Healing: `stop()`.
+import { brokerEndpoint } from '../world/broker-auth.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import { randomBytes } from 'node:crypto';
 import type { History } from '../history/history.ts';
@@ -19,6 +20,8 @@ export interface SlowSubscriberOptions {
   readonly clientId?: string;
   /** The per-message processing time runs on it. Default realClock. */
   readonly clock?: Clock;
+  /** A CA (PEM) to trust for an mqtts:// broker. */
+  readonly ca?: string | undefined;
 }
 
 export interface SlowSubscriberStats {
@@ -45,15 +48,19 @@ export async function startSlowSubscriber(
   let processMs = options.processMs ?? 50;
   const clock = options.clock ?? realClock;
   const clientId = options.clientId ?? `camfleet-slow-subscriber-${randomBytes(4).toString('hex')}`;
+  const ca = options.ca;
   let received = 0;
   let processed = 0;
   /** Messages being "processed": their timer and the acknowledgement it will send. */
   const pending = new Map<TimerHandle, () => void>();
-  const client: MqttClient = await mqtt.connectAsync(brokerUrl, {
+  const { url, ...login } = brokerEndpoint(brokerUrl);
+  const client: MqttClient = await mqtt.connectAsync(url, {
+    ...login,
     clientId,
     clean: true,
     reconnectPeriod: 0,
     connectTimeout: 5_000,
+    ...(ca === undefined ? {} : { ca }),
   });
   client.on('error', () => {});
   client.on('message', () => received++);

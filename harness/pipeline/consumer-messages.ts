@@ -4,6 +4,8 @@
 /** workerData of the consumer thread. */
 export interface ConsumerData {
   readonly url: string;
+  /** A CA (PEM) to trust for an mqtts:// broker. */
+  readonly ca: string | undefined;
   /** One MQTT connection each, all subscribed to `subscriptions` (a shared group's filters when more than one). */
   readonly clientIds: readonly string[];
   readonly subscriptions: readonly string[];

@@ -35,6 +35,7 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
   const clock: Clock = o.clock ?? realClock;
   const data: ConsumerData = {
     url: o.url,
+    ca: o.ca,
     clientIds: o.clientIds,
     subscriptions: o.subscriptions,
     queueMax: o.queueMax ?? CONSUMER_QUEUE_MAX,
@@ -143,10 +144,11 @@ export async function connectConsumerThread(o: ConsumerThreadOptions): Promise<M
 
 /** A pipeline's link to the broker at `url` through a consumer thread: its `consumers` connections named from its
  *  client id (the live world's, and `startPipeline`'s when no world gives one). */
-export function consumerThreadLink(url: string, clock?: Clock): PipelineLinkFactory {
+export function consumerThreadLink(url: string, clock?: Clock, ca?: string): PipelineLinkFactory {
   return ({ clientId, consumers, ...o }) =>
     connectConsumerThread({
       url,
+      ...(ca === undefined ? {} : { ca }),
       clientIds: consumerClientIds(clientId, consumers),
       ...(clock === undefined ? {} : { clock }),
       ...o,

@@ -75,6 +75,7 @@ try {
     links.push(
       await connectMqttLink({
         url: data.url,
+        ca: data.ca,
         clientId,
         subscriptions: data.subscriptions,
         log: (line) => say({ kind: 'log', line }),

@@ -1,6 +1,7 @@
 // The MQTT adapter: one client, QoS 1 subscriptions, publish, and backpressure. mqtt.js emits 'message' and then
 // calls handleMessage(packet, done); holding `done` back stops it reading the next packet (and delays the PUBACK),
 // so when the pipeline's buffers are full the broker and the TCP window hold the rest instead of our heap.
+import { brokerEndpoint } from '../world/broker-auth.ts';
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
@@ -9,6 +10,8 @@ import { errorText } from './store/pool.ts';
 
 export interface MqttLinkOptions {
   readonly url: string;
+  /** A CA (PEM) to trust for an mqtts:// broker, besides the system's (--mqtt-ca-file). */
+  readonly ca?: string | undefined;
   readonly clientId: string;
   readonly subscriptions: readonly string[];
   readonly log: (line: string) => void;
@@ -22,7 +25,7 @@ export interface MqttLinkOptions {
 
 /** What the pipeline asks of a world's link: everything but where the broker is (the world knows that), and how
  *  many connections to open in its shared group (`consumerClientIds` names them). */
-export type PipelineLinkOptions = Omit<MqttLinkOptions, 'url'> & {
+export type PipelineLinkOptions = Omit<MqttLinkOptions, 'url' | 'ca'> & {
   readonly consumers?: number;
   /** Messages the link may take in (and acknowledge) before pressured() holds the rest back at the broker
    *  (consumer-thread.ts; default CONSUMER_QUEUE_MAX). A link without a queue of its own (the sim router's) takes
@@ -56,14 +59,17 @@ export async function connectMqttLink(o: MqttLinkOptions): Promise<MqttLink> {
   const clock = o.clock ?? realClock;
   let client: MqttClient;
   try {
+    const { url, ...login } = brokerEndpoint(o.url);
     client = await mqtt.connectAsync(
-      o.url,
+      url,
       {
+        ...login,
         clientId: o.clientId,
         clean: true,
         reconnectPeriod: RECONNECT_PERIOD_MS,
         connectTimeout: CONNECT_TIMEOUT_MS,
         keepalive: 30,
+        ...(o.ca === undefined ? {} : { ca: o.ca }),
       },
       false,
     );

@@ -1,4 +1,5 @@
 // The pipeline's options, their defaults, and the profile switch (ARCHITECTURE.md §5).
+import { REJECTION_LIMITS_DEFAULT, type RejectionLimits } from './core/rejection-limit.ts';
 import { randomBytes } from 'node:crypto';
 import type { History } from '../history/history.ts';
 import type { Clock } from '../world/clock.ts';
@@ -35,6 +36,11 @@ export interface PipelineOptions {
   instanceTag?: string;
   /** Default 'camfleet-pipeline-<instanceTag->-<random>'. */
   clientId?: string;
+  /** Refusals stored one by one per device per minute, and logged per minute (core/rejection-limit.ts); the rest
+   *  are counted. Default REJECTION_LIMITS_DEFAULT (20 and 20). */
+  rejectionLimits?: RejectionLimits;
+  /** A CA (PEM) to trust for an mqtts:// broker, besides the system's (`npm run pipeline --mqtt-ca-file`). */
+  brokerCa?: string | undefined;
   /** legacy-ttl only: stored chunks of an unfinished transfer expire this long after its last chunk (the original's
    *  30-minute edge_chunk_buffer, PROTOCOL.md §6–§7.6). A run passes it scaled to its compressed time.
    *  Default 1,800,000 (30 min). */
@@ -111,6 +117,8 @@ export interface ResolvedOptions {
   readonly clientId: string;
   readonly chunkTtlMs: number;
   readonly chunkAgeNow: 'database' | 'clock';
+  readonly rejectionLimits: RejectionLimits;
+  readonly brokerCa: string | undefined;
   readonly writerRaceWindowMs: number;
   readonly chunkIdBase: 0 | 1;
   readonly ackNamesCapture: boolean;
@@ -172,6 +180,23 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
     clientId: o.clientId ?? `camfleet-pipeline-${tag === undefined ? '' : `${tag}-`}${randomBytes(4).toString('hex')}`,
     chunkTtlMs: positive('chunkTtlMs', o.chunkTtlMs, PIPELINE_DEFAULTS.chunkTtlMs),
     chunkAgeNow: o.chunkAgeNow ?? 'database',
+    brokerCa: o.brokerCa,
+    rejectionLimits: {
+      rowsPerDeviceMinute: Math.floor(
+        positive(
+          'rejectionLimits.rowsPerDeviceMinute',
+          o.rejectionLimits?.rowsPerDeviceMinute,
+          REJECTION_LIMITS_DEFAULT.rowsPerDeviceMinute,
+        ),
+      ),
+      logLinesPerMinute: Math.floor(
+        positive(
+          'rejectionLimits.logLinesPerMinute',
+          o.rejectionLimits?.logLinesPerMinute,
+          REJECTION_LIMITS_DEFAULT.logLinesPerMinute,
+        ),
+      ),
+    },
     writerRaceWindowMs:
       o.writerRaceWindowMs === undefined ? PIPELINE_DEFAULTS.writerRaceWindowMs : Math.max(0, o.writerRaceWindowMs),
     chunkIdBase: o.chunkIdBase ?? 0,

@@ -19,7 +19,14 @@ import {
 } from '../../simulator/protocol/index.ts';
 import { decideHello } from './core/hello.ts';
 import { policyOf, type ProfilePolicy } from './core/profile.ts';
-import { isOwnReply, macOfTopic, rejectionRecord, type PipelineRejectCode } from './core/rejection.ts';
+import {
+  countedRejectionRecord,
+  isOwnReply,
+  macOfTopic,
+  rejectionRecord,
+  type PipelineRejectCode,
+} from './core/rejection.ts';
+import { RejectionLimiter } from './core/rejection-limit.ts';
 import { sweepIdleMs } from './core/sweep.ts';
 import { ChunkBatcher } from './chunk-batcher.ts';
 import { ChunkExpiry } from './chunk-expiry.ts';
@@ -77,6 +84,7 @@ export class PipelineService {
   private readonly memory: MemoryChunkStore | undefined;
   /** legacy-ttl: the job that expires stored chunks. */
   private readonly expiry: ChunkExpiry | undefined;
+  private readonly rejections: RejectionLimiter;
   private readonly metadata: MetadataHandler;
   private readonly chunks: ChunkHandler;
   private readonly completion: CompletionPath;
@@ -113,6 +121,7 @@ export class PipelineService {
         : undefined;
     this.memory = memory;
     this.completer = new Completer((t) => this.completion.complete(t), COMPLETIONS_CONCURRENT_MAX);
+    this.rejections = new RejectionLimiter(o.rejectionLimits);
     this.recorder = new RejectionRecorder({
       write: (rows) =>
         withRetry(
@@ -182,7 +191,7 @@ export class PipelineService {
   async connect(): Promise<void> {
     // A world's link (live: mqtt.js; sim: the in-memory router), or mqtt.js to brokerUrl when none was given.
     // A world's link (live: the consumer thread; sim: the in-memory router), or the consumer thread to brokerUrl.
-    const connectLink = this.o.link ?? consumerThreadLink(this.o.brokerUrl);
+    const connectLink = this.o.link ?? consumerThreadLink(this.o.brokerUrl, undefined, this.o.brokerCa);
     this.link = await connectLink({
       clientId: this.o.clientId,
       consumers: this.o.consumers,
@@ -223,6 +232,8 @@ export class PipelineService {
 
   /** Resolves when everything received so far has been handled, written and answered. */
   async idle(): Promise<void> {
+    // What the limiter counted so far is written now: whoever waits for idle reads rejected_messages next.
+    this.recordCountedRejections('all');
     for (;;) {
       await this.lanes.idle();
       await this.chunks.idle();
@@ -292,6 +303,7 @@ export class PipelineService {
     if (!drained) this.o.log('pipeline: stopping with work still in flight (database or broker not answering)');
     if (link !== undefined) await link.end().catch(() => {});
     this.chunks.stop();
+    this.recordCountedRejections('all');
     await this.recorder.drain().catch(() => {});
     await this.pool.end().catch(() => {});
     this.o.log('pipeline: stopped');
@@ -388,8 +400,24 @@ export class PipelineService {
     this.counters.rejected++;
     this.counters.rejections[code] = (this.counters.rejections[code] ?? 0) + 1;
     this.o.history?.append({ type: 'pipeline_rejected', topic, code, reason });
-    this.o.log(`pipeline: rejected ${code} on ${topic}: ${reason}`);
-    this.recorder.add(rejectionRecord(topic, payload, mac, code, reason));
+    // Bounded (core/rejection-limit.ts): a device's refusals past the cap per minute are counted, not stored one by
+    // one, and log lines past theirs are counted too.
+    const nowMs = this.o.clock.nowMs();
+    const decision = this.rejections.admit(nowMs, mac, topic, code);
+    if (decision.log) this.o.log(`pipeline: rejected ${code} on ${topic}: ${reason}`);
+    if (decision.store) this.recorder.add(rejectionRecord(topic, payload, mac, code, reason));
+    else this.counters.rejectedCounted++;
+    this.recordCountedRejections(nowMs);
+  }
+
+  /** Rows for the refusals counted in minutes that are over (all of them at `all`), and a line for the unlogged. */
+  private recordCountedRejections(nowMs: number | 'all'): void {
+    for (const counted of this.rejections.takeCounted(nowMs))
+      this.recorder.add(countedRejectionRecord(counted, this.o.rejectionLimits.rowsPerDeviceMinute));
+    for (const { lines } of this.rejections.takeUnlogged(nowMs))
+      this.o.log(
+        `pipeline: ${lines} more rejections in a minute not logged (at most ${this.o.rejectionLimits.logLinesPerMinute} lines a minute; all are counted and recorded)`,
+      );
   }
 }
 

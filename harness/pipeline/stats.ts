@@ -13,6 +13,8 @@ export interface PipelineStats {
   missingRequests: number;
   rejections: Record<string, number>;
   rejected: number;
+  /** Of `rejected`, refusals past the per-device cap of rows per minute: stored as counts, not one by one. */
+  rejectedCounted: number;
   devicesProvisioned: number;
   /** New captures stored under a disambiguated name after a flash-counter reset (ARCHITECTURE.md §3). */
   namesReused: number;
@@ -36,6 +38,7 @@ export function emptyStats(): PipelineStats {
     missingRequests: 0,
     rejections: {},
     rejected: 0,
+    rejectedCounted: 0,
     devicesProvisioned: 0,
     namesReused: 0,
     imagesFailed: 0,

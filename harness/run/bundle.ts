@@ -104,7 +104,7 @@ export function defaultBundleDir(name: string, seed: number, reportDir?: string)
 }
 
 export function bundledOptions(options: LiveRunOptions): BundledOptions {
-  const { brokerUrl: _b, databaseUrl: _d, historyPath: _h, ...rest } = options;
+  const { brokerUrl: _b, databaseUrl: _d, historyPath: _h, brokerCa: _c, ...rest } = options;
   return rest;
 }
 

@@ -8,6 +8,10 @@ export interface FleetThreadData {
   readonly options: LiveRunOptions;
   /** The world's broker (the embedded aedes' or the user's URL): the devices connect to it over TCP, as in-thread. */
   readonly brokerUrl: string;
+  /** The embedded broker's auth secret (broker-auth.ts), for the devices' logins; a secret, never printed. */
+  readonly brokerAuthSecret: string | undefined;
+  /** A CA (PEM) the devices trust for an mqtts:// broker. */
+  readonly brokerCa: string | undefined;
   /** The run's database, where the ACK observer (I7) looks the moment an ACK_OK reaches a device. */
   readonly databaseUrl: string;
   /** The devices of this thread (0-based places in the whole fleet, `to` exclusive). */

@@ -11,6 +11,7 @@ import { WAKE_HOLD_POLL_MS, type FleetOutcome, type RunnableFleet } from '../fle
 import { newFleetCounters, type FleetCounters } from '../fleet/fleet-counters.ts';
 import type { HistoryAppender } from '../history/history.ts';
 import { spawnTsWorker } from '../world/live/ts-worker.ts';
+import type { BrokerAuth } from '../world/broker-auth.ts';
 import type { FleetThreadData, FromFleetThread, ToFleetThread } from './fleet-thread-messages.ts';
 import { runMacs } from './run-macs.ts';
 import type { LiveRunOptions } from './run-options.ts';
@@ -46,6 +47,9 @@ export interface FleetThreadsOptions {
   };
   readonly threads: number;
   readonly brokerUrl: string;
+  /** The embedded broker's auth, whose devices log in as themselves. */
+  readonly brokerAuth: BrokerAuth | undefined;
+  readonly brokerCa: string | undefined;
   readonly databaseUrl: string;
   readonly history: HistoryAppender;
   readonly signal: AbortSignal;
@@ -85,6 +89,8 @@ export class FleetThreads implements RunnableFleet {
       const data: FleetThreadData = {
         options: o.options,
         brokerUrl: o.brokerUrl,
+        brokerAuthSecret: o.brokerAuth?.secretHex,
+        brokerCa: o.brokerCa,
         databaseUrl: o.databaseUrl,
         slice: { from: from + devices.from, to: from + devices.to },
         concurrencyMax: Math.max(1, awake.to - awake.from),

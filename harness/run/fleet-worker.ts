@@ -7,6 +7,7 @@ import { storedCompleteNow } from '../checker/ack-observer.ts';
 import { Fleet } from '../fleet/fleet.ts';
 import type { NewHistoryEvent } from '../history/events.ts';
 import { devicePointsByIndex } from '../nemesis/device-points.ts';
+import { BrokerAuth } from '../world/broker-auth.ts';
 import { liveWorld } from '../world/live/live-world.ts';
 import { realClock } from '../world/live/real-clock.ts';
 import type { FleetThreadData, FromFleetThread, ToFleetThread } from './fleet-thread-messages.ts';
@@ -61,7 +62,11 @@ fleet = new Fleet(
       realSleepMsMax: data.realSleepMsMax,
     },
     {
-      transport: liveWorld({ url: data.brokerUrl }).deviceTransport,
+      transport: liveWorld({
+        url: data.brokerUrl,
+        ...(data.brokerAuthSecret === undefined ? {} : { auth: BrokerAuth.fromSecret(data.brokerAuthSecret) }),
+        ...(data.brokerCa === undefined ? {} : { ca: data.brokerCa }),
+      }).deviceTransport,
       history,
       clock: realClock,
       signal: abort.signal,

@@ -146,6 +146,8 @@ export function createRunFleet(
       share,
       threads,
       brokerUrl: setup.broker.url,
+      brokerAuth: setup.broker.auth,
+      brokerCa: setup.broker.ca,
       databaseUrl: database.scratch.url,
       history,
       signal,

@@ -63,6 +63,9 @@ export interface LiveRunOptions {
    *  `devices`, in the run's shared database, its pipeline in the run's group; it stores its history there for
    *  `npm run check` instead of checking. */
   readonly shard?: Shard | undefined;
+  /** A CA (PEM text) every client trusts for an mqtts:// `brokerUrl`, besides the system's (--mqtt-ca-file). Not
+   *  in a bundle (bundle.ts: like the URLs, where the broker is belongs to the machine, not to the run). */
+  readonly brokerCa?: string | undefined;
   /** `pipeline: 'external'`: a shell command that starts the user's service (given MQTT_URL and DATABASE_URL). */
   readonly externalCommand: string | undefined;
 }

@@ -108,9 +108,19 @@ export async function setUpWorld(
     };
     observe(broker.aedes);
     broker.onAedes(observe);
+    broker.onRefused((r) =>
+      history.append({
+        type: 'broker_refused',
+        action: r.action,
+        clientId: r.clientId,
+        ...(r.username === undefined ? {} : { username: r.username }),
+        ...(r.topic === undefined ? {} : { topic: r.topic }),
+        reason: r.reason,
+      }),
+    );
   }
   if (faults.network.slowSubscriber && broker?.kind === 'external') {
-    const slow = await startSlowSubscriber(broker.url, history, { clock });
+    const slow = await startSlowSubscriber(broker.url, history, { clock, ca: broker.ca });
     resources.cleanups.push(() => slow.stop());
   }
 

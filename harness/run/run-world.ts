@@ -2,6 +2,7 @@
 // world over the in-memory router, owned and closed by the caller), or a live world over the broker the run opens
 // itself (aedes in this process, or MQTT_URL), which the run stops at its end.
 import { describeFaultPlan, faultMixes } from '../nemesis/fault-plan.ts';
+import { BrokerAuth } from '../world/broker-auth.ts';
 import { openBroker, type Broker } from '../world/broker.ts';
 import type { Clock } from '../world/clock.ts';
 import { liveWorld } from '../world/live/live-world.ts';
@@ -50,6 +51,11 @@ export async function openRunWorld(
 ): Promise<RunWorld> {
   if (given !== undefined) return { world: given, broker: undefined };
   onPhase?.('starting the MQTT broker');
-  const broker = await openBroker({ url: options.brokerUrl, clock });
+  // The embedded broker holds every client to its own topics (broker-auth.ts): a run's own secret.
+  const broker = await openBroker({
+    url: options.brokerUrl,
+    clock,
+    ...(options.brokerUrl ? { ca: options.brokerCa } : { auth: BrokerAuth.random() }),
+  });
   return { world: liveWorld(broker, clock), broker };
 }

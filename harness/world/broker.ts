@@ -3,13 +3,28 @@
 import { Aedes } from 'aedes';
 import mqtt from 'mqtt';
 import { createServer, type Server, type Socket } from 'node:net';
+import {
+  brokerEndpoint,
+  publishRefusal,
+  subscribeRefusal,
+  urlWithCredentials,
+  type BrokerAuth,
+  type BrokerRole,
+} from './broker-auth.ts';
 import type { Clock } from './clock.ts';
 import { realClock } from './live/real-clock.ts';
 import { redactUrl } from './redact.ts';
 
 export interface Broker {
   readonly kind: 'embedded' | 'external';
+  /** Where the run's services connect; on an embedded broker with auth, with the service account in it (print it
+   *  only through redactUrl). */
   readonly url: string;
+  /** An embedded broker with auth: the run's logins (each device's, username = MAC; the service's, in `url`).
+   *  Undefined: clients log in with nothing. */
+  readonly auth?: BrokerAuth;
+  /** A CA (PEM) every client trusts for this mqtts:// broker, besides the system's (--mqtt-ca-file). */
+  readonly ca?: string;
   /** The in-process aedes instance (fault injection hooks use it); absent for an external broker. It changes on
    *  every `restart`, so read it when needed, or subscribe with `onAedes`. */
   readonly aedes?: Aedes;
@@ -35,6 +50,18 @@ export interface EmbeddedBroker extends Broker {
   /** Called with each new aedes instance after a restart (hooks installed on the old one are gone with it).
    *  Returns the unsubscribe function. */
   onAedes(listener: (aedes: Aedes) => void): () => void;
+  /** Called with each login, publish or subscribe the broker's auth refused. Returns the unsubscribe function. */
+  onRefused(listener: (refusal: BrokerRefusal) => void): () => void;
+}
+
+/** What the embedded broker's auth refused. */
+export interface BrokerRefusal {
+  readonly action: 'connect' | 'publish' | 'subscribe';
+  readonly clientId: string;
+  /** The user name given (a MAC, the service account, or nothing). */
+  readonly username: string | undefined;
+  readonly topic: string | undefined;
+  readonly reason: string;
 }
 
 export function isEmbeddedBroker(broker: Broker): broker is EmbeddedBroker {
@@ -50,9 +77,14 @@ export const brokerConnectTimeoutMs = 5_000;
 
 /** `clock`: an embedded broker's restart waits (`downMs`, the retries to listen again) run on it (default
  *  realClock). */
-export async function openBroker(options: { url?: string | undefined; clock?: Clock } = {}): Promise<Broker> {
-  if (options.url) return openExternalBroker(options.url);
-  return startEmbeddedBroker(options.clock === undefined ? {} : { clock: options.clock });
+export async function openBroker(
+  options: { url?: string | undefined; clock?: Clock; auth?: BrokerAuth | undefined; ca?: string | undefined } = {},
+): Promise<Broker> {
+  if (options.url) return openExternalBroker(options.url, options.ca);
+  return startEmbeddedBroker({
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+    ...(options.auth === undefined ? {} : { auth: options.auth }),
+  });
 }
 
 interface Listening {
@@ -61,9 +93,65 @@ interface Listening {
   readonly sockets: Set<Socket>;
 }
 
-async function listenAedes(port: number): Promise<Listening> {
+/** Makes `aedes` ask `auth` about every login, publish and subscribe; what it refuses goes to `refused`. */
+export function installBrokerAuth(aedes: Aedes, auth: BrokerAuth, refused: (refusal: BrokerRefusal) => void): void {
+  const roles = new WeakMap<object, BrokerRole>();
+  const usernames = new WeakMap<object, string>();
+  aedes.authenticate = (client, username, password, callback) => {
+    const role = auth.authenticate(username, password);
+    if (role === undefined) {
+      refused({
+        action: 'connect',
+        clientId: client.id,
+        username,
+        topic: undefined,
+        reason: username === undefined ? 'no credentials' : `bad credentials for ${username}`,
+      });
+      // CONNACK 4: bad user name or password (MQTT 3.1.1 §3.2.2.3).
+      return callback(Object.assign(new Error('bad user name or password'), { returnCode: 4 }), false);
+    }
+    roles.set(client, role);
+    if (username !== undefined) usernames.set(client, username);
+    callback(null, true);
+  };
+  aedes.authorizePublish = (client, packet, callback) => {
+    // A will aedes publishes for a client long gone has none: not a client's publish.
+    if (client === null) return callback(null);
+    const role = roles.get(client);
+    const why = role === undefined ? 'not logged in' : publishRefusal(role, packet.topic);
+    if (why === undefined) return callback(null);
+    refused({
+      action: 'publish',
+      clientId: client.id,
+      username: usernames.get(client),
+      topic: packet.topic,
+      reason: why,
+    });
+    // aedes closes the client's connection (MQTT-3.3.5-2: no error goes back to it).
+    callback(new Error(why));
+  };
+  aedes.authorizeSubscribe = (client, subscription, callback) => {
+    const role = roles.get(client);
+    const why = role === undefined ? 'not logged in' : subscribeRefusal(role, subscription.topic);
+    if (why === undefined) return callback(null, subscription);
+    refused({
+      action: 'subscribe',
+      clientId: client.id,
+      username: usernames.get(client),
+      topic: subscription.topic,
+      reason: why,
+    });
+    callback(null, null); // a negated subscription: SUBACK 128 for it, the connection stays
+  };
+}
+
+async function listenAedes(
+  port: number,
+  auth?: { auth: BrokerAuth; refused: (r: BrokerRefusal) => void },
+): Promise<Listening> {
   // aedes' default concurrency (100) throttles a 500-device burst; each client's inflight window is small anyway.
   const aedes = await Aedes.createBroker({ concurrency: 1000 });
+  if (auth !== undefined) installBrokerAuth(aedes, auth.auth, auth.refused);
   const sockets = new Set<Socket>();
   const server: Server = createServer((socket) => {
     sockets.add(socket);
@@ -92,9 +180,15 @@ async function closeListening(l: Listening): Promise<void> {
   await new Promise<void>((resolve) => l.aedes.close(() => resolve()));
 }
 
-export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Promise<EmbeddedBroker> {
+/** `auth`: every client logs in and is held to its topics (broker-auth.ts); without it, anyone may do anything. */
+export async function startEmbeddedBroker(options: { clock?: Clock; auth?: BrokerAuth } = {}): Promise<EmbeddedBroker> {
   const clock = options.clock ?? realClock;
-  let current: Listening | undefined = await listenAedes(0);
+  const refusalListeners = new Set<(refusal: BrokerRefusal) => void>();
+  const auth =
+    options.auth === undefined
+      ? undefined
+      : { auth: options.auth, refused: (r: BrokerRefusal) => refusalListeners.forEach((l) => l(r)) };
+  let current: Listening | undefined = await listenAedes(0, auth);
   const address = current.server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
   let aedes = current.aedes;
@@ -113,7 +207,7 @@ export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Prom
     let lastError: unknown;
     for (let attempt = 0; attempt < 20; attempt++) {
       try {
-        current = await listenAedes(port);
+        current = await listenAedes(port, auth);
         break;
       } catch (error) {
         lastError = error;
@@ -130,9 +224,12 @@ export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Prom
     for (const listener of listeners) listener(aedes);
   };
 
+  const plainUrl = `mqtt://127.0.0.1:${port}`;
+  const logins = options.auth;
   return {
     kind: 'embedded',
-    url: `mqtt://127.0.0.1:${port}`,
+    url: logins === undefined ? plainUrl : urlWithCredentials(plainUrl, logins.service),
+    ...(logins === undefined ? {} : { auth: logins }),
     port,
     get aedes() {
       return aedes;
@@ -149,11 +246,16 @@ export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Prom
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    onRefused(listener) {
+      refusalListeners.add(listener);
+      return () => refusalListeners.delete(listener);
+    },
     async stop() {
       if (stopped) return;
       stopped = true;
       await restarting;
       listeners.clear();
+      refusalListeners.clear();
       const last = current;
       current = undefined;
       if (last) await closeListening(last);
@@ -162,9 +264,13 @@ export async function startEmbeddedBroker(options: { clock?: Clock } = {}): Prom
 }
 
 /** A short connect to the broker, so a wrong MQTT_URL costs seconds and says where it pointed. */
-export async function probeBroker(url: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+export async function probeBroker(url: string, ca?: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    const client = await mqtt.connectAsync(url, {
+    const endpoint = brokerEndpoint(url);
+    const client = await mqtt.connectAsync(endpoint.url, {
+      ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
+      ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
+      ...(ca === undefined ? {} : { ca }),
       connectTimeout: brokerConnectTimeoutMs,
       reconnectPeriod: 0,
       clientId: `camfleet-probe-${process.pid}-${Date.now()}`, // wall time: only to make the id unique
@@ -176,7 +282,7 @@ export async function probeBroker(url: string): Promise<{ ok: true } | { ok: fal
   }
 }
 
-async function openExternalBroker(url: string): Promise<Broker> {
+async function openExternalBroker(url: string, ca: string | undefined): Promise<Broker> {
   let where = url;
   try {
     const u = new URL(url);
@@ -184,8 +290,8 @@ async function openExternalBroker(url: string): Promise<Broker> {
   } catch {
     throw new BrokerUnavailableError(`MQTT_URL is not a URL: ${redactUrl(url)}`);
   }
-  const probe = await probeBroker(url);
+  const probe = await probeBroker(url, ca);
   if (!probe.ok)
     throw new BrokerUnavailableError(`cannot connect to the MQTT broker at ${where} (MQTT_URL): ${probe.reason}`);
-  return { kind: 'external', url, stop: () => Promise.resolve() };
+  return { kind: 'external', url, ...(ca === undefined ? {} : { ca }), stop: () => Promise.resolve() };
 }

@@ -21,6 +21,11 @@ export interface DeviceTransport {
 export interface MqttTransportOptions {
   readonly brokerUrl: string;
   readonly clientId: string;
+  /** The device's login, where the broker asks for one (the embedded broker's auth: username = MAC). */
+  readonly username?: string | undefined;
+  readonly password?: string | undefined;
+  /** A CA (PEM) to trust for an mqtts:// broker, besides the system's. */
+  readonly ca?: string | undefined;
   readonly qos: 0 | 1;
   readonly connectTimeoutMs: number;
 }
@@ -36,6 +41,9 @@ export function createMqttTransport(options: MqttTransportOptions, events: Devic
       closing = false;
       const c = mqtt.connect(options.brokerUrl, {
         clientId: options.clientId,
+        ...(options.username === undefined ? {} : { username: options.username }),
+        ...(options.password === undefined ? {} : { password: options.password }),
+        ...(options.ca === undefined ? {} : { ca: options.ca }),
         clean: true,
         reconnectPeriod: 0, // the firmware decides when to try again
         connectTimeout: options.connectTimeoutMs,

@@ -1,6 +1,7 @@
 // Refused input (PROTOCOL.md §3 rejections): which decode failures are not device input at all, and the record of a
 // refusal as rejected_messages stores it. Nothing a device sends is dropped unrecorded.
 import { parseTopic, type RejectCode } from '../../../simulator/protocol/index.ts';
+import type { CountedRejections } from './rejection-limit.ts';
 
 /** Pipeline-side rejection codes beyond the codec's (RejectCode). */
 export type PipelineRejectCode = RejectCode | 'name_reuse_exhausted' | 'internal_error' | 'unique_violation';
@@ -27,6 +28,8 @@ export interface RejectionRecord {
   readonly reason: string;
   readonly payloadBytes: number;
   readonly payloadExcerpt: string;
+  /** How many refusals the row stands for: 1, or the count of a device's refusals past the cap (rejection-limit.ts). */
+  readonly messages: number;
 }
 
 const EXCERPT_CHARS = 200;
@@ -45,6 +48,7 @@ export function rejectionRecord(
     reason: noNul(reason),
     payloadBytes: payload.byteLength,
     payloadExcerpt: excerpt(payload),
+    messages: 1,
   };
 }
 
@@ -60,4 +64,20 @@ function excerpt(payload: Buffer): string {
 
 function noNul(s: string): string {
   return s.includes('\u0000') ? s.replaceAll('\u0000', '') : s;
+}
+
+/** The row standing for refusals a device sent past the cap of rows per minute (rejection-limit.ts). */
+export function countedRejectionRecord(counted: CountedRejections, rowsPerDeviceMinute: number): RejectionRecord {
+  const minute = new Date(counted.windowStartMs).toISOString().slice(0, 16).replace('T', ' ');
+  return {
+    topic: noNul(counted.topic),
+    deviceMac: counted.deviceMac,
+    code: counted.code,
+    reason: noNul(
+      `${counted.messages} more refusals (${counted.code}) in the minute from ${minute} UTC, past the cap of ${rowsPerDeviceMinute} rows per device per minute: counted in this row`,
+    ),
+    payloadBytes: 0,
+    payloadExcerpt: '',
+    messages: counted.messages,
+  };
 }

@@ -8,8 +8,8 @@ export type RejectionRow = RejectionRecord;
 
 export async function insertRejections(db: Sql, rows: readonly RejectionRow[]): Promise<void> {
   await db.query(
-    `INSERT INTO rejected_messages (topic, device_mac, code, reason, payload_bytes, payload_excerpt)
-     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[])`,
+    `INSERT INTO rejected_messages (topic, device_mac, code, reason, payload_bytes, payload_excerpt, messages)
+     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::int[], $6::text[], $7::int[])`,
     [
       rows.map((r) => r.topic),
       rows.map((r) => r.deviceMac),
@@ -17,6 +17,7 @@ export async function insertRejections(db: Sql, rows: readonly RejectionRow[]): 
       rows.map((r) => r.reason),
       rows.map((r) => r.payloadBytes),
       rows.map((r) => r.payloadExcerpt),
+      rows.map((r) => r.messages),
     ],
   );
 }

@@ -7,17 +7,31 @@ import { consumerThreadLink } from '../../pipeline/consumer-thread.ts';
 import type { Broker } from '../broker.ts';
 import type { Clock } from '../clock.ts';
 import { redactUrl } from '../redact.ts';
+import { brokerEndpoint } from '../broker-auth.ts';
 import type { World } from '../world.ts';
 import { realClock } from './real-clock.ts';
 
-/** The broker is only read for its URL (the same across an embedded broker's restarts). */
-export function liveWorld(broker: Pick<Broker, 'url'>, clock: Clock = realClock): World {
+/** The broker is only read for its URL (the same across an embedded broker's restarts) and its devices' logins:
+ *  a device logs in as itself (its MAC), never with the service account the URL may carry. */
+export function liveWorld(broker: Pick<Broker, 'url' | 'auth' | 'ca'>, clock: Clock = realClock): World {
+  const auth = broker.auth;
+  // A broker of the user's: every device logs in as the URL says; the embedded one: each as itself.
+  const { url: deviceUrl, ...urlLogin } = brokerEndpoint(broker.url);
   return {
     mode: 'live',
     clock,
     brokerLabel: redactUrl(broker.url),
-    deviceTransport: (o, events) => createMqttTransport({ brokerUrl: broker.url, ...o }, events),
+    deviceTransport: (o, events) =>
+      createMqttTransport(
+        {
+          brokerUrl: deviceUrl,
+          ...(auth === undefined ? urlLogin : auth.device(o.clientId)),
+          ...(broker.ca === undefined ? {} : { ca: broker.ca }),
+          ...o,
+        },
+        events,
+      ),
     // The link's timers (pressure poll, end's bounded wait) follow the world's clock unless the caller names one.
-    pipelineLink: consumerThreadLink(broker.url, clock),
+    pipelineLink: consumerThreadLink(broker.url, clock, broker.ca),
   };
 }
