@@ -6,15 +6,13 @@ import { resolveSimulateRun, simulateArgs } from '../harness/cli/simulate-args.t
 import type { Dialect } from '../simulator/protocol/index.ts';
 import type { FirmwareProfile } from '../simulator/firmware/index.ts';
 import type { DeviceFaults, FaultMix, NetworkFaults, ServerFaults } from '../harness/nemesis/fault-plan.ts';
-import type { FleetCounters } from '../harness/fleet/fleet-counters.ts';
-import type { PipelineStats } from '../harness/pipeline/index.ts';
 import type { ExitCode } from '../harness/run/exit-codes.ts';
 import type { RunHooks, RunProgress } from '../harness/run/live-run.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { reproduceCommand } from '../harness/run/reproduce.ts';
 import type { ReplayCheck } from '../harness/run/replay-check.ts';
-import { runSimulateJob } from '../harness/run/simulate-job.ts';
+import { runSimulateJob, runStats, type RunStats } from '../harness/run/simulate-job.ts';
 import type { HistoryEvent } from '../harness/history/events.ts';
 import { parseAsCommand } from './parse-as-command.ts';
 
@@ -94,18 +92,8 @@ export interface SimulateResult {
   readonly invariants: readonly InvariantVerdict[];
   /** The verdict table as the command prints it. */
   readonly table: string;
-  readonly stats: {
-    readonly fleet: FleetCounters;
-    readonly pipeline: PipelineStats;
-    /** Complete image rows in the database after the run. */
-    readonly imagesComplete: number | undefined;
-    readonly fleetMs: number;
-    readonly wallMs: number;
-    readonly peakRssBytes: number;
-    readonly faultsInjected: Readonly<Record<string, number>>;
-    readonly broker: string;
-    readonly database: string;
-  };
+  /** Fleet and pipeline counters, complete images, fleet and wall time, peak memory, faults injected, where. */
+  readonly stats: RunStats;
   /** The failure bundle's folder and the command that replays it (absent for a pass). */
   readonly bundleDir: string | undefined;
   readonly replayCommand: string | undefined;
@@ -155,17 +143,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<SimulateR
     mode,
     invariants: result.verdicts,
     table: formatVerdicts(result.verdicts),
-    stats: {
-      fleet: result.fleet,
-      pipeline: result.pipeline,
-      imagesComplete: result.imagesComplete,
-      fleetMs: result.fleetMs,
-      wallMs: result.wallMs,
-      peakRssBytes: result.peakRssBytes,
-      faultsInjected: result.faultsInjected,
-      broker: result.brokerKind,
-      database: result.databaseKind,
-    },
+    stats: runStats(result),
     bundleDir: outcome.bundle?.dir,
     replayCommand: outcome.bundle?.replay,
     reproduceCommand: `${reproduceCommand(runOptions)}${mode === 'sim' ? ' --mode sim' : ''}`,

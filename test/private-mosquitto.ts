@@ -3,7 +3,7 @@
 // (mosquitto_passwd). Undefined when the binaries are missing, so the caller can skip and say why.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
+import { freePort } from '../harness/world/free-port.ts';
 import { join } from 'node:path';
 import { tempDir } from './temp-dir.ts';
 
@@ -13,18 +13,6 @@ export interface PrivateMosquitto {
   readonly username: string;
   readonly password: string;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 const tools = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto_passwd', '/usr/bin/openssl'];

@@ -32,6 +32,7 @@ export const exerciseNames = [
   'missing_chunks_requested',
   'corrupt_message',
   'slow_database',
+  'rogue_device',
 ] as const;
 export type ExerciseName = (typeof exerciseNames)[number];
 
@@ -88,6 +89,7 @@ function count(name: ExerciseName, events: readonly HistoryEvent[], struck: read
     case 'dialect_drift':
     case 'corrupt_message':
     case 'slow_database':
+    case 'rogue_device':
       return nemesis(name);
     case 'message_dropped':
       return nemesis('drop');

@@ -18,7 +18,7 @@ import { formatTable } from './table.ts';
 import { sweepCli } from './sweep-cli.ts';
 import { parseSeedList } from '../run/sweep.ts';
 import { resolveSimulateRun, simulateArgs, type ResolvedSimulate } from './simulate-args.ts';
-import { runSimulateJob, type SimulateOutcome } from '../run/simulate-job.ts';
+import { runSimulateJob, runStats, type SimulateOutcome } from '../run/simulate-job.ts';
 
 const args = hideBin(process.argv);
 const argv = await standardCli(simulateArgs(yargs(args), args)).parseAsync();
@@ -214,14 +214,7 @@ if (argv.json) {
         verdict: result.verdict,
         aborted: result.aborted,
         invariants: result.verdicts,
-        fleet: result.fleet,
-        pipeline: p,
-        fleetMs: result.fleetMs,
-        wallMs: result.wallMs,
-        peakRssBytes: result.peakRssBytes,
-        faultsInjected: result.faultsInjected,
-        broker: result.brokerKind,
-        database: result.databaseKind,
+        ...runStats(result),
         ...(replayCheck === undefined ? {} : { replayCheck }),
       },
       null,

@@ -110,6 +110,12 @@ const declared = {
       flag: 'slow-subscriber',
       describe: 'real broker: a slow extra subscriber overflows',
     },
+    rogueDeviceAt: {
+      kind: 'triggers',
+      flag: 'rogue-device-at',
+      describe:
+        'a rogue client publishes as device 1 (a fake image, an ACK_OK) at these points; the broker must refuse it',
+    },
   },
   server: {
     pipelineRestartAt: {

@@ -46,6 +46,9 @@ export interface NetworkFaults {
   readonly brokerRestartAt: readonly string[];
   /** Against a real broker: subscribe a deliberately slow extra consumer so its queue overflows. */
   readonly slowSubscriber: boolean;
+  /** A rogue client publishes as the fleet's first device (a fake image, an ACK_OK on its ack topic), one per
+   *  trigger (rogue-device.ts): the broker must refuse it. */
+  readonly rogueDeviceAt: readonly string[];
 }
 
 export interface ServerFaults {
@@ -98,6 +101,7 @@ const noNetworkFaults: NetworkFaults = {
   disconnectRate: 0,
   brokerRestartAt: [],
   slowSubscriber: false,
+  rogueDeviceAt: [],
 };
 const noServerFaults: ServerFaults = {
   pipelineRestartAt: [],

@@ -1,6 +1,7 @@
 // The run's fault scheduler and what it fires: server, broker and migration faults by the fleet's progress
 // (nemesis/trigger.ts), with the samplers its triggers read. `stop()` is the safety phase's end: every fault off,
 // a migration the fleet outran done, before the heal phase (ARCHITECTURE.md §6).
+import { planRogueDevice, ROGUE_MAC } from '../nemesis/rogue-device.ts';
 import type { RunnableFleet } from '../fleet/fleet.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
@@ -155,6 +156,15 @@ export function wireFaults(
     restartable !== undefined && faults.network.brokerRestartAt.length > 0
       ? planBrokerRestarts(restartable, faults.network.brokerRestartAt, history, scheduler)
       : undefined;
+  // The rogue device publishes as the first device of this process's fleet, through the world's own sessions.
+  if (faults.network.rogueDeviceAt.length > 0)
+    planRogueDevice(faults.network.rogueDeviceAt, {
+      transport: setup.world.deviceTransport,
+      victim: () => fleet.macAt(devicesSimulated(options).from + 1) ?? ROGUE_MAC,
+      history,
+      scheduler,
+      clock,
+    });
   let migration: Promise<void> | undefined;
   const startMigration = () => {
     if (migration || !pipelineSet) return migration;

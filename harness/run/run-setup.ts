@@ -10,6 +10,7 @@ import { installNetworkNemesisOnBroker, type NetworkNemesis } from '../nemesis/n
 import { installSimNetworkNemesis } from '../nemesis/sim-network-nemesis.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
+import { publishRefusal, simRoleOf } from '../world/broker-auth.ts';
 import { startPipeline, type CommittedImage, type PipelineProfile } from '../pipeline/index.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
@@ -119,6 +120,13 @@ export async function setUpWorld(
       }),
     );
   }
+  // The sim world's router holds publishes to the same rules as the embedded broker's auth (broker-auth.ts).
+  if (router !== undefined)
+    router.setPublishAuthorizer((clientId, topic) => {
+      const reason = publishRefusal(simRoleOf(clientId), topic);
+      if (reason !== undefined) history.append({ type: 'broker_refused', action: 'publish', clientId, topic, reason });
+      return reason;
+    });
   if (faults.network.slowSubscriber && broker?.kind === 'external') {
     const slow = await startSlowSubscriber(broker.url, history, { clock, ca: broker.ca });
     resources.cleanups.push(() => slow.stop());

@@ -21,6 +21,24 @@ export interface SimulateJob {
   readonly hooks?: RunHooks;
 }
 
+/** A run's numbers, as `simulate --json` prints them and the library's simulate() returns them. */
+export function runStats(result: LiveRunResult) {
+  return {
+    fleet: result.fleet,
+    pipeline: result.pipeline,
+    /** Complete image rows in the database after the run. */
+    imagesComplete: result.imagesComplete,
+    fleetMs: result.fleetMs,
+    wallMs: result.wallMs,
+    peakRssBytes: result.peakRssBytes,
+    faultsInjected: result.faultsInjected,
+    broker: result.brokerKind,
+    database: result.databaseKind,
+  };
+}
+
+export type RunStats = ReturnType<typeof runStats>;
+
 export interface SimulateOutcome {
   readonly result: LiveRunResult;
   /** The same result with its schedule, in sim. */

@@ -68,6 +68,15 @@ export class BrokerAuth {
   }
 }
 
+/**
+ * Who a client is in the sim world's model of these logins (its router has no passwords): a client whose id is a
+ * MAC is that device (PROTOCOL.md §1: a device connects with its MAC as client id), any other serves the run.
+ */
+export function simRoleOf(clientId: string): BrokerRole {
+  const mac = normaliseDeviceId(clientId);
+  return mac !== null && mac === clientId ? { kind: 'device', mac } : { kind: 'service' };
+}
+
 /** Why `role` may not publish on `topic`, or undefined when it may. */
 export function publishRefusal(role: BrokerRole, topic: string): string | undefined {
   const parsed = parseTopic(topic);

@@ -35,6 +35,9 @@ export interface ReceivedPublish {
  *  The message is routed all the same (the broker has it); only its acknowledgement to the publisher is lost. */
 export type PubackFilter = (publish: ReceivedPublish) => boolean;
 
+/** The broker's auth on one PUBLISH (broker-auth.ts): why `publisherId` may not publish on `topic`, or undefined. */
+export type PublishAuthorizer = (publisherId: string, topic: string) => string | undefined;
+
 /** One deliverable message: the head of one (publisher, subscriber connection) FIFO. */
 export interface Delivery {
   /** Unique; increasing in routing order (a redelivery keeps its id, a filter's duplicate gets a new one). */
@@ -103,6 +106,8 @@ export interface RouterStats {
   discarded: number;
   /** PUBACKs to publishers the PUBACK filter dropped. */
   pubacksDropped: number;
+  /** Publishes the broker's auth refused (their publisher cut). */
+  refused: number;
 }
 
 export interface SessionInfo {
@@ -128,5 +133,6 @@ export function zeroStats(): RouterStats {
     lostInTransit: 0,
     discarded: 0,
     pubacksDropped: 0,
+    refused: 0,
   };
 }

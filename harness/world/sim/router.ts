@@ -26,6 +26,7 @@ import {
   type Delivery,
   type DeliveryFilter,
   type PubackFilter,
+  type PublishAuthorizer,
   type RouterConnection,
   type RouterObserver,
   type RouterOptions,
@@ -53,6 +54,7 @@ export class Router {
   private readonly counters: RouterStats = zeroStats();
   private filter: DeliveryFilter | undefined;
   private pubackFilter: PubackFilter | undefined;
+  private publishAuthorizer: PublishAuthorizer | undefined;
   private readonly observers = new Set<RouterObserver>();
   /** Which connection each held delivery (filter verdict 'hold') waits aside for, by delivery id. */
   private readonly asideOf = new Map<number, Connection>();
@@ -126,6 +128,14 @@ export class Router {
     const from = this.live(handle, 'publish');
     if (!isValidTopicName(topic)) throw new Error(`router: invalid topic name for PUBLISH: ${JSON.stringify(topic)}`);
     this.counters.published++;
+    // The broker's auth (broker-auth.ts, as the embedded aedes holds it): a refused publish reaches nobody and the
+    // broker closes the publisher's connection (MQTT-3.3.5-2: nothing goes back to it).
+    const refusal = this.publishAuthorizer?.(from.clientId, topic);
+    if (refusal !== undefined) {
+      this.counters.refused++;
+      this.cut(from, `not authorized: ${refusal}`);
+      return;
+    }
     const message = { publisherId: from.clientId, topic, payload: Buffer.from(payload) };
     for (const { session, qos: granted } of this.index.matching(topic)) {
       const entry: Outgoing = {
@@ -213,6 +223,11 @@ export class Router {
    *  true drops its PUBACK (see close() for what the publisher does then). */
   setPubackFilter(filter: PubackFilter | undefined): void {
     this.pubackFilter = filter;
+  }
+
+  /** The broker's auth on publishes: a reason refuses the publish (nobody gets it) and cuts the publisher. */
+  setPublishAuthorizer(authorize: PublishAuthorizer | undefined): void {
+    this.publishAuthorizer = authorize;
   }
 
   /** Tells `observer` of every connect and publish from now on (aedes' 'client' and 'publish'). Returns the way
