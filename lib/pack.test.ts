@@ -131,5 +131,8 @@ describe('the packed package in a fresh project', () => {
     // The bin, from the built package.
     const help = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['scenario', 'list']);
     expect(help.stdout).toMatch(/reboot-resume-exact/);
+    // Its help and the commands it prints name the bin, not the clone's npm scripts.
+    const simulateHelp = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['simulate', '--help']);
+    expect(simulateHelp.stdout).toContain('npx camfleet simulate [options]');
   }, 600_000);
 });

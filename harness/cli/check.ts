@@ -3,6 +3,7 @@
 // same invariants simulate proves. Exit 0 pass, 1 an invariant violated, 2 usage or environment error, 3 unknown
 // (a shard has not stored its history yet, or a shard stopped before its fleet finished).
 import './stdio.ts';
+import { commandFor } from '../run/command-line.ts';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { formatVerdicts } from '../checker/index.ts';
@@ -14,7 +15,7 @@ import { checkWorldUrls } from './world-options.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
-    .scriptName('npm run check --')
+    .scriptName(commandFor('check'))
     .usage(
       '$0 --run-id R [--database-url URL]\n\nChecks a run that `npm run simulate -- --shard k/n --run-id R` spread over several processes: reads\n' +
         "every shard's history from the run's database (camfleet_run_<R>) and proves the invariants over the whole\n" +

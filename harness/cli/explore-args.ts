@@ -1,5 +1,6 @@
 // The `explore` command line: its flags, their checks and the exploration they ask for. Shared by the command
 // (harness/cli/explore.ts) and the library's explore() (lib/explore.ts), which takes the same options camelCased.
+import { commandFor } from '../run/command-line.ts';
 import type { Argv } from 'yargs';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { pipelineProfiles, type PipelineProfile } from '../pipeline/options.ts';
@@ -18,7 +19,7 @@ const RUNS_MAX = 100_000;
 /** The explore flags and their checks on `y`; `args` are the arguments it will parse. */
 export function exploreArgs(y: Argv, args: readonly string[]) {
   return y
-    .scriptName('npm run explore --')
+    .scriptName(commandFor('explore'))
     .usage(
       '$0 [options]\n\nExplores in sim mode: runs generated fleets (1–8 devices, 1–3 images of 20–120 KB, both dialects), fault\n' +
         'plans (rates, restarts and faults at logical points) and schedules (the sim scheduler’s seed) against the\n' +

@@ -1,5 +1,6 @@
 // `npm run migrate -- <command>`: the image-resume migration, step by step, as the seed guide describes it.
 import './stdio.ts';
+import { commandFor } from '../run/command-line.ts';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { currentStage, migrateUp, readStageStatus } from '../../schema/runner.ts';
@@ -70,7 +71,7 @@ async function withTarget(
 const stageHelp = stages.map((s) => `${s} (${schemaSteps.find((step) => step.stage === s)?.file ?? ''})`).join(', ');
 
 const cli = yargs(hideBin(process.argv))
-  .scriptName('npm run migrate --')
+  .scriptName(commandFor('migrate'))
   .usage(
     '$0 <command> [options]\n\nThe image-resume migration of device_images, as the seed guide gives it: base schema → cleanup of\n' +
       'duplicate (device_id, image_name) rows (backed up first) → resume migration (UNIQUE constraint, helper\n' +

@@ -2,6 +2,7 @@
 // alone, as a long-running process for real devices or any MQTT client that follows PROTOCOL.md. Runs until
 // SIGINT/SIGTERM, then drains (finishes and commits what it received) and exits cleanly.
 import './stdio.ts';
+import { commandFor } from '../run/command-line.ts';
 import pg from 'pg';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
@@ -21,7 +22,7 @@ import { redactText, redactUrl } from '../world/redact.ts';
 
 const argv = await standardCli(
   yargs(hideBin(process.argv))
-    .scriptName('npm run pipeline --')
+    .scriptName(commandFor('pipeline'))
     .usage(
       '$0 --broker-url <url> --database-url <url> [--migrate]\n\nRuns the reference ingestion pipeline (profile "fixed") until SIGINT/SIGTERM: subscribes to both dialects\'\n' +
         'device topics, provisions devices, stores chunks durably, assembles and verifies images, and acknowledges\n' +

@@ -3,6 +3,7 @@
 // held, 1 one did not, 2 usage or environment error (an unknown scenario name lists the names; a scenario sim refused),
 // 3 unknown (a verdict needed was unknown).
 import './stdio.ts';
+import { commandFor } from '../run/command-line.ts';
 import { readFile, writeFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -127,7 +128,7 @@ function withWorld<T>(y: Argv<T>) {
 }
 
 const cli = yargs(hideBin(process.argv))
-  .scriptName('npm run scenario --')
+  .scriptName(commandFor('scenario'))
   .usage(
     '$0 <command> [options]\n\nThe scenario catalogue (scenarios/catalogue/*.json): named runs — fleet, pipeline profile, schema stage,\n' +
       'fault plan — each with the verdict it must produce ("pass", or which invariants must fail).\n\n' +

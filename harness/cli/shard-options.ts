@@ -1,5 +1,6 @@
 // `--shard k/n --run-id R` (simulate): one of n processes that simulate one fleet together (harness/run/shard.ts),
 // and what such a process prints when its slice is done (`npm run check` judges the run).
+import { commandFor } from '../run/command-line.ts';
 import type { LiveRunResult } from '../run/live-run.ts';
 import { parseShard, runDatabaseName, runIdProblem, seedOfRunId, type Shard } from '../run/shard.ts';
 import { redactUrl } from '../world/redact.ts';
@@ -62,7 +63,7 @@ export function reportShard(result: LiveRunResult, databaseUrl: string | undefin
   const shard = result.shard;
   if (shard === undefined) throw new Error('reportShard: not a shard');
   const done = !result.aborted;
-  const check = `npm run check -- --run-id ${shard.runId} --database-url ${databaseUrl === undefined ? '<url>' : redactUrl(databaseUrl)}`;
+  const check = `${commandFor('check')} --run-id ${shard.runId} --database-url ${databaseUrl === undefined ? '<url>' : redactUrl(databaseUrl)}`;
   if (json) {
     process.stdout.write(
       JSON.stringify(

@@ -1,6 +1,7 @@
 // The `simulate` command line: its flags, their checks and the run options they make. Shared by the command
 // (harness/cli/simulate.ts) and the library's simulate() (lib/simulate.ts), which takes the same options camelCased
 // and hands them to this very parser, so both refuse the same things with the same words.
+import { commandFor } from '../run/command-line.ts';
 import type { Argv } from 'yargs';
 import { randomSeed } from '../../simulator/random/prng.ts';
 import { firmwareProfileDescriptions, firmwareProfiles } from '../../simulator/firmware/index.ts';
@@ -30,7 +31,7 @@ import { parseSeedList, SWEEP_JOBS_DEFAULT, SWEEP_JOBS_MAX } from '../run/sweep.
 export function simulateArgs(y: Argv, args: readonly string[]) {
   return (
     y
-      .scriptName('npm run simulate --')
+      .scriptName(commandFor('simulate'))
       .usage(
         '$0 [options]\n\nRuns simulated ESP32-CAM devices (firmware v3.5.0) that upload chunked images over MQTT to the reference\n' +
           'ingestion pipeline writing to Postgres, then proves the invariants (no duplicate rows, no lost image, resume\n' +

@@ -2,6 +2,7 @@
 // scenario file whose expectation is the invariants that failed, confirmed by running that very file's options once
 // more (a counterexample that would not fail again is reported, never written as if it did), and the replay
 // bundle of that confirming run (`npm run simulate -- --replay DIR` checks it byte for byte).
+import { commandFor } from '../run/command-line.ts';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { InvariantId } from '../checker/index.ts';
@@ -43,7 +44,7 @@ export function exploreCommand(settings: ExploreSettings): string {
   const firmware =
     settings.firmware === undefined || settings.firmware === 'fw350' ? '' : ` --firmware ${settings.firmware}`;
   const ack = settings.ackNamesCapture === true ? ' --ack-names-capture' : '';
-  return `npm run explore -- --pipeline ${settings.pipeline}${firmware}${ack} --stage ${settings.stage} --faults ${settings.faults} --runs ${settings.runs} --seed ${settings.seed}`;
+  return `${commandFor('explore')} --pipeline ${settings.pipeline}${firmware}${ack} --stage ${settings.stage} --faults ${settings.faults} --runs ${settings.runs} --seed ${settings.seed}`;
 }
 
 export async function writeFoundScenario(
@@ -83,7 +84,7 @@ export async function writeFoundScenario(
     confirmedFailed,
     confirmed,
     bundleDir: bundle.dir,
-    runCommand: `npm run scenario -- run --file ${file} --mode sim`,
+    runCommand: `${commandFor('scenario')} run --file ${file} --mode sim`,
     replayCommand: replayCommand(bundle.dir),
   };
 }

@@ -4,6 +4,7 @@
 // turns it back into the same LiveRunOptions — same workload, same fault plan, same seed — for
 // `npm run simulate -- --replay`. A sim bundle also records its schedule digest and the sha256 of history.ndjson,
 // so that its replay can prove it reproduced the run byte for byte (replay-check.ts).
+import { commandFor } from './command-line.ts';
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, join, relative } from 'node:path';
@@ -95,7 +96,7 @@ export class BundleError extends Error {
 export function replayCommand(dir: string, cwd: string = process.cwd()): string {
   const rel = relative(cwd, dir);
   const shown = rel && !rel.startsWith('..') ? rel : dir;
-  return `npm run simulate -- --replay ${/[\s"'$`\\]/.test(shown) ? JSON.stringify(shown) : shown}`;
+  return `${commandFor('simulate')} --replay ${/[\s"'$`\\]/.test(shown) ? JSON.stringify(shown) : shown}`;
 }
 
 /** Where a failing run's bundle goes by default: `<reportDir>/bundles/<name>-seed<seed>`, else under .camfleet/. */

@@ -1,4 +1,5 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
+import { commandFor } from './command-line.ts';
 import { faultFields, faultPointsField } from '../nemesis/fault-fields.ts';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { formatFaultPoint } from '../nemesis/fault-points.ts';
@@ -18,7 +19,7 @@ const flags: [keyof LiveRunOptions, string][] = [
 ];
 
 export function reproduceCommand(options: LiveRunOptions): string {
-  const parts = ['npm run simulate --', `--seed ${options.seed}`];
+  const parts = [commandFor('simulate'), `--seed ${options.seed}`];
   for (const [key, flag] of flags) {
     const value = options[key];
     if (value !== (liveRunDefaults as Partial<Record<keyof LiveRunOptions, unknown>>)[key])
