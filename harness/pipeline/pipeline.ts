@@ -233,7 +233,7 @@ export class PipelineService {
   /** Resolves when everything received so far has been handled, written and answered. */
   async idle(): Promise<void> {
     // What the limiter counted so far is written now: whoever waits for idle reads rejected_messages next.
-    this.recordCountedRejections('all');
+    this.recordCountedRejections(this.o.clock.nowMs(), true);
     for (;;) {
       await this.lanes.idle();
       await this.chunks.idle();
@@ -410,9 +410,12 @@ export class PipelineService {
     this.recordCountedRejections(nowMs);
   }
 
-  /** Rows for the refusals counted in minutes that are over (all of them at `all`), and a line for the unlogged. */
-  private recordCountedRejections(nowMs: number | 'all'): void {
-    for (const counted of this.rejections.takeCounted(nowMs))
+  /** Rows for the refusals counted in minutes that are over (`soFar`: and in this one; `all`: at stop), and a line
+   *  for the unlogged ones of minutes that are over. */
+  private recordCountedRejections(nowMs: number | 'all', soFar = false): void {
+    const rows =
+      nowMs !== 'all' && soFar ? this.rejections.takeCountedSoFar(nowMs) : this.rejections.takeCounted(nowMs);
+    for (const counted of rows)
       this.recorder.add(countedRejectionRecord(counted, this.o.rejectionLimits.rowsPerDeviceMinute));
     for (const { lines } of this.rejections.takeUnlogged(nowMs))
       this.o.log(

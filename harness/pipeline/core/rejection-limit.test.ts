@@ -42,4 +42,16 @@ describe('RejectionLimiter', () => {
     expect(limiter.takeUnlogged(REJECTION_WINDOW_MS)).toEqual([{ windowStartMs: 0, lines: 8 }]);
     expect(limiter.takeUnlogged('all')).toEqual([]);
   });
+
+  test('counted so far (a pipeline asked to be idle): handed out without a new allowance for the device', () => {
+    const limiter = new RejectionLimiter({ rowsPerDeviceMinute: 2, logLinesPerMinute: 100 });
+    for (let i = 0; i < 5; i++) limiter.admit(i, A, topicA, 'bad_json');
+    expect(limiter.takeCountedSoFar(10)).toEqual([
+      { deviceMac: A, topic: topicA, code: 'bad_json', messages: 3, windowStartMs: 0 },
+    ]);
+    expect(limiter.admit(11, A, topicA, 'bad_json').store).toBe(false); // still past its cap this minute
+    expect(limiter.takeCounted('all')).toEqual([
+      { deviceMac: A, topic: topicA, code: 'bad_json', messages: 1, windowStartMs: 0 },
+    ]);
+  });
 });

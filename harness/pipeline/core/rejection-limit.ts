@@ -74,6 +74,18 @@ export class RejectionLimiter {
     return this.ended.splice(0);
   }
 
+  /**
+   * Every counted refusal not handed out yet — the minutes that are over and the current one so far — without
+   * starting a new minute: the devices' allowance for this minute stays as used (a pipeline asked to be idle writes
+   * what it counted, and a device past its cap stays past it).
+   */
+  takeCountedSoFar(nowMs: number): CountedRejections[] {
+    this.roll(nowMs);
+    const out = [...this.ended.splice(0), ...this.counted.values()];
+    this.counted = new Map();
+    return out;
+  }
+
   /** Minutes that are over with log lines left out: one line each, handed out once. */
   takeUnlogged(nowMs: number | 'all'): { windowStartMs: number; lines: number }[] {
     if (nowMs === 'all') this.closeWindow();
