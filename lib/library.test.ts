@@ -97,6 +97,8 @@ describe('runScenario() and the vitest helper', () => {
       /no scenario named "no-such-scenario"; .*broker-restart/,
     );
     await expect(runScenario('broker-restart', { mode: 'sim', externalCmd: 'true' })).rejects.toThrow(/live mode only/);
+    await expect(runScenario('broker-restart', { mdoe: 'sim' } as never)).rejects.toThrow(/unknown option "mdoe"/);
+    await expect(runScenario('broker-restart', { mqttUsername: 'u' })).rejects.toThrow(/for a broker of yours/);
   });
 });
 

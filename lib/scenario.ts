@@ -11,6 +11,7 @@ import type { RunHooks } from '../harness/run/live-run.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
 import type { PipelineChoice } from '../harness/run/run-options.ts';
 import { runScenario as runOne } from '../scenarios/run-scenario.ts';
+import { brokerCaOf, brokerLoginProblem, brokerUrlWithLogin } from '../harness/cli/broker-login.ts';
 import { loadScenario, readCatalogue, type Scenario } from '../scenarios/spec.ts';
 import type { RunCallbacks } from './simulate.ts';
 
@@ -23,6 +24,11 @@ export interface ScenarioOptions extends RunCallbacks {
   readonly seed?: number | undefined;
   /** Default `$MQTT_URL`, else aedes in this process (live only). */
   readonly brokerUrl?: string | undefined;
+  /** On `brokerUrl`: a user name and password (default `$MQTT_USERNAME`, `$MQTT_PASSWORD`; never printed) and a CA
+   *  file (PEM) to trust for mqtts:// (default `$MQTT_CA_FILE`). */
+  readonly mqttUsername?: string | undefined;
+  readonly mqttPassword?: string | undefined;
+  readonly mqttCaFile?: string | undefined;
   /** Default `$DATABASE_URL`, else an embedded Postgres. */
   readonly databaseUrl?: string | undefined;
   /** Run it against another pipeline profile than the one it names (its expectation still applies). */
@@ -80,7 +86,32 @@ export function resolveScenario(scenario: string | Scenario): Scenario {
   );
 }
 
+/** Every option runScenario takes: anything else is a typo, refused (as the commands refuse an unknown flag). */
+const scenarioOptionKeys = new Set<string>([
+  'mode',
+  'seed',
+  'brokerUrl',
+  'mqttUsername',
+  'mqttPassword',
+  'mqttCaFile',
+  'databaseUrl',
+  'pipeline',
+  'externalCmd',
+  'fast',
+  'history',
+  'report',
+  'signal',
+  'onProgress',
+  'onPhase',
+  'onWarning',
+]);
+
 export async function runScenario(scenario: string | Scenario, options: ScenarioOptions = {}): Promise<ScenarioResult> {
+  const unknownKey = Object.keys(options).find((key) => !scenarioOptionKeys.has(key));
+  if (unknownKey !== undefined)
+    throw new UsageError(
+      `runScenario: unknown option "${unknownKey}" (options: ${[...scenarioOptionKeys].sort().join(', ')})`,
+    );
   const spec = resolveScenario(scenario);
   const mode = options.mode ?? 'live';
   if (options.externalCmd !== undefined && mode === 'sim')
@@ -95,12 +126,26 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
     ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
     ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
   };
+  // As the command: MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE and DATABASE_URL unless given.
+  const login = {
+    'broker-url': mode === 'sim' ? undefined : (options.brokerUrl ?? (process.env.MQTT_URL || undefined)),
+    'mqtt-username': options.mqttUsername ?? (process.env.MQTT_USERNAME || undefined),
+    'mqtt-password': options.mqttPassword ?? (process.env.MQTT_PASSWORD || undefined),
+    'mqtt-ca-file': options.mqttCaFile ?? (process.env.MQTT_CA_FILE || undefined),
+  };
+  const given = [options.mqttUsername, options.mqttPassword, options.mqttCaFile].some((v) => v !== undefined);
+  const loginTrouble =
+    given && login['broker-url'] === undefined
+      ? 'mqttUsername, mqttPassword and mqttCaFile are for a broker of yours (brokerUrl or MQTT_URL, live mode)'
+      : brokerLoginProblem(login, []);
+  if (loginTrouble !== undefined) throw new UsageError(`runScenario: ${loginTrouble}`);
   const run = await runOne(
     spec,
     {
       seed: options.seed,
-      // As the command: MQTT_URL and DATABASE_URL unless given; sim has its own router.
-      brokerUrl: mode === 'sim' ? undefined : (options.brokerUrl ?? (process.env.MQTT_URL || undefined)),
+      // Sim has its own router: no broker URL there.
+      brokerUrl: brokerUrlWithLogin(login),
+      brokerCa: brokerCaOf(login),
       databaseUrl: options.databaseUrl ?? (process.env.DATABASE_URL || undefined),
       historyPath: options.history,
       pipeline: options.pipeline,

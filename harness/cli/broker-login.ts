@@ -51,7 +51,7 @@ export function brokerLoginProblem(a: LoginArgs, args: readonly string[]): strin
   } catch {
     return undefined; // checkWorldUrls says what is wrong with the URL
   }
-  if (a['mqtt-username'] && parsed.username)
+  if (a['mqtt-username'] && parsed.username && flagGiven('mqtt-username', args))
     return 'the broker URL already names a user: give it there or with --mqtt-username, not both';
   const ca = a['mqtt-ca-file'];
   if (ca) {
@@ -71,6 +71,12 @@ export function brokerLoginProblem(a: LoginArgs, args: readonly string[]): strin
 export function brokerUrlWithLogin(a: LoginArgs): string | undefined {
   const url = a['broker-url'] || undefined;
   if (url === undefined || !a['mqtt-username']) return url;
+  // A URL that names its user keeps it (MQTT_USERNAME set for other tools does not override it).
+  try {
+    if (new URL(url).username !== '') return url;
+  } catch {
+    return url; // not a URL: checkWorldUrls says so
+  }
   return urlWithCredentials(url, { username: a['mqtt-username'], password: a['mqtt-password'] ?? '' });
 }
 

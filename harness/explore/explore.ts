@@ -206,7 +206,7 @@ export async function explore(
   const kept = keptInvariant(failing.failed);
   // Cases already run, by their data: fast-check often reaches one case again from another raw value (a point's
   // device clamped to a smaller fleet, a rate's level under a rate that is off), and a run is the shrink's cost.
-  const ran = new Map<string, boolean>();
+  const ran = new Map<string, readonly InvariantId[] | null>(); // what it failed, or null: it held
   const property = fc.asyncProperty(arbitrary, async (c) => {
     if (!replayed) {
       replayed = true; // the path's first case is the failing one the search ran
@@ -214,12 +214,17 @@ export async function explore(
     }
     const key = JSON.stringify(c);
     const known = ran.get(key);
-    if (known !== undefined) return !known;
+    if (known === null) return true;
+    if (known !== undefined) {
+      // fast-check moves to it again (from another raw value): it is the counterexample now, as it holds it.
+      shrinkSteps.push({ case: c, size: caseSize(c), failed: known });
+      return false;
+    }
     if (shrinkRuns >= shrinkRunsMax) return true;
     const failed = await runCase(lane, c, 'shrink', ++shrinkRuns);
     if (failed === undefined) return true;
     const stillFails = failed.includes(kept);
-    ran.set(key, stillFails);
+    ran.set(key, stillFails ? failed : null);
     if (!stillFails) return true;
     shrinkSteps.push({ case: c, size: caseSize(c), failed });
     return false;

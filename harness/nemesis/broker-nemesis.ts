@@ -3,6 +3,7 @@
 // Healing: the pipeline's client reconnects and resubscribes on its own; devices see a lost session and retry on
 // their next attempt (the firmware decides when). A network nemesis installed with
 // `installNetworkNemesisOnBroker` follows the broker onto its new aedes instance.
+import { urlWithoutCredentials } from '../world/broker-auth.ts';
 import type { History } from '../history/history.ts';
 import type { FaultScheduler } from './fault-scheduler.ts';
 import type { EmbeddedBroker } from '../world/broker.ts';
@@ -32,7 +33,13 @@ export function planBrokerRestarts(
     // outage meanwhile); devices and pipeline meet a broker that is down for `downMs`.
     scheduler.plan('broker_restart', trigger, async () => {
       restarts++;
-      history.append({ type: 'nemesis', fault: 'broker_restart', target: broker.url, detail: `down ${downMs} ms` });
+      // The URL without the login the embedded broker's carries: the history is handed out as it is.
+      history.append({
+        type: 'nemesis',
+        fault: 'broker_restart',
+        target: urlWithoutCredentials(broker.url),
+        detail: `down ${downMs} ms`,
+      });
       const restart = broker.restart(downMs).catch((error: unknown) => {
         errors.push(error instanceof Error ? error.message : String(error));
       });

@@ -52,8 +52,8 @@ export function rogueMessages(victim: string): WireMessage[] {
 export interface RogueDeviceDeps {
   /** The world's device sessions (live: mqtt.js to the run's broker; sim: the router). */
   readonly transport: DeviceTransportFactory;
-  /** The device the rogue publishes as: the fleet's first. */
-  readonly victim: () => string;
+  /** The device the rogue publishes as: the fleet's first (undefined: this process has none, nothing to do). */
+  readonly victim: () => string | undefined;
   readonly history: History;
   readonly scheduler: FaultScheduler;
   readonly clock: Clock;
@@ -64,12 +64,7 @@ export function planRogueDevice(triggers: readonly string[], deps: RogueDeviceDe
   for (const trigger of triggers)
     deps.scheduler.plan('rogue_device', trigger, async () => {
       const victim = deps.victim();
-      deps.history.append({
-        type: 'nemesis',
-        fault: 'rogue_device',
-        target: victim,
-        detail: `client ${ROGUE_MAC} publishes ${ROGUE_IMAGE_NAME} and an ACK_OK as ${victim}`,
-      });
+      if (victim === undefined) return;
       let lost = false;
       const transport = deps.transport(
         { clientId: ROGUE_MAC, qos: 1, connectTimeoutMs: 5_000 },
@@ -77,9 +72,23 @@ export function planRogueDevice(triggers: readonly string[], deps: RogueDeviceDe
       );
       try {
         await transport.connect([]);
-      } catch {
-        return; // a broker that does not let it in at all: nothing was published
+      } catch (error) {
+        // A broker that does not let it in at all: nothing was published, and the visit is not counted as one
+        // (the rogue_device exercise).
+        deps.history.append({
+          type: 'nemesis',
+          fault: 'rogue_device_shut_out',
+          target: victim,
+          detail: `client ${ROGUE_MAC} could not connect: ${error instanceof Error ? error.message : String(error)}`,
+        });
+        return;
       }
+      deps.history.append({
+        type: 'nemesis',
+        fault: 'rogue_device',
+        target: victim,
+        detail: `client ${ROGUE_MAC} publishes ${ROGUE_IMAGE_NAME} and an ACK_OK as ${victim}`,
+      });
       for (const message of rogueMessages(victim)) {
         if (lost) break; // the broker closed the connection over a refused publish
         try {

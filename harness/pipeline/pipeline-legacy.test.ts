@@ -78,6 +78,17 @@ test('every profile is known; fixed refuses the base stage, the legacy ones star
   await expect(base.pipeline({ profile: 'legacy-nope' })).rejects.toThrow(/unknown pipeline profile/);
 });
 
+test('a database migrated before rejected_messages.messages existed is refused with the step to run', async () => {
+  await base.db.query('ALTER TABLE rejected_messages DROP COLUMN messages');
+  try {
+    await expect(base.pipeline({ profile: 'legacy-insert' })).rejects.toThrow(/missing: rejected_messages\.messages/);
+  } finally {
+    await base.db.query(
+      'ALTER TABLE rejected_messages ADD COLUMN messages integer NOT NULL DEFAULT 1 CHECK (messages >= 1)',
+    );
+  }
+});
+
 describe('legacy-insert (PROTOCOL.md §7.1) → I1', () => {
   const sendTwice = async (world: TestWorld, profile: 'legacy-insert' | 'fixed') => {
     await world.pipeline({ profile });

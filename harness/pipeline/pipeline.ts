@@ -232,8 +232,6 @@ export class PipelineService {
 
   /** Resolves when everything received so far has been handled, written and answered. */
   async idle(): Promise<void> {
-    // What the limiter counted so far is written now: whoever waits for idle reads rejected_messages next.
-    this.recordCountedRejections(this.o.clock.nowMs(), true);
     for (;;) {
       await this.lanes.idle();
       await this.chunks.idle();
@@ -243,6 +241,9 @@ export class PipelineService {
       await this.memory?.drain();
       await this.expiry?.idle();
       await Promise.allSettled([...this.publishes]);
+      // What the limiter counted so far is written now (also what the lanes refused while draining): whoever waits
+      // for idle reads rejected_messages next.
+      this.recordCountedRejections(this.o.clock.nowMs(), true);
       await this.recorder.drain();
       const busy =
         this.lanes.busy ||

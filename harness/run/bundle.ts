@@ -104,6 +104,13 @@ export function defaultBundleDir(name: string, seed: number, reportDir?: string)
   return join(reportDir ?? '.camfleet', 'bundles', `${name}-seed${seed}`);
 }
 
+/** Fault fields younger than the bundle format: a bundle without one had it off. */
+const laterFaultFields: Readonly<Record<'device' | 'network' | 'server', readonly string[]>> = {
+  device: [],
+  network: ['rogueDeviceAt'],
+  server: [],
+};
+
 export function bundledOptions(options: LiveRunOptions): BundledOptions {
   const { brokerUrl: _b, databaseUrl: _d, historyPath: _h, brokerCa: _c, ...rest } = options;
   return rest;
@@ -229,6 +236,8 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
   for (const group of ['device', 'network', 'server'] as const) {
     const got = faults[group] as Record<string, unknown> | undefined;
     if (typeof got !== 'object' || got === null) bad(`options.faults.${group}`, 'an object', got);
+    // A fault added after the bundle was written (rogueDeviceAt) is off in it.
+    for (const key of laterFaultFields[group]) if (got !== undefined && !(key in got)) got[key] = [];
     for (const [key, value] of Object.entries(faultMixes.none[group]))
       if (Array.isArray(value) ? !Array.isArray(got?.[key]) : typeof got?.[key] !== typeof value)
         bad(`options.faults.${group}.${key}`, Array.isArray(value) ? 'a list' : `a ${typeof value}`, got?.[key]);

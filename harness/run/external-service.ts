@@ -48,13 +48,15 @@ export function waitForIngestionSubscriber(
       if (subscriptions.some((s) => dataTopics.includes(s.topic) || s.topic.endsWith('/+/data'))) finish();
     }
     aedes.on('subscribe', onSubscribe);
-    void commandExit?.then(({ code, signal }) =>
+    // A command that exits 0 may have started the service in the background (a launcher): keep waiting for it.
+    void commandExit?.then(({ code, signal }) => {
+      if (code === 0 && signal === null) return;
       finish(
         new Error(
           `the command exited (${signal ?? `code ${code}`}) before it subscribed to the device data topics (its output is above)`,
         ),
-      ),
-    );
+      );
+    });
   });
 }
 

@@ -1,7 +1,7 @@
 // The run's fault scheduler and what it fires: server, broker and migration faults by the fleet's progress
 // (nemesis/trigger.ts), with the samplers its triggers read. `stop()` is the safety phase's end: every fault off,
 // a migration the fleet outran done, before the heal phase (ARCHITECTURE.md §6).
-import { planRogueDevice, ROGUE_MAC } from '../nemesis/rogue-device.ts';
+import { planRogueDevice } from '../nemesis/rogue-device.ts';
 import type { RunnableFleet } from '../fleet/fleet.ts';
 import { planBrokerRestarts } from '../nemesis/broker-nemesis.ts';
 import { FaultScheduler } from '../nemesis/fault-scheduler.ts';
@@ -160,7 +160,7 @@ export function wireFaults(
   if (faults.network.rogueDeviceAt.length > 0)
     planRogueDevice(faults.network.rogueDeviceAt, {
       transport: setup.world.deviceTransport,
-      victim: () => fleet.macAt(devicesSimulated(options).from + 1) ?? ROGUE_MAC,
+      victim: () => fleet.macAt(devicesSimulated(options).from + 1),
       history,
       scheduler,
       clock,

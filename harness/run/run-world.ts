@@ -51,11 +51,17 @@ export async function openRunWorld(
 ): Promise<RunWorld> {
   if (given !== undefined) return { world: given, broker: undefined };
   onPhase?.('starting the MQTT broker');
-  // The embedded broker holds every client to its own topics (broker-auth.ts): a run's own secret.
+  // The embedded broker holds every client to its own topics (broker-auth.ts): a run's own secret. A service the
+  // user starts by hand (--pipeline external without --external-cmd) cannot know it: then anyone may connect.
+  const handStartedService = options.pipeline === 'external' && !options.externalCommand;
+  if (!options.brokerUrl && handStartedService)
+    onPhase?.(
+      'the embedded broker lets any client in for this run: a service you start yourself cannot know the run’s logins (--external-cmd hands them over)',
+    );
   const broker = await openBroker({
     url: options.brokerUrl,
     clock,
-    ...(options.brokerUrl ? { ca: options.brokerCa } : { auth: BrokerAuth.random() }),
+    ...(options.brokerUrl ? { ca: options.brokerCa } : handStartedService ? {} : { auth: BrokerAuth.random() }),
   });
   return { world: liveWorld(broker, clock), broker };
 }

@@ -125,10 +125,17 @@ export function brokerEndpoint(url: string): { url: string; username?: string; p
     return { url };
   }
   if (u.username === '' && u.password === '') return { url };
+  const decoded = (text: string) => {
+    try {
+      return decodeURIComponent(text);
+    } catch {
+      return text; // a stray % is taken as typed
+    }
+  };
   return {
     url: urlWithoutCredentials(url),
-    username: decodeURIComponent(u.username),
-    ...(u.password === '' ? {} : { password: decodeURIComponent(u.password) }),
+    username: decoded(u.username),
+    ...(u.password === '' ? {} : { password: decoded(u.password) }),
   };
 }
 

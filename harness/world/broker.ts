@@ -99,6 +99,18 @@ export function installBrokerAuth(aedes: Aedes, auth: BrokerAuth, refused: (refu
   const usernames = new WeakMap<object, string>();
   aedes.authenticate = (client, username, password, callback) => {
     const role = auth.authenticate(username, password);
+    // A device connects with its MAC as client id (PROTOCOL.md §1): with another device's, it would take over that
+    // device's session.
+    if (role?.kind === 'device' && client.id !== role.mac) {
+      refused({
+        action: 'connect',
+        clientId: client.id,
+        username,
+        topic: undefined,
+        reason: `device ${role.mac} must connect with its MAC as client id, not ${client.id}`,
+      });
+      return callback(Object.assign(new Error('not authorized'), { returnCode: 5 }), false);
+    }
     if (role === undefined) {
       refused({
         action: 'connect',

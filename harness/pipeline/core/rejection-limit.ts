@@ -1,6 +1,6 @@
 // Rejections are bounded (issue 11 "Device security"): a 0.2 s flood of junk from one client added 1,638
 // rejected_messages rows and as many log lines. Per device (or, for a topic naming none, per topic) and per minute
-// of the pipeline's clock, the first `rowsPerDeviceMinute` refusals are stored one by one; the rest are counted,
+// of the pipeline's clock (minutes counted from the first refusal), the first `rowsPerDeviceMinute` refusals are stored one by one; the rest are counted,
 // and stored as one row per (device, topic, code) saying how many it stands for (rejected_messages.messages) once
 // that minute is over — nothing is lost, the table grows by a bounded amount. Log lines are capped the same way
 // for the whole pipeline, with one line per minute saying how many were not logged. Pure: the pipeline gives the
@@ -103,11 +103,15 @@ export class RejectionLimiter {
     return n;
   }
 
+  /** Minutes run from the first refusal (not the clock's minutes): a flood is judged by its own first minute. */
   private roll(nowMs: number): void {
-    const window = Math.floor(nowMs / REJECTION_WINDOW_MS) * REJECTION_WINDOW_MS;
-    if (window === this.window) return;
+    if (Number.isNaN(this.window)) {
+      this.window = nowMs;
+      return;
+    }
+    if (nowMs < this.window + REJECTION_WINDOW_MS) return;
     this.closeWindow();
-    this.window = window;
+    this.window += Math.floor((nowMs - this.window) / REJECTION_WINDOW_MS) * REJECTION_WINDOW_MS;
   }
 
   private closeWindow(): void {

@@ -29,6 +29,12 @@ export async function checkPipelineSchema(db: Sql, profile: PipelineProfile = 'f
        CASE WHEN to_regclass('image_blobs') IS NULL THEN 'image_blobs' END,
        CASE WHEN to_regclass('image_transfers') IS NULL THEN 'image_transfers' END,
        CASE WHEN to_regclass('rejected_messages') IS NULL THEN 'rejected_messages' END,
+       -- added to 004 later (counted refusals): a database migrated before has the table without it
+       CASE WHEN to_regclass('rejected_messages') IS NOT NULL AND NOT EXISTS (
+              SELECT 1 FROM information_schema.columns
+              WHERE table_name = 'rejected_messages' AND column_name = 'messages'
+                AND table_schema = ANY (current_schemas(false)))
+            THEN 'rejected_messages.messages' END,
        CASE WHEN $1 AND to_regclass('image_acks_owed') IS NULL THEN 'image_acks_owed' END
      ], NULL) AS missing,
      to_regclass('duplicate_images_log') IS NOT NULL AS duplicate_log,
