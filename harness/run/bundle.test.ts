@@ -199,6 +199,11 @@ describe('failure bundles', () => {
     writeFileSync(path, JSON.stringify({ ...v1, format: 'camfleet-bundle/1' }));
     expect(await readBundleFile(live)).toMatchObject({ format: 'camfleet-bundle/2', mode: 'live' });
     expect(await loadBundle(live)).toMatchObject({ seed: 424242, pipeline: 'legacy-memory-chunks' });
+    // Written before the rogue device existed: that fault is off in it.
+    const older = structuredClone(v1) as { options: { faults: { network: Record<string, unknown> } } };
+    delete older.options.faults.network.rogueDeviceAt;
+    writeFileSync(path, JSON.stringify({ ...older, format: 'camfleet-bundle/1' }));
+    expect((await loadBundle(live)).faults.network.rogueDeviceAt).toEqual([]);
 
     writeFileSync(path, JSON.stringify({ ...v1, mode: 'sim' }));
     await expect(readBundleFile(live)).rejects.toThrow(
