@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // `camfleet <command>`: in a clone, the command's TypeScript source through tsx (a devDependency), so a dist/ left by
 // an earlier build never runs stale code; in the installed package (no sources), its built JavaScript.
-import { spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -25,11 +26,14 @@ if (command === undefined || command === '--help' || command === '-h' || !(comma
   process.exit(unknown || command === undefined ? 2 : 0);
 }
 const source = join(root, 'harness', 'cli', `${command}.ts`);
-const result = existsSync(source)
-  ? spawnSync(join(root, 'node_modules', '.bin', 'tsx'), [source, ...rest], { stdio: 'inherit' })
-  : spawnSync(process.execPath, [join(root, 'dist', 'harness', 'cli', `${command}.js`), ...rest], { stdio: 'inherit' });
-if (result.error) {
-  console.error(`error: could not start ${command}: ${result.error.message}`);
+const child = existsSync(source)
+  ? spawn(join(root, 'node_modules', '.bin', 'tsx'), [source, ...rest], { stdio: 'inherit' })
+  : spawn(process.execPath, [join(root, 'dist', 'harness', 'cli', `${command}.js`), ...rest], { stdio: 'inherit' });
+// A signal sent to this process alone (kill <pid>) reaches the command too, as npm relays one: the command drains
+// and exits on its own (it knows a relayed Ctrl-C from a second one).
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+child.on('error', (error) => {
+  console.error(`error: could not start ${command}: ${error.message}`);
   process.exit(2);
-}
-process.exit(result.status ?? 2);
+});
+child.on('exit', (code, signal) => process.exit(code ?? 128 + (signal ? (constants.signals[signal] ?? 0) : 0)));

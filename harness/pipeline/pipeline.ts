@@ -4,7 +4,7 @@
 // core decision → store call → core decision → send: metadata-handler.ts (with legacy-writers.ts), chunk-handler.ts,
 // completion-path.ts (completion and ACK_OK, through the transfer state machine), restart-recovery.ts. What a
 // profile changes is data (core/profile.ts); no file here asks which profile runs.
-import type { Clock } from '../world/clock.ts';
+import type { Clock, TimerHandle } from '../world/clock.ts';
 import { redactUrl } from '../world/redact.ts';
 import type { Database } from '../world/sql.ts';
 import {
@@ -85,6 +85,8 @@ export class PipelineService {
   /** legacy-ttl: the job that expires stored chunks. */
   private readonly expiry: ChunkExpiry | undefined;
   private readonly rejections: RejectionLimiter;
+  /** Armed while refusals are counted: writes them when their minute ends, whether or not another refusal comes. */
+  private countedTimer: TimerHandle | undefined;
   private readonly metadata: MetadataHandler;
   private readonly chunks: ChunkHandler;
   private readonly completion: CompletionPath;
@@ -278,6 +280,7 @@ export class PipelineService {
   }
 
   private async abort(): Promise<void> {
+    this.o.clock.clearTimeout(this.countedTimer);
     this.sweeper.stop();
     this.expiry?.stop();
     this.chunks.stop();
@@ -304,6 +307,7 @@ export class PipelineService {
     if (!drained) this.o.log('pipeline: stopping with work still in flight (database or broker not answering)');
     if (link !== undefined) await link.end().catch(() => {});
     this.chunks.stop();
+    this.o.clock.clearTimeout(this.countedTimer);
     this.recordCountedRejections('all');
     await this.recorder.drain().catch(() => {});
     await this.pool.end().catch(() => {});
@@ -407,7 +411,15 @@ export class PipelineService {
     const decision = this.rejections.admit(nowMs, mac, topic, code);
     if (decision.log) this.o.log(`pipeline: rejected ${code} on ${topic}: ${reason}`);
     if (decision.store) this.recorder.add(rejectionRecord(topic, payload, mac, code, reason));
-    else this.counters.rejectedCounted++;
+    else {
+      this.counters.rejectedCounted++;
+      const endMs = this.rejections.windowEndMs;
+      if (this.countedTimer === undefined && endMs !== undefined)
+        this.countedTimer = this.o.clock.setTimeout(() => {
+          this.countedTimer = undefined;
+          if (!this.crashed) this.recordCountedRejections(this.o.clock.nowMs());
+        }, endMs - nowMs);
+    }
     this.recordCountedRejections(nowMs);
   }
 

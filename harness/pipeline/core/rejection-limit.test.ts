@@ -14,6 +14,7 @@ describe('RejectionLimiter', () => {
     // Another device has its own allowance in the same minute.
     expect(limiter.admit(t0 + 5, B, `ESP32CAM/${B}/data`, 'bad_json').store).toBe(true);
     expect(limiter.takeCounted(t0 + 1000)).toEqual([]); // the minute is not over
+    expect(limiter.windowEndMs).toBe(t0 + REJECTION_WINDOW_MS);
     expect(limiter.pendingCounted).toBe(997);
     expect(limiter.takeCounted(t0 + REJECTION_WINDOW_MS)).toEqual([
       { deviceMac: A, topic: topicA, code: 'bad_json', messages: 997, windowStartMs: t0 },

@@ -95,6 +95,11 @@ export class RejectionLimiter {
     return out;
   }
 
+  /** When the current minute ends (undefined before the first refusal). */
+  get windowEndMs(): number | undefined {
+    return Number.isNaN(this.window) ? undefined : this.window + REJECTION_WINDOW_MS;
+  }
+
   /** Refusals counted and not yet handed out (the summary's "not stored one by one"). */
   get pendingCounted(): number {
     let n = 0;
