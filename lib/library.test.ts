@@ -13,7 +13,7 @@ const databaseUrl = primaryTarget().server?.url;
 const small = { mode: 'sim', devices: 2, images: 1, imageKb: 8, faults: 'none', databaseUrl } as const;
 
 describe('simulate()', () => {
-  test('a passing sim run: every invariant, the table, stats; nothing written', async () => {
+  test('a passing sim run: every invariant, the table, stats; no bundle', async () => {
     const result = await simulate({ ...small, seed: 5 });
     expect(result.verdict).toBe('pass');
     expect(result.exitCode).toBe(0);

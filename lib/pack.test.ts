@@ -131,6 +131,14 @@ describe('the packed package in a fresh project', () => {
     // The bin, from the built package.
     const help = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['scenario', 'list']);
     expect(help.stdout).toMatch(/reboot-resume-exact/);
+    // A live run from the built package: its pipeline's consumer thread and a fleet thread run compiled workers.
+    const live = await sh(
+      project,
+      join(project, 'node_modules', '.bin', 'camfleet'),
+      ['simulate', '--devices', '3', '--images', '1', '--image-kb', '8', '--faults', 'none', '--fleet-threads', '1'],
+      env,
+    );
+    expect(live.stdout).toMatch(/verdict: PASS/);
     // Its help and the commands it prints name the bin, not the clone's npm scripts.
     const simulateHelp = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['simulate', '--help']);
     expect(simulateHelp.stdout).toContain('npx camfleet simulate [options]');
