@@ -265,6 +265,13 @@ test('broker restart: the pipeline reconnects, re-subscribes and keeps serving (
 
     await broker.stop();
     const aedes = await Aedes.createBroker();
+    // The pipeline's "reconnected" line comes before its subscriptions are back: chunks sent in between reach nobody
+    // (and this scripted device does not answer missing_chunks). Wait for the data subscription itself.
+    const resubscribed = new Promise<void>((resolve) =>
+      aedes.on('subscribe', (subscriptions) => {
+        if (subscriptions.some((s) => s.topic.endsWith('/data'))) resolve();
+      }),
+    );
     const sockets = new Set<Socket>();
     const server = createServer((socket) => {
       sockets.add(socket);
@@ -277,6 +284,10 @@ test('broker restart: the pipeline reconnects, re-subscribes and keeps serving (
     });
     restarted = { aedes, server, sockets };
     await until(() => logs.some((l) => l.includes('MQTT reconnected')), 8000, 'the pipeline to reconnect');
+    await Promise.race([
+      resubscribed,
+      new Promise((_, reject) => setTimeout(() => reject(new Error('the pipeline did not re-subscribe')), 8000)),
+    ]);
 
     d = await TestDevice.connect(broker.url, mac);
     try {
