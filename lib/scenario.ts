@@ -7,13 +7,12 @@ import type { Outcome } from '../harness/checker/expectation.ts';
 import type { InvariantOutcome } from '../harness/checker/expectation.ts';
 import { entryLines, writeReport, type ReportEntry } from '../harness/report/index.ts';
 import { UsageError } from '../harness/run/exit-codes.ts';
-import type { RunHooks } from '../harness/run/live-run.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
 import type { PipelineChoice } from '../harness/run/run-options.ts';
 import { runScenario as runOne } from '../scenarios/run-scenario.ts';
 import { brokerCaOf, brokerLoginProblem, brokerUrlWithLogin } from '../harness/cli/broker-login.ts';
 import { loadScenario, readCatalogue, type Scenario } from '../scenarios/spec.ts';
-import type { RunCallbacks } from './simulate.ts';
+import { callbackKeys, runHooksOf, type RunCallbacks } from './simulate.ts';
 
 export type { Scenario } from '../scenarios/spec.ts';
 
@@ -100,10 +99,7 @@ const scenarioOptionKeys = new Set<string>([
   'fast',
   'history',
   'report',
-  'signal',
-  'onProgress',
-  'onPhase',
-  'onWarning',
+  ...callbackKeys,
 ]);
 
 export async function runScenario(scenario: string | Scenario, options: ScenarioOptions = {}): Promise<ScenarioResult> {
@@ -120,12 +116,6 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
     throw new UsageError(`runScenario: externalCmd runs your own pipeline; pipeline "${options.pipeline}" is ours`);
   if (mode === 'sim' && options.brokerUrl !== undefined)
     throw new UsageError('runScenario: sim mode runs its own in-memory broker: brokerUrl is for live runs');
-  const hooks: RunHooks = {
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
-    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
-  };
   // As the command: MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE and DATABASE_URL unless given.
   const login = {
     'broker-url': mode === 'sim' ? undefined : (options.brokerUrl ?? (process.env.MQTT_URL || undefined)),
@@ -153,7 +143,7 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
       fast: options.fast,
       mode,
     },
-    { hooks, reportDir: options.report },
+    { hooks: runHooksOf(options), reportDir: options.report },
   );
   const entry = run.entry;
   const report = options.report === undefined ? undefined : await writeReport(options.report, [entry]);

@@ -115,24 +115,29 @@ const commandOnly: Readonly<Record<string, string>> = {
   runId: 'a sharded run is the command’s',
 };
 
-const callbackKeys = new Set(['signal', 'onProgress', 'onPhase', 'onWarning']);
+/** The keys of RunCallbacks: not command-line options. */
+export const callbackKeys: readonly (keyof RunCallbacks)[] = ['signal', 'onProgress', 'onPhase', 'onWarning'];
+
+/** The run's hooks for these callbacks (those given). */
+export function runHooksOf(callbacks: RunCallbacks): RunHooks {
+  const hooks: RunHooks = Object.fromEntries(
+    callbackKeys.filter((key) => callbacks[key] !== undefined).map((key) => [key, callbacks[key]]),
+  );
+  return hooks;
+}
 
 export async function simulate(options: SimulateOptions = {}): Promise<SimulateResult> {
-  const flagOptions = Object.fromEntries(Object.entries(options).filter(([key]) => !callbackKeys.has(key)));
+  const flagOptions = Object.fromEntries(
+    Object.entries(options).filter(([key]) => !(callbackKeys as readonly string[]).includes(key)),
+  );
   const { argv, args } = await parseAsCommand('simulate', flagOptions, simulateArgs, commandOnly);
   const { options: runOptions, mode, replayed } = await resolveSimulateRun(argv, args);
-  const hooks: RunHooks = {
-    ...(options.signal === undefined ? {} : { signal: options.signal }),
-    ...(options.onProgress === undefined ? {} : { onProgress: options.onProgress }),
-    ...(options.onPhase === undefined ? {} : { onPhase: options.onPhase }),
-    ...(options.onWarning === undefined ? {} : { onWarning: options.onWarning }),
-  };
   const outcome = await runSimulateJob({
     options: runOptions,
     mode,
     ...(replayed === undefined ? {} : { replayed }),
     reportDir: argv.report,
-    hooks,
+    hooks: runHooksOf(options),
   });
   const { result } = outcome;
   return {
@@ -146,7 +151,7 @@ export async function simulate(options: SimulateOptions = {}): Promise<SimulateR
     stats: runStats(result),
     bundleDir: outcome.bundle?.dir,
     replayCommand: outcome.bundle?.replay,
-    reproduceCommand: `${reproduceCommand(runOptions)}${mode === 'sim' ? ' --mode sim' : ''}`,
+    reproduceCommand: reproduceCommand(runOptions, mode),
     report: outcome.report,
     replayCheck: outcome.replayCheck,
     events: result.history.events,

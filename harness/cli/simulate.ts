@@ -79,7 +79,7 @@ say(
       : ` shard=${options.shard.index}/${options.shard.count} run-id=${options.shard.runId}`),
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
-const replayLine = () => `${reproduceCommand(options)}${mode === 'sim' ? ' --mode sim' : ''}`;
+const replayLine = () => reproduceCommand(options, mode);
 say(`replay: ${replayLine()}`);
 
 const progress = createProgressDisplay({

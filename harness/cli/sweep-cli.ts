@@ -28,7 +28,7 @@ export function sweepProblem(a: {
 
 /** The command that re-runs one seed of the sweep alone: the one a single sim run prints. */
 export function sweepReplayCommand(options: LiveRunOptions, seed: number): string {
-  return `${reproduceCommand({ ...options, seed })} --mode sim`;
+  return reproduceCommand({ ...options, seed }, 'sim');
 }
 
 export function failureLine(run: SweepRun, options: LiveRunOptions): string {

@@ -1,4 +1,5 @@
 // The exact command that repeats a run: the seed plus every option that differs from its default.
+import type { RunMode } from './run-mode.ts';
 import { commandFor } from './command-line.ts';
 import { faultFields, faultPointsField } from '../nemesis/fault-fields.ts';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
@@ -18,7 +19,8 @@ const flags: [keyof LiveRunOptions, string][] = [
   ['ackTimeoutMs', '--ack-timeout-ms'],
 ];
 
-export function reproduceCommand(options: LiveRunOptions): string {
+/** `mode`: a sim run's command says `--mode sim` (live is the default). */
+export function reproduceCommand(options: LiveRunOptions, mode: RunMode = 'live'): string {
   const parts = [commandFor('simulate'), `--seed ${options.seed}`];
   for (const [key, flag] of flags) {
     const value = options[key];
@@ -53,5 +55,6 @@ export function reproduceCommand(options: LiveRunOptions): string {
   }
   // The spelling has no character a shell treats specially (letters, digits, `:`, `,`, `=`, `-`): no quotes.
   for (const point of options.faults.points) parts.push(`--${faultPointsField.flag} ${formatFaultPoint(point)}`);
+  if (mode === 'sim') parts.push('--mode sim');
   return parts.join(' ');
 }

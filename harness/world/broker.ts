@@ -278,10 +278,9 @@ export async function startEmbeddedBroker(options: { clock?: Clock; auth?: Broke
 /** A short connect to the broker, so a wrong MQTT_URL costs seconds and says where it pointed. */
 export async function probeBroker(url: string, ca?: string): Promise<{ ok: true } | { ok: false; reason: string }> {
   try {
-    const endpoint = brokerEndpoint(url);
-    const client = await mqtt.connectAsync(endpoint.url, {
-      ...(endpoint.username === undefined ? {} : { username: endpoint.username }),
-      ...(endpoint.password === undefined ? {} : { password: endpoint.password }),
+    const { url: where, ...login } = brokerEndpoint(url);
+    const client = await mqtt.connectAsync(where, {
+      ...login,
       ...(ca === undefined ? {} : { ca }),
       connectTimeout: brokerConnectTimeoutMs,
       reconnectPeriod: 0,
