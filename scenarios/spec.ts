@@ -16,6 +16,7 @@ import type {
   MigrationFault,
   NetworkFaults,
   ServerFaults,
+  WebhookFaults,
 } from '../harness/nemesis/fault-plan.ts';
 import { faultMixes } from '../harness/nemesis/fault-plan.ts';
 import { parseTrigger, triggerSyntax } from '../harness/nemesis/trigger.ts';
@@ -58,6 +59,8 @@ export interface ScenarioFaults {
   readonly device?: Partial<DeviceFaults>;
   readonly network?: Partial<NetworkFaults>;
   readonly server?: Partial<ServerFaults>;
+  /** The webhook forwarder's own faults; a scenario with them forwards (`webhook`). */
+  readonly webhook?: Partial<WebhookFaults>;
   readonly migration?: MigrationFault | null;
   /** Faults at logical points (harness/nemesis/fault-points.ts), each written as the `--fault-at` flag takes it. */
   readonly points?: readonly FaultPoint[];
@@ -295,6 +298,8 @@ export function validateScenario(data: unknown, source: string): Scenario {
     faults.network = faultGroup(r, 'faults.network', fa.network, 'network') as Partial<NetworkFaults>;
   if (fa.server !== undefined)
     faults.server = faultGroup(r, 'faults.server', fa.server, 'server') as Partial<ServerFaults>;
+  if (fa.webhook !== undefined)
+    faults.webhook = faultGroup(r, 'faults.webhook', fa.webhook, 'webhook') as Partial<WebhookFaults>;
   if (fa.migration !== undefined) {
     if (fa.migration === null) faults.migration = null;
     else {

@@ -32,12 +32,13 @@ export interface ScenarioRunContext {
 }
 
 export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {
-  const { device, network, server, migration, points } = scenario.faults;
+  const { device, network, server, webhook, migration, points } = scenario.faults;
   return {
     ...(points ? { points } : {}),
     ...(device ? { device } : {}),
     ...(network ? { network } : {}),
     ...(server ? { server } : {}),
+    ...(webhook ? { webhook } : {}),
     ...(migration !== undefined ? { migration } : {}),
   };
 }

@@ -77,7 +77,13 @@ export function faultOverridesFrom(
   bounds?: PointBounds,
   pubacksOurs = true,
 ): FaultOverrides {
-  const groups: Record<FaultGroup, Record<string, unknown>> = { device: {}, network: {}, server: {}, migration: {} };
+  const groups: Record<FaultGroup, Record<string, unknown>> = {
+    device: {},
+    network: {},
+    server: {},
+    webhook: {},
+    migration: {},
+  };
   for (const f of faultFields) {
     const value = args[f.flag];
     if (value !== undefined) groups[f.group][f.key] = flagValue(f, value);
@@ -88,6 +94,7 @@ export function faultOverridesFrom(
     device: groups.device,
     network: groups.network,
     server: groups.server,
+    webhook: groups.webhook,
     ...(migration !== null ? { migration } : {}),
     ...(points.length > 0 ? { points } : {}),
   };

@@ -10,9 +10,12 @@ describe('fault fields', () => {
     expect(faultFieldsOf('device').map((f) => f.key)).toEqual(Object.keys(none.device));
     expect(faultFieldsOf('network').map((f) => f.key)).toEqual(Object.keys(none.network));
     expect(faultFieldsOf('server').map((f) => f.key)).toEqual(Object.keys(none.server));
+    expect(faultFieldsOf('webhook').map((f) => f.key)).toEqual(Object.keys(none.webhook));
     expect(faultFieldsOf('migration').map((f) => f.key)).toEqual(['at']);
-    expect(faultGroups).toEqual(['device', 'network', 'server', 'migration']);
-    expect(faultFields).toHaveLength(Object.keys({ ...none.device, ...none.network, ...none.server }).length + 1);
+    expect(faultGroups).toEqual(['device', 'network', 'server', 'webhook', 'migration']);
+    // Summed group by group: two groups may name a field alike (network.duplicateRate, webhook.duplicateRate).
+    const groups = [none.device, none.network, none.server, none.webhook];
+    expect(faultFields).toHaveLength(groups.reduce((n, g) => n + Object.keys(g).length, 0) + 1);
   });
 
   test('every flag and alias is a distinct kebab-case name', () => {

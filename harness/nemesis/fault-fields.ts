@@ -3,7 +3,7 @@
 // repeats a run (harness/run/reproduce.ts) are all read off this list, so a new fault is named here and nowhere else.
 // The type below checks that every field of DeviceFaults, NetworkFaults, ServerFaults and MigrationFault is here,
 // with a kind that fits its type.
-import type { DeviceFaults, MigrationFault, NetworkFaults, ServerFaults } from './fault-plan.ts';
+import type { DeviceFaults, MigrationFault, NetworkFaults, ServerFaults, WebhookFaults } from './fault-plan.ts';
 import { triggerSyntax } from './trigger.ts';
 
 /** A plan's parts, by the name a scenario file and a FaultPlan give them. */
@@ -11,6 +11,7 @@ interface FaultGroups {
   readonly device: DeviceFaults;
   readonly network: NetworkFaults;
   readonly server: ServerFaults;
+  readonly webhook: WebhookFaults;
   readonly migration: MigrationFault;
 }
 export type FaultGroup = keyof FaultGroups;
@@ -139,6 +140,26 @@ const declared = {
       kind: 'ms',
       flag: 'slow-database-ms',
       describe: 'extra latency on every pipeline database round trip',
+    },
+  },
+  // The forwarder's own faults (harness/forwarder/): only a run with --forward-webhook has a forwarder to strike.
+  webhook: {
+    slowRate: {
+      kind: 'rate',
+      flag: 'webhook-slow-rate',
+      describe:
+        'per webhook delivery attempt: the request or the answer is held --webhook-slow-ms (past --webhook-timeout-ms: a timeout, then a retry while the first still runs)',
+    },
+    slowMs: { kind: 'ms', flag: 'webhook-slow-ms', describe: 'how long a slow webhook request or answer is held' },
+    error5xxRate: {
+      kind: 'rate',
+      flag: 'webhook-5xx-rate',
+      describe: "per webhook delivery attempt: the handler's answer becomes a 502 after it did its work (a retry)",
+    },
+    duplicateRate: {
+      kind: 'rate',
+      flag: 'webhook-duplicate-rate',
+      describe: 'per forwarded message: delivered to the webhook twice at once',
     },
   },
   migration: {

@@ -62,6 +62,24 @@ export interface ServerFaults {
   readonly slowDatabaseMs: number;
 }
 
+/**
+ * The webhook forwarder's own faults (`--forward-webhook`, harness/forwarder/): a fault layer between the forwarder
+ * and the user's handler, as the original mqtt-service's path to its edge function had them (PROTOCOL.md §7.2).
+ * Only a run that forwards uses them.
+ */
+export interface WebhookFaults {
+  /** Per delivery attempt: the request is held `slowMs` before it reaches the handler, or the handler's answer
+   *  `slowMs` before the forwarder reads it; past the forwarder's timeout the attempt times out and is retried while
+   *  the first one still runs (a repeated delivery, concurrent with the first). */
+  readonly slowRate: number;
+  readonly slowMs: number;
+  /** Per delivery attempt: the handler's answer is replaced by a 502 after the handler did its work (→ a retry,
+   *  a repeated delivery). */
+  readonly error5xxRate: number;
+  /** Per message: delivered twice at once. */
+  readonly duplicateRate: number;
+}
+
 export interface MigrationFault {
   /** Apply the cleanup and resume migrations when this trigger is due, transfers in flight, then switch the
    *  pipeline to `fixed`. Only meaningful on the base stage with a legacy profile. */
@@ -72,6 +90,7 @@ export interface FaultPlan {
   readonly device: DeviceFaults;
   readonly network: NetworkFaults;
   readonly server: ServerFaults;
+  readonly webhook: WebhookFaults;
   readonly migration: MigrationFault | null;
   /** Faults at logical points, in the order given (never a `migrate` point: buildFaultPlan makes it `migration`). */
   readonly points: readonly FaultPoint[];
@@ -110,8 +129,17 @@ const noServerFaults: ServerFaults = {
   slowDatabaseMs: 0,
 };
 
+const noWebhookFaults: WebhookFaults = { slowRate: 0, slowMs: 6000, error5xxRate: 0, duplicateRate: 0 };
+
 export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
-  none: { device: noDeviceFaults, network: noNetworkFaults, server: noServerFaults, migration: null, points: [] },
+  none: {
+    device: noDeviceFaults,
+    network: noNetworkFaults,
+    server: noServerFaults,
+    webhook: noWebhookFaults,
+    migration: null,
+    points: [],
+  },
   // What real fleets have: restarts, double sends and races (ARCHITECTURE.md §4), at modest rates.
   default: {
     device: {
@@ -124,6 +152,9 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
     network: { ...noNetworkFaults, duplicateRate: 0.002, reorderRate: 0.002 },
     // By progress, not time: the restart lands mid-transfer however fast or loaded the machine is.
     server: { ...noServerFaults, pipelineRestartAt: ['40%'] },
+    // A forwarder's faults are asked for by name (the flags, a scenario's faults.webhook): none in a mix, so a run
+    // that starts forwarding keeps the rest of its plan.
+    webhook: noWebhookFaults,
     migration: null,
     points: [],
   },
@@ -156,6 +187,7 @@ export const faultMixes: Readonly<Record<FaultMix, FaultPlan>> = {
       killConnectionsAt: ['55%'],
       slowDatabaseMs: 0,
     },
+    webhook: noWebhookFaults,
     migration: null,
     points: [],
   },
@@ -166,6 +198,7 @@ export interface FaultOverrides {
   readonly device?: Partial<DeviceFaults>;
   readonly network?: Partial<NetworkFaults>;
   readonly server?: Partial<ServerFaults>;
+  readonly webhook?: Partial<WebhookFaults>;
   readonly migration?: MigrationFault | null;
   /** Replace the mix's points (every mix has none). */
   readonly points?: readonly FaultPoint[];
@@ -187,13 +220,14 @@ export function buildFaultPlan(mix: FaultMix, overrides: FaultOverrides = {}): F
     device: { ...base.device, ...overrides.device },
     network: { ...base.network, ...overrides.network },
     server: { ...base.server, ...overrides.server },
+    webhook: { ...base.webhook, ...overrides.webhook },
     migration: migrate === undefined ? migration : { at: migrateTrigger(migrate) },
     points: given.filter((point) => point.kind !== 'migrate'),
   };
 }
 
 /** Fields of a fault group that are parameters of another fault (its length, its delay), not faults of their own. */
-export const faultParameterFields: ReadonlySet<string> = new Set(['wifiOutageWakes', 'delayMs']);
+export const faultParameterFields: ReadonlySet<string> = new Set(['wifiOutageWakes', 'delayMs', 'slowMs']);
 
 /** A fault group's value is switched on: a rate above 0, a non-empty trigger list, `true`. */
 export function isFaultOn(value: unknown): boolean {
@@ -212,6 +246,7 @@ export function describeFaultPlan(plan: FaultPlan): string {
   add('device', plan.device);
   add('network', plan.network);
   add('server', plan.server);
+  add('webhook', plan.webhook);
   if (plan.migration) on.push(`migration.at=${plan.migration.at}`);
   for (const point of plan.points) on.push(`point=${formatFaultPoint(point)}`);
   return on.length === 0 ? 'none' : on.join(' ');

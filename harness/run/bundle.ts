@@ -105,10 +105,11 @@ export function defaultBundleDir(name: string, seed: number, reportDir?: string)
 }
 
 /** Fault fields younger than the bundle format: a bundle without one had it off. */
-const laterFaultFields: Readonly<Record<'device' | 'network' | 'server', readonly string[]>> = {
+const laterFaultFields: Readonly<Record<'device' | 'network' | 'server' | 'webhook', readonly string[]>> = {
   device: [],
   network: ['rogueDeviceAt'],
   server: [],
+  webhook: [],
 };
 
 export function bundledOptions(options: LiveRunOptions): BundledOptions {
@@ -233,7 +234,9 @@ export async function readBundleFile(dir: string): Promise<BundleFile> {
     bad('options.firmware', `one of ${firmwareProfiles.join(', ')}`, options.firmware);
   const faults = options.faults as Record<string, unknown> | undefined;
   if (typeof faults !== 'object' || faults === null) return bad('options.faults', 'an object', faults);
-  for (const group of ['device', 'network', 'server'] as const) {
+  // The webhook group came later: a bundle written before it had none (no forwarder, no faults of its).
+  if (faults.webhook === undefined) faults.webhook = { ...faultMixes.none.webhook };
+  for (const group of ['device', 'network', 'server', 'webhook'] as const) {
     const got = faults[group] as Record<string, unknown> | undefined;
     if (typeof got !== 'object' || got === null) bad(`options.faults.${group}`, 'an object', got);
     // A fault added after the bundle was written (rogueDeviceAt) is off in it.
