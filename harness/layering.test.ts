@@ -22,6 +22,8 @@ const layers: readonly { readonly name: string; readonly folders: readonly strin
       'harness/pipeline',
       'harness/nemesis',
       'harness/checker',
+      // The webhook forwarder (--forward-webhook): a run's second consumer of the device messages, beside the pipeline.
+      'harness/forwarder',
       // Database commands of `npm run migrate` (duplicate statistics, preview, restore…): they need only harness/db.
       'harness/migrate',
     ],

@@ -117,6 +117,24 @@ export type HistoryEvent = EventBase &
         readonly topic?: string;
         readonly reason: string;
       }
+    /**
+     * The webhook forwarder (harness/forwarder/, `--forward-webhook`) made one attempt to deliver a device message to
+     * the user's handler. The checker's invariants ignore it; E1's webhook exercises read it.
+     */
+    | {
+        readonly type: 'webhook_delivery';
+        /** Numbers one copy of one message (a message the duplicate fault struck has two), in the order taken. */
+        readonly delivery: number;
+        readonly topic: string;
+        /** 1 for the first attempt, then each retry. */
+        readonly attempt: number;
+        /** The HTTP status the forwarder saw (an injected 502 included), `timeout` or `error`. */
+        readonly outcome: string;
+        readonly ms: number;
+        /** What the forwarder did next. */
+        readonly next: 'delivered' | 'refused' | 'retry' | 'give_up';
+        readonly error?: string;
+      }
     | { readonly type: 'run_phase'; readonly phase: 'start' | 'heal' | 'quiet' | 'check' | 'end' }
     | { readonly type: 'nemesis'; readonly fault: string; readonly target?: string; readonly detail?: string }
     /** A fault the plan schedules by a trigger (nemesis/trigger.ts), recorded as the fleet starts. */

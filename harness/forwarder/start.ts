@@ -1,0 +1,92 @@
+// The forwarder's MQTT side: one client with the service login (the embedded broker lets only the service account
+// subscribe to every device's topics, world/broker-auth.ts), subscribed to the device topics of both dialects — the
+// same filters as the pipeline (serverSubscriptions) — every message handed to the WebhookDeliverer. At most
+// `inFlightMax` messages are delivered at once: past that the client stops reading (the PUBACK waits), so a slow
+// handler holds the broker back instead of filling our heap, as mqtt-link.ts does for the pipeline.
+import { randomBytes } from 'node:crypto';
+import mqtt from 'mqtt';
+import { serverSubscriptions } from '../../simulator/protocol/index.ts';
+import { brokerEndpoint } from '../world/broker-auth.ts';
+import type { Clock } from '../world/clock.ts';
+import { realClock } from '../world/live/real-clock.ts';
+import { redactText, redactUrl } from '../world/redact.ts';
+import { WebhookDeliverer, type ForwarderStats, type WebhookDelivererOptions } from './forwarder.ts';
+
+export interface ForwarderOptions extends WebhookDelivererOptions {
+  /** The broker, with the service login in it (a run's broker.url). */
+  readonly brokerUrl: string;
+  readonly brokerCa?: string | undefined;
+  /** Default: both dialects' status and data topics. */
+  readonly subscriptions?: readonly string[];
+  /** Messages delivered at once at most; default 64. */
+  readonly inFlightMax?: number;
+  readonly clientId?: string;
+}
+
+export interface Forwarder {
+  stats(): ForwarderStats;
+  /** Resolves when every delivery taken in so far is done (or after `maxMs`: false). */
+  idle(maxMs: number): Promise<boolean>;
+  /** Stops reading; waits for the deliveries under way (at most `maxMs`), then disconnects. */
+  stop(maxMs?: number): Promise<void>;
+}
+
+const IN_FLIGHT_MAX_DEFAULT = 64;
+const PRESSURE_POLL_MS = 5;
+
+export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
+  const clock: Clock = o.clock ?? realClock;
+  const log = o.log ?? (() => {});
+  const deliverer = new WebhookDeliverer({ ...o, clock, log });
+  const inFlightMax = o.inFlightMax ?? IN_FLIGHT_MAX_DEFAULT;
+  let taking = 0;
+  const { url, ...login } = brokerEndpoint(o.brokerUrl);
+  const client = await mqtt
+    .connectAsync(
+      url,
+      {
+        ...login,
+        clientId: o.clientId ?? `camfleet-forwarder-${randomBytes(4).toString('hex')}`,
+        clean: true,
+        reconnectPeriod: 500,
+        connectTimeout: 10_000,
+        ...(o.brokerCa === undefined ? {} : { ca: o.brokerCa }),
+      },
+      false,
+    )
+    .catch((error: unknown) => {
+      throw new Error(
+        `forwarder: cannot connect to the MQTT broker at ${redactUrl(o.brokerUrl)}: ${redactText(String(error))}`,
+      );
+    });
+  client.on('error', (error) => log(`forwarder: MQTT error: ${redactText(error.message)}`));
+  let stopping = false;
+  client.on('message', (topic, payload) => {
+    if (stopping) return;
+    taking++;
+    void deliverer.deliver(topic, payload).finally(() => taking--);
+  });
+  client.handleMessage = (_packet, done) => {
+    const wait = (): void => {
+      if (taking >= inFlightMax && !stopping) clock.setTimeout(wait, PRESSURE_POLL_MS);
+      else done();
+    };
+    wait();
+  };
+  const subscriptions = [...(o.subscriptions ?? serverSubscriptions())];
+  const granted = await client.subscribeAsync(subscriptions, { qos: 1 });
+  if (granted.some((g) => g.qos === 128)) {
+    await client.endAsync(true).catch(() => {});
+    throw new Error(`forwarder: the broker refused the subscriptions ${subscriptions.join(', ')}`);
+  }
+  return {
+    stats: () => deliverer.stats(),
+    idle: (maxMs) => deliverer.idle(maxMs),
+    async stop(maxMs = 10_000) {
+      stopping = true;
+      await client.unsubscribeAsync(subscriptions).catch(() => {});
+      await deliverer.idle(maxMs);
+      await client.endAsync(true).catch(() => {});
+    },
+  };
+}
