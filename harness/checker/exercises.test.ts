@@ -118,3 +118,39 @@ describe('transfers in flight', () => {
     expect(t.count).toBe(0);
   });
 });
+
+describe('E1 exercised: the webhook exercises', () => {
+  const delivery = (outcome: string): NewHistoryEvent => ({
+    type: 'webhook_delivery',
+    delivery: 1,
+    topic: `ESP32CAM/${A}/data`,
+    attempt: 1,
+    outcome,
+    ms: 5,
+    next: outcome === '200' ? 'delivered' : 'retry',
+  });
+
+  it('webhook_race is unknown when the handler never answered before the service wrote, pass when it did', () => {
+    // Deliveries happened, but the rendezvous recorded no race: the run says nothing about it.
+    const none = history([wake(A), meta(A, 'a1'), delivery('timeout'), delivery('200')]);
+    expect(checkExercised(none, ['webhook_race']).verdict).toBe('unknown');
+    const raced = history([
+      wake(A),
+      meta(A, 'a1'),
+      delivery('200'),
+      { type: 'nemesis', fault: 'webhook_race', target: A, detail: 'image_1.jpg' },
+    ]);
+    expect(checkExercised(raced, ['webhook_race']).verdict).toBe('pass');
+  });
+
+  it('webhook_timeout counts timed-out attempts; webhook_5xx and webhook_duplicate their faults', () => {
+    const events = history([
+      delivery('200'),
+      { type: 'nemesis', fault: 'webhook_5xx', target: `ESP32CAM/${A}/data` },
+      { type: 'nemesis', fault: 'webhook_duplicate', target: `ESP32CAM/${A}/data` },
+    ]);
+    expect(checkExercised(events, ['webhook_5xx', 'webhook_duplicate']).verdict).toBe('pass');
+    expect(checkExercised(events, ['webhook_timeout']).verdict).toBe('unknown');
+    expect(checkExercised(history([delivery('timeout')]), ['webhook_timeout']).verdict).toBe('pass');
+  });
+});

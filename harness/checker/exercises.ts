@@ -33,6 +33,12 @@ export const exerciseNames = [
   'corrupt_message',
   'slow_database',
   'rogue_device',
+  // The webhook forwarder (harness/forwarder/): legacy-two-writers' race through the user's handler (the service read
+  // before the handler was called and wrote after it answered), and the forwarder's own faults.
+  'webhook_race',
+  'webhook_timeout',
+  'webhook_5xx',
+  'webhook_duplicate',
 ] as const;
 export type ExerciseName = (typeof exerciseNames)[number];
 
@@ -55,6 +61,8 @@ function strikes(events: readonly HistoryEvent[]): Strike[] {
     tracker.apply(e);
     if (e.type === 'device_sent_metadata') names.set(`${e.mac}|${e.sha256}`, e.imageName);
     // A mid-run migration is recorded twice (start, done); it strikes when it starts.
+    // The forwarder's faults strike no transfer (and may be one per message): not strikes.
+    if (e.type === 'nemesis' && e.fault.startsWith('webhook_')) continue;
     if (e.type === 'nemesis' && !(e.fault === 'migration' && e.detail?.startsWith('done')))
       out.push({ fault: e.fault, seq: e.seq, inFlight: tracker.keys(), names: new Map(names) });
   }
@@ -101,6 +109,14 @@ function count(name: ExerciseName, events: readonly HistoryEvent[], struck: read
       return nemesis('delay');
     case 'session_disconnected':
       return nemesis('disconnect');
+    case 'webhook_race':
+    case 'webhook_5xx':
+    case 'webhook_duplicate':
+      return nemesis(name);
+    case 'webhook_timeout':
+      // An attempt the forwarder gave up waiting for (a slow request or answer, a slow handler): its retry is a
+      // repeated delivery running beside it.
+      return events.filter((e) => e.type === 'webhook_delivery' && e.outcome === 'timeout').length;
     case 'name_reuse':
       return ofType('pipeline_name_reused');
     case 'duplicate_logged':

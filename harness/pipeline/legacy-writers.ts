@@ -15,6 +15,7 @@ import {
   type OpenRequest,
   type OpenResult,
 } from './core/open.ts';
+import type { ExternalEdge } from './options.ts';
 import { MessageRefused, type ServiceContext } from './service-context.ts';
 import { findImagesMany, upsertRoute } from './store/images.ts';
 import { insertImageRow, resumeImageRow } from './store/legacy.ts';
@@ -24,7 +25,7 @@ export class LegacyWriters {
   constructor(private readonly ctx: ServiceContext) {}
 
   /** Opens (INSERT) or resumes (UPDATE) the request's row with plain SQL, and routes the wire name to it. */
-  async open(req: OpenRequest, gate: RaceGate | undefined): Promise<OpenResult> {
+  async open(req: OpenRequest, gate: WriterGate | undefined): Promise<OpenResult> {
     const { ctx } = this;
     let imageId: string;
     if (req.existingImageId === null) {
@@ -85,6 +86,42 @@ export class LegacyWriters {
   }
 }
 
+/** Where the service waits between its SELECT and its INSERT for the other writer (legacy-two-writers). */
+export interface WriterGate {
+  /** Awaited by a writer about to INSERT. */
+  readonly open: Promise<void>;
+  /** A writer has read the rows. */
+  arrive(writer: 'service' | 'edge'): void;
+}
+
+/**
+ * legacy-two-writers with the edge function outside (PipelineOptions.externalEdge, a run's webhook handler): the
+ * service tells the edge side when it has read, and its INSERT waits until the edge function answered the same
+ * message (or the bounded wait ran out). Asked only on the INSERT path: a service that resumes or refuses waits for
+ * nothing.
+ */
+export class ExternalEdgeGate implements WriterGate {
+  private read = false;
+  private answered: Promise<void> | undefined;
+
+  constructor(
+    private readonly edge: ExternalEdge,
+    private readonly topic: string,
+    private readonly payload: string,
+  ) {}
+
+  get open(): Promise<void> {
+    this.answered ??= this.edge.handlerAnswered(this.topic, this.payload).then(() => {});
+    return this.answered;
+  }
+
+  arrive(writer: 'service' | 'edge'): void {
+    if (writer !== 'service' || this.read) return;
+    this.read = true;
+    this.edge.serviceRead(this.topic, this.payload);
+  }
+}
+
 /**
  * legacy-two-writers: the original's window (its 5 s timeout) lay between each writer's SELECT and its INSERT, so both
  * writers read before either wrote. The gate opens when both have read (or after RACE_GATE_MAX_MS, if one never
@@ -92,7 +129,7 @@ export class LegacyWriters {
  */
 const RACE_GATE_MAX_MS = 1000;
 
-export class RaceGate {
+export class RaceGate implements WriterGate {
   readonly open: Promise<void>;
   private readonly arrived = new Set<'service' | 'edge'>();
   private release: () => void = () => {};

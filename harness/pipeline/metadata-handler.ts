@@ -14,7 +14,7 @@ import { transferStep, type TransferEvent, type TransferStep } from './core/tran
 import type { CompletionPath } from './completion-path.ts';
 import type { DeviceDirectory } from './device-directory.ts';
 import { GroupCall } from './group-call.ts';
-import { LegacyWriters, RaceGate } from './legacy-writers.ts';
+import { ExternalEdgeGate, LegacyWriters, RaceGate, type WriterGate } from './legacy-writers.ts';
 import type { ServiceContext } from './service-context.ts';
 import {
   findImagesMany,
@@ -64,9 +64,13 @@ export class MetadataHandler {
       return;
     }
     const deviceId = await this.devices.ensure(t.deviceId);
-    // legacy-two-writers: the "edge function" handles the same message at the same time (PROTOCOL.md §7.2).
-    const gate = ctx.policy.edgeWriter ? new RaceGate(ctx.o.clock) : undefined;
-    const edge = gate === undefined ? undefined : this.legacy.edgeWriter(t, m, deviceId, gate);
+    // legacy-two-writers: the "edge function" handles the same message at the same time (PROTOCOL.md §7.2): in
+    // this process, or outside it (the run forwards every message to the user's handler) and met at the gate.
+    const external = ctx.policy.edgeWriter ? ctx.o.externalEdge : undefined;
+    const raceGate = ctx.policy.edgeWriter && external === undefined ? new RaceGate(ctx.o.clock) : undefined;
+    const gate: WriterGate | undefined =
+      external !== undefined ? new ExternalEdgeGate(external, topic, payload.toString('utf8')) : raceGate;
+    const edge = raceGate === undefined ? undefined : this.legacy.edgeWriter(t, m, deviceId, raceGate);
     try {
       await this.serve(t, m, topic, payload, deviceId, gate);
     } finally {
@@ -91,7 +95,7 @@ export class MetadataHandler {
     topic: string,
     payload: Buffer,
     deviceId: string,
-    gate: RaceGate | undefined,
+    gate: WriterGate | undefined,
   ): Promise<void> {
     const { ctx } = this;
     const mac = t.deviceId;

@@ -97,6 +97,19 @@ export interface PipelineOptions {
    *  leaves an ACK owed. The nemesis' crash-before-ack fault point crashes the pipeline here
    *  (nemesis/crash-points.ts; pipeline-faults.test.ts too). */
   afterCompletionCommit?: (committed: CommittedImage) => Promise<void>;
+  /** legacy-two-writers with its edge function outside this process (a run's `--forward-webhook` to the user's
+   *  handler): no in-process edge writer; the service's race gate meets the forwarder instead
+   *  (harness/forwarder/rendezvous.ts). Ignored by every other profile. */
+  externalEdge?: ExternalEdge;
+}
+
+/** The edge function of legacy-two-writers when it runs outside (PipelineOptions.externalEdge), per metadata
+ *  message (its topic and payload text). */
+export interface ExternalEdge {
+  /** The service has read the rows for this message (the edge function may now be called). */
+  serviceRead(topic: string, payload: string): void;
+  /** Resolves once the edge function answered this message (true), or after a bounded wait (false). */
+  handlerAnswered(topic: string, payload: string): Promise<boolean>;
 }
 
 /** The image a completion commit made complete, as the device named it. */
@@ -136,6 +149,7 @@ export interface ResolvedOptions {
   readonly routeWaitMs: number;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
   readonly afterCompletionCommit: ((committed: CommittedImage) => Promise<void>) | undefined;
+  readonly externalEdge: ExternalEdge | undefined;
 }
 
 export const PIPELINE_DEFAULTS = {
@@ -218,6 +232,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
       o.sharedGroup === undefined ? 0 : positive('routeWaitMs', o.routeWaitMs, PIPELINE_DEFAULTS.routeWaitMs),
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
     afterCompletionCommit: o.afterCompletionCommit,
+    externalEdge: o.externalEdge,
   };
 }
 
