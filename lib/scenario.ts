@@ -12,6 +12,7 @@ import type { PipelineChoice } from '../harness/run/run-options.ts';
 import { runScenario as runOne } from '../scenarios/run-scenario.ts';
 import { brokerCaOf, brokerLoginProblem, brokerUrlWithLogin } from '../harness/cli/broker-login.ts';
 import { loadScenario, readCatalogue, type Scenario } from '../scenarios/spec.ts';
+import { forwards, webhookProblem, webhookRunOptions } from '../harness/cli/webhook-options.ts';
 import { callbackKeys, runHooksOf, type RunCallbacks } from './simulate.ts';
 
 export type { Scenario } from '../scenarios/spec.ts';
@@ -35,6 +36,14 @@ export interface ScenarioOptions extends RunCallbacks {
   /** Your own pipeline: the shell command that starts it, given MQTT_URL and DATABASE_URL; the expectation is
    *  `pass`. Live only (sim has no broker URL to give it). */
   readonly externalCmd?: string | undefined;
+  /** Also POST every device message to this URL (your webhook handler), as `--forward-webhook`; live only. */
+  readonly forwardWebhook?: string | undefined;
+  /** The shell command that starts your handler (given DATABASE_URL and PORT), as `--webhook-cmd`; a scenario
+   *  that names a handler of its own is then held to `pass`. Live only. */
+  readonly webhookCmd?: string | undefined;
+  /** The forwarder's timeout per attempt (default 5000) and its retries (default 3). */
+  readonly webhookTimeoutMs?: number | undefined;
+  readonly webhookRetries?: number | undefined;
   /** At most 4 devices and 12 KiB images. */
   readonly fast?: boolean | undefined;
   /** Write the run's history as NDJSON to this file. */
@@ -96,6 +105,10 @@ const scenarioOptionKeys = new Set<string>([
   'databaseUrl',
   'pipeline',
   'externalCmd',
+  'forwardWebhook',
+  'webhookCmd',
+  'webhookTimeoutMs',
+  'webhookRetries',
   'fast',
   'history',
   'report',
@@ -114,6 +127,17 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
     throw new UsageError('runScenario: externalCmd needs a broker URL to give your service: live mode only');
   if (options.externalCmd !== undefined && options.pipeline !== undefined && options.pipeline !== 'external')
     throw new UsageError(`runScenario: externalCmd runs your own pipeline; pipeline "${options.pipeline}" is ours`);
+  const webhookArgs = {
+    'forward-webhook': options.forwardWebhook,
+    'webhook-cmd': options.webhookCmd,
+    'webhook-timeout-ms': options.webhookTimeoutMs,
+    'webhook-retries': options.webhookRetries,
+  };
+  const webhookTrouble =
+    !forwards(webhookArgs) && (options.webhookTimeoutMs !== undefined || options.webhookRetries !== undefined)
+      ? 'webhookTimeoutMs and webhookRetries go with forwardWebhook or webhookCmd'
+      : webhookProblem(webhookArgs, mode, []);
+  if (webhookTrouble !== undefined) throw new UsageError(`runScenario: ${webhookTrouble}`);
   if (mode === 'sim' && options.brokerUrl !== undefined)
     throw new UsageError('runScenario: sim mode runs its own in-memory broker: brokerUrl is for live runs');
   // As the command: MQTT_URL, MQTT_USERNAME, MQTT_PASSWORD, MQTT_CA_FILE and DATABASE_URL unless given.
@@ -140,6 +164,7 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
       historyPath: options.history,
       pipeline: options.pipeline,
       externalCommand: options.externalCmd,
+      webhook: webhookRunOptions(webhookArgs),
       fast: options.fast,
       mode,
     },

@@ -24,6 +24,7 @@ export function scenarioJson(scenario: Scenario): string {
     modes: scenario.modes,
     liveOnlyBecause: scenario.liveOnlyBecause,
     simOnlyBecause: scenario.simOnlyBecause,
+    webhook: scenario.webhook,
   };
   // JSON.stringify leaves out the fields that are undefined.
   return `${JSON.stringify(ordered, null, 2)}\n`;

@@ -108,6 +108,17 @@ export interface Scenario {
   readonly modes?: readonly RunMode[];
   readonly liveOnlyBecause?: string;
   readonly simOnlyBecause?: string;
+  /** Forward every device message to a webhook handler too (harness/forwarder/): the command that starts it. */
+  readonly webhook?: ScenarioWebhook;
+}
+
+/** A scenario's webhook handler (`--webhook-cmd`): started from the repository root with DATABASE_URL and PORT. */
+export interface ScenarioWebhook {
+  readonly cmd: string;
+  /** The forwarder's timeout per attempt (default the original's 5000 ms). */
+  readonly timeoutMs?: number;
+  /** Retries of a timeout, a network error or a 5xx (default 3). */
+  readonly retries?: number;
 }
 
 /** Why `scenario` does not run in `mode` (its spec's reason), or undefined when it does. */
@@ -128,7 +139,8 @@ export class ScenarioSpecError extends Error {
 export const catalogueDir = fileURLToPath(new URL('./catalogue/', import.meta.url));
 /** Counterexamples `npm run explore` found while camfleet was built, each kept as a sim-mode regression. */
 export const regressionsDir = fileURLToPath(new URL('./regressions/', import.meta.url));
-const repoRoot = fileURLToPath(new URL('../', import.meta.url));
+/** The repository root: a scenario's webhook command runs there. */
+export const repoRoot = fileURLToPath(new URL('../', import.meta.url));
 
 type Json = unknown;
 
@@ -258,6 +270,7 @@ const topFields = [
   'modes',
   'liveOnlyBecause',
   'simOnlyBecause',
+  'webhook',
 ] as const;
 const requiredTop = ['name', 'purpose', 'fleet', 'pipeline', 'stage', 'faults', 'timeBudgetS', 'expect'] as const;
 
@@ -332,6 +345,21 @@ export function validateScenario(data: unknown, source: string): Scenario {
   if (top.ackNamesCapture !== undefined) scenario.ackNamesCapture = r.boolean('ackNamesCapture', top.ackNamesCapture);
   Object.assign(scenario, modes(r, top));
   if (top.seed !== undefined) scenario.seed = r.number('seed', top.seed, 0, 2 ** 32 - 1, true);
+  if (top.webhook !== undefined) {
+    const w = r.object('webhook', top.webhook, ['cmd', 'timeoutMs', 'retries'], ['cmd']);
+    const cmd = r.string('webhook.cmd', w.cmd);
+    if (cmd.trim() === '' || cmd.includes('\n')) r.fail('webhook.cmd', 'a one-line shell command', cmd);
+    scenario.webhook = {
+      cmd,
+      ...(w.timeoutMs === undefined ? {} : { timeoutMs: r.number('webhook.timeoutMs', w.timeoutMs, 1, 600_000, true) }),
+      ...(w.retries === undefined ? {} : { retries: r.number('webhook.retries', w.retries, 0, 20, true) }),
+    };
+    // The forwarder posts to a real HTTP handler: sim's one process on a virtual clock has none.
+    if (scenario.modes === undefined || scenario.modes.join() !== 'live')
+      r.fail('modes', '["live"] when webhook is set (an HTTP handler is outside a sim run)', top.modes);
+  }
+  if (faults.webhook !== undefined && top.webhook === undefined)
+    r.fail('faults.webhook', 'given only with webhook (nothing is forwarded to strike)', fa.webhook);
   if (top.operator !== undefined) {
     const o = r.object('operator', top.operator, ['reinsertCompleteRowsAt'], ['reinsertCompleteRowsAt']);
     scenario.operator = {

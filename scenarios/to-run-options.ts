@@ -2,8 +2,10 @@
 // budget, and its fault plan built from the mix plus the spec's overrides (nemesis/fault-plan.ts).
 import { buildFaultPlan, type FaultOverrides } from '../harness/nemesis/fault-plan.ts';
 import { liveRunDefaults, type LiveRunOptions, type PipelineChoice } from '../harness/run/run-options.ts';
+import type { WebhookRunOptions } from '../harness/run/run-options.ts';
+import { WEBHOOK_RETRIES_DEFAULT, WEBHOOK_TIMEOUT_MS_DEFAULT } from '../harness/forwarder/core.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
-import type { Scenario } from './spec.ts';
+import { repoRoot, type Scenario } from './spec.ts';
 
 /** The seed of a scenario without its own `seed`, so a plain `scenario run` is the same run every time. */
 export const defaultScenarioSeed = 1;
@@ -29,6 +31,9 @@ export interface ScenarioRunContext {
   /** The shell command that starts the user's own service (run-setup.ts): the run's pipeline is `external`, and
    *  the scenario is held to `pass` (runScenario), whatever profile it names. */
   readonly externalCommand?: string | undefined;
+  /** Forward to this handler instead of the scenario's own (or at all, for a scenario without one). A scenario that
+   *  names a handler is then held to `pass` (runScenario): its expectation describes the handler it names. */
+  readonly webhook?: WebhookRunOptions | undefined;
 }
 
 export function scenarioFaultOverrides(scenario: Scenario): FaultOverrides {
@@ -69,5 +74,21 @@ export function scenarioRunOptions(scenario: Scenario, context: ScenarioRunConte
     exercises: scenario.exercises,
     historyPath: context.historyPath,
     externalCommand: context.externalCommand,
+    webhook: scenarioWebhook(scenario, context),
+  };
+}
+
+/** The handler the run forwards to: the one given to this run (`--forward-webhook`, `--webhook-cmd`), else the
+ *  scenario's own, started from the repository root (its command names files there). */
+function scenarioWebhook(scenario: Scenario, context: ScenarioRunContext): WebhookRunOptions | undefined {
+  if (context.webhook !== undefined) return context.webhook;
+  const own = scenario.webhook;
+  if (own === undefined) return undefined;
+  return {
+    url: undefined,
+    command: own.cmd,
+    cwd: repoRoot,
+    timeoutMs: own.timeoutMs ?? WEBHOOK_TIMEOUT_MS_DEFAULT,
+    retries: own.retries ?? WEBHOOK_RETRIES_DEFAULT,
   };
 }

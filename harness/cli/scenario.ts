@@ -20,6 +20,7 @@ import {
   sensitivityOutcome,
   sensitivityRows,
 } from '../../scenarios/sensitivity.ts';
+import { webhookOptions, webhookProblem, webhookRunOptions } from './webhook-options.ts';
 import { catalogueDir, loadScenario, readCatalogue, scenarioNotInMode, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
 import { describeFailure, exitCodes } from '../run/exit-codes.ts';
@@ -183,6 +184,7 @@ const cli = yargs(hideBin(process.argv))
             describe:
               'your own pipeline: a shell command that starts it (given MQTT_URL and DATABASE_URL); each scenario runs against it and must pass (live only)',
           },
+          ...webhookOptions,
           mode: {
             type: 'string',
             choices: runModes,
@@ -203,6 +205,8 @@ const cli = yargs(hideBin(process.argv))
           if (a.history !== undefined) checkWritableFile('history', a.history);
           const simProblem = a.mode === 'sim' ? simModeProblem({ 'external-cmd': a['external-cmd'] }) : undefined;
           if (simProblem !== undefined) throw new Error(simProblem);
+          const webhookTrouble = webhookProblem(a, a.mode);
+          if (webhookTrouble !== undefined) throw new Error(webhookTrouble);
           return true;
         }),
     (args) =>
@@ -243,6 +247,7 @@ const cli = yargs(hideBin(process.argv))
             fast: args.fast,
             mode,
             externalCommand: args['external-cmd'],
+            webhook: webhookRunOptions(args),
             // Sim runs its own router: MQTT_URL in the environment is for live runs (--broker-url is refused).
             ...(mode === 'sim' ? { brokerUrl: undefined, brokerCa: undefined } : {}),
           });
@@ -252,9 +257,14 @@ const cli = yargs(hideBin(process.argv))
             `seed: ${options.seed}  pipeline: ${options.pipeline}${options.firmware === 'fw350' ? '' : `  firmware: ${options.firmware}`}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
               `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
           );
-          console.log(
-            `expected: ${args['external-cmd'] === undefined ? describeExpectation(scenario.expect) : 'pass (your pipeline)'}`,
-          );
+          // Against the user's own pipeline, or their handler in place of the scenario's, it must pass (runScenario).
+          const yours =
+            args['external-cmd'] !== undefined
+              ? 'your pipeline'
+              : ctx.webhook !== undefined && scenario.webhook !== undefined
+                ? 'your webhook handler'
+                : undefined;
+          console.log(`expected: ${yours === undefined ? describeExpectation(scenario.expect) : `pass (${yours})`}`);
           const run = await runScenario(scenario, ctx, {
             reportDir: args.report,
             hooks: { signal: interrupt.signal, onPhase: (phase) => console.log(`${phase}…`) },

@@ -10,12 +10,19 @@ export const flagGiven = (flag: string, args: readonly string[] = process.argv.s
 
 /** Why these flags cannot run in sim mode, or undefined. `args`: the command line (default this process's). */
 export function simModeProblem(
-  a: { readonly pipeline?: string; readonly 'external-cmd'?: string | undefined },
+  a: {
+    readonly pipeline?: string;
+    readonly 'external-cmd'?: string | undefined;
+    readonly 'forward-webhook'?: string | undefined;
+    readonly 'webhook-cmd'?: string | undefined;
+  },
   args: readonly string[] = process.argv.slice(2),
 ): string | undefined {
   if (flagGiven('broker-url', args)) return '--mode sim runs its own in-memory broker: --broker-url is for live runs';
   if (a.pipeline === 'external' || a['external-cmd'] !== undefined)
     return '--mode sim cannot run an external pipeline yet (it needs a broker URL)';
+  if (a['forward-webhook'] !== undefined || a['webhook-cmd'] !== undefined)
+    return '--mode sim cannot forward to a webhook: a sim run is one deterministic process on a virtual clock, and an HTTP handler is outside it (run it live)';
   if (flagGiven('time-scale', args))
     return '--mode sim sleeps in full on its virtual clock: --time-scale is for live runs';
   return undefined;

@@ -11,6 +11,7 @@ import { bundleRunOptions, readBundleFile, type BundleFile } from '../run/bundle
 import { UsageError } from '../run/exit-codes.ts';
 import { faultOverridesFrom, faultYargsOptions } from './fault-options.ts';
 import { checkWorldUrls, worldOptions } from './world-options.ts';
+import { webhookOptions, webhookProblem, webhookRunOptions } from './webhook-options.ts';
 import { brokerCaOf, brokerLoginOptions, brokerLoginProblem, brokerUrlWithLogin } from './broker-login.ts';
 import {
   fleetThreadsOption,
@@ -87,6 +88,7 @@ export function simulateArgs(y: Argv, args: readonly string[]) {
         },
         ...worldOptions,
         ...brokerLoginOptions,
+        ...webhookOptions,
         ...workersOption(SIMULATE_WORKERS_DEFAULT),
         ...fleetThreadsOption,
         ...shardOptions,
@@ -173,6 +175,8 @@ export function simulateArgs(y: Argv, args: readonly string[]) {
         if (a.replay !== undefined) checkBundlePath('replay', a.replay);
         if (a['external-cmd'] !== undefined && a.pipeline !== 'external')
           throw new Error('--external-cmd goes with --pipeline external');
+        const webhookTrouble = webhookProblem(a, a.mode, args);
+        if (webhookTrouble !== undefined) throw new Error(webhookTrouble);
         const shardTrouble = shardProblem(a);
         if (shardTrouble !== undefined) throw new Error(shardTrouble);
         const workersTrouble = workersProblem(a.workers, a.mode === 'sim' || !a['broker-url']);
@@ -257,6 +261,7 @@ export function simulateRunOptions(argv: SimulateArgv, mode: RunMode): LiveRunOp
     faults: buildFaultPlan(faultMix, faultOverridesFrom(argv)),
     historyPath: argv.history,
     externalCommand: argv['external-cmd'],
+    webhook: webhookRunOptions(argv),
     workers: argv.workers,
     fleetThreads: argv['fleet-threads'],
     shard,

@@ -194,6 +194,16 @@ const summaryRows: [string, string | number][] = [
           .map(([fault, n]) => `${fault} ${n}`)
           .join(', '),
   ],
+  ...(result.webhook === undefined
+    ? []
+    : ([
+        [
+          'webhook deliveries',
+          `${result.webhook.delivered} delivered of ${result.webhook.copies} (${result.webhook.messages} messages), ` +
+            `${result.webhook.retried} retried, ${result.webhook.timedOut} timed out, ${result.webhook.answered5xx} 5xx, ` +
+            `${result.webhook.gaveUp} given up, ${result.webhook.refused} refused (4xx), ${result.webhook.networkErrors} network errors`,
+        ],
+      ] as [string, string][])),
   [
     'broker / database',
     `${result.brokerKind} / ${result.databaseKind}${result.keptDatabaseUrl ? ` (kept: ${redactUrl(result.keptDatabaseUrl)})` : ''}`,
@@ -210,6 +220,9 @@ if (argv.json) {
           ...options,
           brokerUrl: options.brokerUrl && redactUrl(options.brokerUrl),
           databaseUrl: options.databaseUrl && redactUrl(options.databaseUrl),
+          ...(options.webhook === undefined
+            ? {}
+            : { webhook: { ...options.webhook, url: options.webhook.url && redactUrl(options.webhook.url) } }),
         },
         verdict: result.verdict,
         aborted: result.aborted,

@@ -12,7 +12,7 @@ import { firmwareProfiles, isFirmwareProfile } from '../../simulator/firmware/in
 import type { InvariantVerdict, Verdict } from '../checker/index.ts';
 import { exitCodes } from './exit-codes.ts';
 import type { HistoryEvent } from '../history/events.ts';
-import { redactText } from '../world/redact.ts';
+import { redactText, redactUrl } from '../world/redact.ts';
 import { describeFaultPlan, faultMixes, type FaultPlan } from '../nemesis/fault-plan.ts';
 import type { Expectation } from '../checker/expectation.ts';
 import { liveRunDefaults, pipelineChoices, type LiveRunOptions } from './run-options.ts';
@@ -114,7 +114,10 @@ const laterFaultFields: Readonly<Record<'device' | 'network' | 'server' | 'webho
 
 export function bundledOptions(options: LiveRunOptions): BundledOptions {
   const { brokerUrl: _b, databaseUrl: _d, historyPath: _h, brokerCa: _c, ...rest } = options;
-  return rest;
+  // A webhook URL may carry a password: the bundle keeps it masked.
+  const webhook = rest.webhook;
+  if (webhook?.url === undefined) return rest;
+  return { ...rest, webhook: { ...webhook, url: redactUrl(webhook.url) } };
 }
 
 /** history.ndjson's text: one event per line, as the run's `--history` file has it, with `secrets` redacted. */

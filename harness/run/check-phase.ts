@@ -3,6 +3,7 @@
 import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import type { FaultScheduler } from '../nemesis/fault-scheduler.ts';
 import type { HistoryEvent } from '../history/events.ts';
+import type { Forwarder } from '../forwarder/start.ts';
 import { judgeRun } from './judge.ts';
 import type { PeakRss } from './peak-rss.ts';
 import { emptyPipelineStats, type PipelineSet } from './pipeline-set.ts';
@@ -14,6 +15,8 @@ export interface CheckPhaseInput {
   readonly setup: RunSetup;
   readonly fleet: RunnableFleet;
   readonly pipelines: PipelineSet | undefined;
+  /** The webhook forwarder of a run that forwards (webhook-setup.ts). */
+  readonly forwarder?: Forwarder | undefined;
   readonly scheduler: FaultScheduler;
   readonly outcome: FleetOutcome;
   readonly fleetMs: number;
@@ -58,6 +61,7 @@ export async function checkPhase(run: RunContext, input: CheckPhaseInput): Promi
     fleet: input.fleet.counters,
     imagesComplete,
     pipeline: input.pipelines?.stats() ?? emptyPipelineStats(),
+    ...(input.forwarder === undefined ? {} : { webhook: input.forwarder.stats() }),
     wallMs: Date.now() - run.startedMs, // wall time
     fleetMs: input.fleetMs,
     peakRssBytes: input.rss.peakBytes,

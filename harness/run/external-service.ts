@@ -3,6 +3,7 @@
 // database, waits until something subscribes to the device data topics (embedded broker) or a fixed delay
 // (external broker), drives the fleet, and stops the command (SIGTERM) at the end.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { connect } from 'node:net';
 import type { Aedes } from 'aedes';
 import { settledWithin, type Clock } from '../world/clock.ts';
 import { realClock } from '../world/live/real-clock.ts';
@@ -67,16 +68,40 @@ export function startExternalCommand(
   log: (line: string) => void,
   clock: Clock = realClock,
 ): ExternalService & { readonly child: ChildProcess; readonly exited: Promise<CommandExit> } {
+  return startUserCommand(
+    command,
+    { MQTT_URL: env.brokerUrl, DATABASE_URL: env.databaseUrl },
+    'external',
+    [env.brokerUrl, env.databaseUrl],
+    log,
+    clock,
+  );
+}
+
+/**
+ * A command of the user's (their service, their webhook handler) with `env` added to ours, in a process group of
+ * its own; its output reaches `log` line by line, prefixed `[label]`, with the passwords of `secretUrls` masked.
+ * stop(): SIGTERM to the group, SIGKILL after 10 s.
+ */
+export function startUserCommand(
+  command: string,
+  env: Readonly<Record<string, string>>,
+  label: string,
+  secretUrls: readonly string[],
+  log: (line: string) => void,
+  clock: Clock = realClock,
+  cwd?: string,
+): ExternalService & { readonly child: ChildProcess; readonly exited: Promise<CommandExit> } {
   const child = spawn(command, {
     shell: true,
-    env: { ...process.env, MQTT_URL: env.brokerUrl, DATABASE_URL: env.databaseUrl },
+    ...(cwd === undefined ? {} : { cwd }),
+    env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true, // its own process group, so stop() reaches the service behind `sh -c` / `npm run`
   });
   const relay = (data: Buffer) => {
-    // The user's service may print the URLs it was given; its lines reach our output with the passwords masked.
-    for (const line of data.toString().split('\n'))
-      if (line.trim()) log(redactText(`[external] ${line}`, [env.brokerUrl, env.databaseUrl]));
+    // The user's command may print the URLs it was given; its lines reach our output with the passwords masked.
+    for (const line of data.toString().split('\n')) if (line.trim()) log(redactText(`[${label}] ${line}`, secretUrls));
   };
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);
@@ -98,4 +123,50 @@ export function startExternalCommand(
       if (!(await settledWithin(clock, exited, 10_000))) signalGroup('SIGKILL');
     },
   };
+}
+
+/**
+ * Resolves when something accepts TCP connections on 127.0.0.1:`port`; rejects after `timeoutMs` on `clock`, or at
+ * once when `commandExit` settles first (the command ended before it listened).
+ */
+export function waitForPort(
+  port: number,
+  timeoutMs: number,
+  clock: Clock = realClock,
+  commandExit?: Promise<CommandExit>,
+): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let done = false;
+    const finish = (error?: Error) => {
+      if (done) return;
+      done = true;
+      clock.clearTimeout(timer);
+      if (error === undefined) resolve();
+      else reject(error);
+    };
+    const timer = clock.setTimeout(
+      () => finish(new Error(`nothing listened on port ${port} within ${timeoutMs / 1000} s`)),
+      timeoutMs,
+    );
+    const attempt = () => {
+      if (done) return;
+      const socket = connect({ port, host: '127.0.0.1' });
+      socket.once('connect', () => {
+        socket.destroy();
+        finish();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (!done) clock.setTimeout(attempt, 50);
+      });
+    };
+    attempt();
+    void commandExit?.then(({ code, signal }) =>
+      finish(
+        new Error(
+          `the command exited (${signal ?? `code ${code}`}) before it listened on port ${port} (its output is above)`,
+        ),
+      ),
+    );
+  });
 }

@@ -23,6 +23,7 @@ import { setUpWorld, startPipelines } from './run-setup.ts';
 import { tearDownRun } from './run-teardown.ts';
 import type { LiveRunResult, RunHooks, RunSeams } from './run-types.ts';
 import { givenWorldProblem, RunWorldError } from './run-world.ts';
+import { startWebhook, webhookRendezvous } from './webhook-setup.ts';
 
 export type { LiveRunResult, RunHooks, RunProgress, RunSeams } from './run-types.ts';
 
@@ -63,7 +64,9 @@ export async function runLive(
   const resources = emptyRunResources();
   try {
     const setup = await setUpWorld(run, seams.world, resources);
-    const pipelines = await startPipelines(run, setup, resources);
+    const rendezvous = webhookRendezvous(run);
+    const pipelines = await startPipelines(run, setup, resources, rendezvous);
+    const forwarder = await startWebhook(run, setup, resources, rendezvous);
     const fleet = createRunFleet(run, setup, resources, pipelines);
     const faults = wireFaults(run, setup, fleet, pipelines, resources);
     const progress = new RunProgressFeed(run, fleet, pipelines, faults.scheduler, resources);
@@ -71,7 +74,7 @@ export async function runLive(
 
     const ran = await fleetPhase(run, fleet, faults, setup.database.pool);
     const healed = await healPhase(run, fleet, faults, progress, ran);
-    await quietPhase(run, fleet, pipelines);
+    await quietPhase(run, fleet, pipelines, forwarder);
     if (options.shard !== undefined) {
       return await shardPhase(run, { setup, fleet, pipelines, outcome: healed.outcome, fleetMs: healed.fleetMs, rss });
     }
@@ -79,6 +82,7 @@ export async function runLive(
       setup,
       fleet,
       pipelines,
+      forwarder,
       scheduler: faults.scheduler,
       outcome: healed.outcome,
       fleetMs: healed.fleetMs,

@@ -6,6 +6,8 @@ import type pg from 'pg';
 import type { FleetOutcome, RunnableFleet } from '../fleet/fleet.ts';
 import type { RunFaults } from './fault-wiring.ts';
 import type { PipelineSet } from './pipeline-set.ts';
+import type { Forwarder } from '../forwarder/start.ts';
+import { forwarderIdleMaxMs } from './webhook-setup.ts';
 import type { RunContext } from './run-context.ts';
 import { poolSql } from './run-drive.ts';
 import type { RunProgressFeed } from './run-progress.ts';
@@ -66,11 +68,15 @@ export async function quietPhase(
   run: RunContext,
   fleet: RunnableFleet,
   pipelines: PipelineSet | undefined,
+  forwarder?: Forwarder,
 ): Promise<void> {
   const { options, drive } = run;
   run.history.append({ type: 'run_phase', phase: 'quiet' });
   run.hooks.onPhase?.('quiet period');
   await fleet.shutdown();
+  // The handler's writes are the database's too: every delivery under way (retries, held copies) ends first.
+  if (forwarder !== undefined && !(await forwarder.idle(forwarderIdleMaxMs(run))))
+    run.hooks.onWarning?.('the webhook forwarder still had deliveries under way when the quiet period ended');
   await pipelines?.idle();
   await run.clock.sleep(run.external ? Math.max(2_000, options.quietMs) : options.quietMs);
   await pipelines?.idle();

@@ -4,6 +4,8 @@ import { commandFor } from './command-line.ts';
 import { faultFields, faultPointsField } from '../nemesis/fault-fields.ts';
 import { faultMixes, type FaultMix } from '../nemesis/fault-plan.ts';
 import { formatFaultPoint } from '../nemesis/fault-points.ts';
+import { WEBHOOK_RETRIES_DEFAULT, WEBHOOK_TIMEOUT_MS_DEFAULT } from '../forwarder/core.ts';
+import { redactUrl } from '../world/redact.ts';
 import { liveRunDefaults, type LiveRunOptions } from './run-options.ts';
 
 const flags: [keyof LiveRunOptions, string][] = [
@@ -33,6 +35,14 @@ export function reproduceCommand(options: LiveRunOptions, mode: RunMode = 'live'
   if (options.firmware !== liveRunDefaults.firmware) parts.push(`--firmware ${options.firmware}`);
   if (options.ackNamesCapture) parts.push('--ack-names-capture');
   if (options.stage !== liveRunDefaults.stage) parts.push(`--stage ${options.stage}`);
+  const webhook = options.webhook;
+  if (webhook !== undefined) {
+    // A URL is printed without its password (the user puts it back); a command is quoted for the shell.
+    if (webhook.command !== undefined) parts.push(`--webhook-cmd '${webhook.command.replace(/'/g, `'\\''`)}'`);
+    if (webhook.url !== undefined) parts.push(`--forward-webhook ${redactUrl(webhook.url)}`);
+    if (webhook.timeoutMs !== WEBHOOK_TIMEOUT_MS_DEFAULT) parts.push(`--webhook-timeout-ms ${webhook.timeoutMs}`);
+    if (webhook.retries !== WEBHOOK_RETRIES_DEFAULT) parts.push(`--webhook-retries ${webhook.retries}`);
+  }
   // The CLI's default mix needs no flag, another mix its name; any other plan every fault as its own flag, on
   // top of `--faults none`.
   const same = (x: unknown, y: unknown) => JSON.stringify(x) === JSON.stringify(y);

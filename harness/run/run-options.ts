@@ -68,6 +68,22 @@ export interface LiveRunOptions {
   readonly brokerCa?: string | undefined;
   /** `pipeline: 'external'`: a shell command that starts the user's service (given MQTT_URL and DATABASE_URL). */
   readonly externalCommand: string | undefined;
+  /** Forward every device message to the user's webhook handler as well (`--forward-webhook`, `--webhook-cmd`;
+   *  harness/forwarder/), beside the run's pipeline. Live runs only. */
+  readonly webhook?: WebhookRunOptions | undefined;
+}
+
+export interface WebhookRunOptions {
+  /** Where to POST; undefined: the handler `command` starts, at http://127.0.0.1:<its PORT>/. */
+  readonly url: string | undefined;
+  /** A shell command that starts the handler, given DATABASE_URL (the run's database) and PORT (a free port). */
+  readonly command: string | undefined;
+  /** Where `command` runs (default this process's directory): a scenario's names files of the repository. */
+  readonly cwd?: string | undefined;
+  /** Per delivery attempt (the original's 5 s). */
+  readonly timeoutMs: number;
+  /** Retries of a timeout, a network error or a 5xx. */
+  readonly retries: number;
 }
 
 /** --workers on a broker of the user's unless given: measured on this machine's Mosquitto (default configuration),

@@ -12,6 +12,7 @@ import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { publishRefusal, simRoleOf } from '../world/broker-auth.ts';
 import { startPipeline, type CommittedImage, type PipelineProfile } from '../pipeline/index.ts';
+import type { ExternalEdge } from '../pipeline/options.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
 import { slowDatabase } from '../world/sim/slow-database.ts';
@@ -184,6 +185,7 @@ export async function startPipelines(
   run: RunContext,
   setup: RunSetup,
   resources: RunResources,
+  externalEdge?: ExternalEdge,
 ): Promise<PipelineSet | undefined> {
   const { options, hooks, clock, drive, history } = run;
   const { broker, database: db, world } = setup;
@@ -250,6 +252,8 @@ export async function startPipelines(
         ackNamesCapture: options.ackNamesCapture,
         clock,
         afterCompletionCommit: (committed) => setup.afterCompletionCommit.hook?.(committed) ?? Promise.resolve(),
+        // legacy-two-writers forwarding to the user's handler: that handler is its edge function (webhook-setup.ts).
+        ...(externalEdge === undefined ? {} : { externalEdge }),
         ...(drive === undefined
           ? {}
           : {

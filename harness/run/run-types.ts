@@ -7,6 +7,7 @@ import type { InvariantVerdict } from '../checker/index.ts';
 import type { FleetCounters } from '../fleet/fleet-counters.ts';
 import type { History } from '../history/history.ts';
 import type { PipelineStats } from '../pipeline/index.ts';
+import type { ForwarderStats } from '../forwarder/forwarder.ts';
 import type { Broker } from '../world/broker.ts';
 import type { Clock } from '../world/clock.ts';
 import type { openRunDatabase } from '../world/database.ts';
@@ -34,6 +35,8 @@ export interface LiveRunResult {
   /** Complete image rows in the run's database after the run (undefined: not read, e.g. a shard's). */
   readonly imagesComplete?: number | undefined;
   readonly pipeline: PipelineStats;
+  /** The webhook forwarder's counters, in a run that forwarded (`--forward-webhook`). */
+  readonly webhook?: ForwarderStats;
   readonly wallMs: number;
   /** From the first wake to the last device done (heal phase included). */
   readonly fleetMs: number;

@@ -26,6 +26,8 @@ export function runStats(result: LiveRunResult) {
   return {
     fleet: result.fleet,
     pipeline: result.pipeline,
+    /** The webhook forwarder's counters, when the run forwarded. */
+    ...(result.webhook === undefined ? {} : { webhook: result.webhook }),
     /** Complete image rows in the database after the run. */
     imagesComplete: result.imagesComplete,
     fleetMs: result.fleetMs,
