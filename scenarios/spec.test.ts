@@ -178,9 +178,37 @@ describe('validateScenario', () => {
   });
 
   test('the catalogue marks no scenario live-only for a feature sim merely lacks today', () => {
-    // Only what a real broker has by nature (its queue overflowing under a slow subscriber) may be live-only.
+    // Only what lies outside sim by nature may be live-only: a real broker's queue overflowing under a slow
+    // subscriber, or a webhook handler (an HTTP server the forwarder posts to).
     for (const s of loadCatalogue().filter((c) => c.modes !== undefined && !c.modes.includes('sim')))
-      expect(s.faults.network?.slowSubscriber, `${s.name}: ${s.liveOnlyBecause ?? ''}`).toBe(true);
+      expect(
+        s.faults.network?.slowSubscriber === true || s.webhook !== undefined,
+        `${s.name}: ${s.liveOnlyBecause ?? ''}`,
+      ).toBe(true);
+  });
+
+  test('a webhook: its command, timeout and retries are read; it is live only; its faults need it', () => {
+    const live = { modes: ['live'], liveOnlyBecause: 'an HTTP handler' };
+    const s = validateScenario(
+      {
+        ...good,
+        ...live,
+        webhook: { cmd: 'node handler.mjs --mode correct', timeoutMs: 300, retries: 2 },
+        faults: { mix: 'none', webhook: { slowRate: 0.5, slowMs: 600, error5xxRate: 0.1, duplicateRate: 0.1 } },
+      },
+      source,
+    );
+    expect(s.webhook).toEqual({ cmd: 'node handler.mjs --mode correct', timeoutMs: 300, retries: 2 });
+    expect(s.faults.webhook).toEqual({ slowRate: 0.5, slowMs: 600, error5xxRate: 0.1, duplicateRate: 0.1 });
+    expect(errorOf({ ...good, webhook: { cmd: 'node handler.mjs' } })).toMatch(/modes must be \["live"\] when webhook/);
+    expect(errorOf({ ...good, ...live, webhook: { cmd: ' ' } })).toMatch(/webhook.cmd must be a non-empty string/);
+    expect(errorOf({ ...good, ...live, webhook: { cmd: 'a\nb' } })).toMatch(/webhook.cmd must be a one-line/);
+    expect(errorOf({ ...good, ...live, webhook: { cmd: 'x', retries: 50 } })).toMatch(/webhook.retries/);
+    expect(errorOf({ ...good, ...live, webhook: { cmd: 'x', url: 'http://a' } })).toMatch(/webhook/);
+    expect(errorOf({ ...good, faults: { mix: 'none', webhook: { slowRate: 0.5 } } })).toMatch(
+      /faults.webhook must be given only with webhook/,
+    );
+    expect(errorOf({ ...good, faults: { mix: 'none', webhook: { slowRate: 2 } } })).toMatch(/faults.webhook.slowRate/);
   });
 
   test('faults at logical points are read in the --fault-at spelling; a migrate point needs the base stage', () => {
