@@ -72,4 +72,12 @@ describe('edge rendezvous', () => {
     await r.hooks.beforeSend(TOPIC, CHUNK); // would time the test out if it waited
     r.hooks.answered(TOPIC, CHUNK);
   });
+
+  test('once the pipeline has no second writer any more, the forwarder no longer waits', async () => {
+    let legacy = true;
+    const r = new EdgeRendezvous(realClock, undefined, 60_000);
+    r.activeWhile(() => legacy);
+    legacy = false; // the mid-run migration deployed fixed
+    await r.hooks.beforeSend(TOPIC, META); // would time the test out if it waited
+  });
 });

@@ -138,10 +138,18 @@ export class EdgeRendezvous implements EdgeMeeting {
     return met;
   }
 
+  private active: () => boolean = () => true;
+
+  /** The forwarder waits for the service only while this holds: a run whose pipeline switches to a profile with no
+   *  second writer (the mid-run migration's deploy of `fixed`) has no read to wait for. */
+  activeWhile(predicate: () => boolean): void {
+    this.active = predicate;
+  }
+
   /** The forwarder's hooks (forwarder.ts DeliveryHooks): a metadata message waits for the service's read. */
   readonly hooks = {
     beforeSend: async (topic: string, payload: string): Promise<void> => {
-      if (!isMetadataMessage(topic, payload)) return;
+      if (!this.active() || !isMetadataMessage(topic, payload)) return;
       const k = key(topic, payload);
       if (await this.reads.wait(k)) this.sentAfterRead.set(k, (this.sentAfterRead.get(k) ?? 0) + 1);
     },

@@ -7,6 +7,7 @@
 // run-setup.ts, run-fleet.ts, fault-wiring.ts, phases.ts, check-phase.ts, run-teardown.ts.
 import { createRng } from '../../simulator/random/prng.ts';
 import { History } from '../history/history.ts';
+import { policyOf } from '../pipeline/core/profile.ts';
 import { unsupportedPointProblem } from '../nemesis/fault-points.ts';
 import { openRunDatabase } from '../world/database.ts';
 import { realClock } from '../world/live/real-clock.ts';
@@ -41,6 +42,10 @@ export async function runLive(
     throw new RunWorldError(
       "fault point crash-before-ack crashes camfleet's own pipeline: --pipeline external has none",
     );
+  if (options.webhook !== undefined && (seams.drive !== undefined || seams.world?.mode === 'sim'))
+    throw new RunWorldError(
+      '--forward-webhook needs a live run: a sim run is one deterministic process on a virtual clock, and an HTTP handler is outside it',
+    );
   if (seams.world !== undefined) {
     const problem = givenWorldProblem(options, seams.world, seams.clock);
     if (problem !== undefined) throw new RunWorldError(problem);
@@ -66,6 +71,7 @@ export async function runLive(
     const setup = await setUpWorld(run, seams.world, resources);
     const rendezvous = webhookRendezvous(run);
     const pipelines = await startPipelines(run, setup, resources, rendezvous);
+    if (pipelines !== undefined) rendezvous?.activeWhile(() => policyOf(pipelines.currentProfile).edgeWriter);
     const forwarder = await startWebhook(run, setup, resources, rendezvous);
     const fleet = createRunFleet(run, setup, resources, pipelines);
     const faults = wireFaults(run, setup, fleet, pipelines, resources);

@@ -8,7 +8,9 @@ import { EdgeRendezvous } from '../forwarder/rendezvous.ts';
 import { startForwarder, type Forwarder } from '../forwarder/start.ts';
 import { freePort } from '../world/free-port.ts';
 import { redactUrl } from '../world/redact.ts';
+import { serverSubscriptionsFor } from '../../simulator/protocol/index.ts';
 import { startUserCommand, waitForPort } from './external-service.ts';
+import { simulatedMacs } from './run-macs.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import type { RunSetup } from './run-setup.ts';
 import { RunWorldError } from './run-world.ts';
@@ -76,6 +78,8 @@ export async function startWebhook(
     history,
     clock,
     ...(rendezvous === undefined ? {} : { hooks: rendezvous.hooks }),
+    // A shard forwards its own devices' messages, as its pipeline serves them (run-setup.ts).
+    ...(options.shard === undefined ? {} : { subscriptions: serverSubscriptionsFor(simulatedMacs(options)) }),
     log: (line) => hooks.onPhase?.(line),
   });
   resources.cleanups.push(() => forwarder.stop());
