@@ -9,6 +9,9 @@ describe('library options as command-line arguments', () => {
     expect(kebabCase('brokerRestartAt')).toBe('broker-restart-at');
     expect(camelCase('ack-timeout-ms')).toBe('ackTimeoutMs');
     expect(camelCase(kebabCase('fleetThreads'))).toBe('fleetThreads');
+    // A number starts a word of its own: the forwarder's --webhook-5xx-rate is webhook5xxRate.
+    expect(kebabCase('webhook5xxRate')).toBe('webhook-5xx-rate');
+    expect(camelCase('webhook-5xx-rate')).toBe('webhook5xxRate');
   });
   test('numbers, strings, switches and lists; undefined left out', () => {
     expect(

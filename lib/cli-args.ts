@@ -3,14 +3,14 @@
 // with the same words. Pure: no parsing here, only the translation and the check that every key is a flag.
 import { UsageError } from '../harness/run/exit-codes.ts';
 
-/** `imageKb` → `image-kb`. */
+/** `imageKb` → `image-kb`; a number after a letter starts a word too: `webhook5xxRate` → `webhook-5xx-rate`. */
 export function kebabCase(key: string): string {
-  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  return key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`).replace(/([a-z])(\d+)/g, '$1-$2');
 }
 
-/** `image-kb` → `imageKb`. */
+/** `image-kb` → `imageKb`, `webhook-5xx-rate` → `webhook5xxRate`. */
 export function camelCase(flag: string): string {
-  return flag.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase());
+  return flag.replace(/-([a-z0-9])/g, (_, c: string) => c.toUpperCase());
 }
 
 /**

@@ -71,6 +71,19 @@ export interface SimulateOptions extends FaultOptions, RunCallbacks {
   readonly ackNamesCapture?: boolean | undefined;
   /** With `pipeline: 'external'`: the shell command that starts your service (it gets MQTT_URL and DATABASE_URL). */
   readonly externalCmd?: string | undefined;
+  /** Also POST every device message to your webhook handler at this URL (`--forward-webhook`); live only. */
+  readonly forwardWebhook?: string | undefined;
+  /** The shell command that starts your handler, given DATABASE_URL and PORT (`--webhook-cmd`); live only. */
+  readonly webhookCmd?: string | undefined;
+  /** The forwarder's timeout per attempt (default 5000) and its retries of a timeout, network error or 5xx (3). */
+  readonly webhookTimeoutMs?: number | undefined;
+  readonly webhookRetries?: number | undefined;
+  /** The forwarder's own faults (`--webhook-slow-rate`, `--webhook-slow-ms`, `--webhook-5xx-rate`,
+   *  `--webhook-duplicate-rate`). */
+  readonly webhookSlowRate?: number | undefined;
+  readonly webhookSlowMs?: number | undefined;
+  readonly webhook5xxRate?: number | undefined;
+  readonly webhookDuplicateRate?: number | undefined;
   readonly stage?: RunStage | undefined;
   /** Write every event as NDJSON to this file. */
   readonly history?: string | undefined;
