@@ -20,6 +20,7 @@ import {
   sensitivityOutcome,
   sensitivityRows,
 } from '../../scenarios/sensitivity.ts';
+import { redactUrl } from '../world/redact.ts';
 import { webhookOptions, webhookProblem, webhookRunOptions } from './webhook-options.ts';
 import { catalogueDir, loadScenario, readCatalogue, scenarioNotInMode, type Scenario } from '../../scenarios/spec.ts';
 import { scenarioRunOptions, type ScenarioRunContext } from '../../scenarios/to-run-options.ts';
@@ -255,7 +256,10 @@ const cli = yargs(hideBin(process.argv))
           console.log(`\n== ${scenario.name}: ${scenario.purpose}`);
           console.log(
             `seed: ${options.seed}  pipeline: ${options.pipeline}${options.firmware === 'fw350' ? '' : `  firmware: ${options.firmware}`}  stage: ${options.stage}  devices: ${options.devices} × ${options.imagesPerDevice} images` +
-              `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}`,
+              `  faults: ${describeFaultPlan(options.faults)}${scenario.operator ? `  operator: re-insert at ${scenario.operator.reinsertCompleteRowsAt.join('+')}` : ''}  mode: ${mode}` +
+              (options.webhook === undefined
+                ? ''
+                : `  webhook: ${options.webhook.url === undefined ? (options.webhook.command ?? '') : redactUrl(options.webhook.url)}`),
           );
           // Against the user's own pipeline, or their handler in place of the scenario's, it must pass (runScenario).
           const yours =

@@ -76,7 +76,11 @@ say(
     (options.fleetThreads === undefined ? '' : ` fleet-threads=${options.fleetThreads}`) +
     (options.shard === undefined
       ? ''
-      : ` shard=${options.shard.index}/${options.shard.count} run-id=${options.shard.runId}`),
+      : ` shard=${options.shard.index}/${options.shard.count} run-id=${options.shard.runId}`) +
+    (options.webhook === undefined
+      ? ''
+      : ` webhook=${options.webhook.url === undefined ? `"${options.webhook.command ?? ''}"` : redactUrl(options.webhook.url)}` +
+        ` webhook-timeout-ms=${options.webhook.timeoutMs} webhook-retries=${options.webhook.retries}`),
 );
 say(`faults: ${describeFaultPlan(options.faults)}`);
 const replayLine = () => reproduceCommand(options, mode);

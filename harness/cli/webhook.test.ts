@@ -4,7 +4,7 @@
 import { connect } from 'node:net';
 import { describe, expect, test } from 'vitest';
 import { primaryTarget } from '../../test/databases.ts';
-import { runCli, startCli } from '../../test/run-cli.ts';
+import { runCli, startNpmScript } from '../../test/run-cli.ts';
 import { webhookProblem, webhookRunOptions } from './webhook-options.ts';
 
 const env = { DATABASE_URL: primaryTarget().server?.url, MQTT_URL: undefined };
@@ -73,23 +73,33 @@ describe('webhook flags', () => {
     expect(summary.webhook.networkErrors).toBe(summary.webhook.gaveUp);
   }, 60_000);
 
-  test('Ctrl-C stops the run and the handler camfleet started', async () => {
-    const cli = startCli(
-      'simulate.ts',
+  test('Ctrl-C (the terminal’s: npm and everything in its group) stops the run and the handler camfleet started', async () => {
+    // The handler runs in a process group of its own, out of the terminal's reach: camfleet must stop it.
+    const npm = startNpmScript(
+      'simulate',
       [
         ...['--devices', '20', '--images', '8', '--faults', 'none', '--time-scale', '100'],
         ...['--webhook-cmd', 'node examples/webhook-handler/handler.mjs --mode correct'],
       ],
       env,
     );
-    let out = '';
-    cli.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
-    await cli.waitForOutput(/forwarding every device message/, 30_000);
-    const port = Number(/webhook handler \(correct\) listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
-    expect(await listening(port)).toBe(true);
-    cli.child.kill('SIGINT');
-    const done = await cli.done;
-    expect(done.stdout).toMatch(/verdict: UNKNOWN \(interrupted\)/);
-    expect(await listening(port)).toBe(false);
+    try {
+      let out = '';
+      npm.child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+      await npm.waitForOutput(/forwarding every device message/, 30_000);
+      const port = Number(/webhook handler \(correct\) listening on 127\.0\.0\.1:(\d+)/.exec(out)?.[1]);
+      expect(await listening(port)).toBe(true);
+      await new Promise((resolve) => setTimeout(resolve, 500)); // the fleet is under way
+      process.kill(-(npm.child.pid ?? 0), 'SIGINT');
+      const done = await npm.done;
+      expect(done.stdout, `${done.code} ${done.stderr}`).toMatch(/verdict: UNKNOWN \(interrupted\)/);
+      expect(await listening(port)).toBe(false);
+    } finally {
+      try {
+        process.kill(-(npm.child.pid ?? 0), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }, 90_000);
 });

@@ -82,7 +82,8 @@ export async function startWebhook(
     ...(options.shard === undefined ? {} : { subscriptions: serverSubscriptionsFor(simulatedMacs(options)) }),
     log: (line) => hooks.onPhase?.(line),
   });
-  resources.cleanups.push(() => forwarder.stop());
+  // The quiet period waited for the deliveries under way; at teardown (a run cut short too) only briefly.
+  resources.cleanups.push(() => forwarder.stop(2_000));
   return forwarder;
 }
 
