@@ -78,4 +78,35 @@ describe('forwarder on the embedded broker', () => {
       }),
     ).rejects.toThrow(/forwarder: cannot connect to the MQTT broker/);
   });
+
+  test('at its bound it stops reading; idle() waits for what the broker held meanwhile, not only what is under way', async () => {
+    const auth = BrokerAuth.random();
+    const broker = await startEmbeddedBroker({ auth });
+    open.broker = broker;
+    let answered = 0;
+    const server = createServer((req, res) => {
+      req.resume();
+      // Each answer takes a while: with 2 deliveries at once, most messages wait at the broker.
+      req.on('end', () => setTimeout(() => res.writeHead(200).end(() => answered++), 30));
+    });
+    open.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const forwarder = await startForwarder({
+      brokerUrl: broker.url,
+      url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/`,
+      faults: faultMixes.none.webhook,
+      rng: createRng(1),
+      inFlightMax: 2,
+    });
+    open.forwarder = forwarder;
+    const device = await mqtt.connectAsync(brokerEndpoint(broker.url).url, { ...auth.device(MAC), clientId: MAC });
+    open.device = device;
+    const count = 20;
+    for (let i = 0; i < count; i++) await device.publishAsync(`ESP32CAM/${MAC}/data`, `{"n":${i}}`, { qos: 1 });
+    await new Promise((resolve) => setTimeout(resolve, 60)); // the first two are under way, the rest held
+    expect(forwarder.behind()).toBe(true);
+    expect(await forwarder.idle(20_000)).toBe(true);
+    expect(forwarder.stats()).toMatchObject({ messages: count, delivered: count });
+    expect(forwarder.behind()).toBe(false);
+  });
 });

@@ -25,7 +25,9 @@ export interface ForwarderOptions extends WebhookDelivererOptions {
 
 export interface Forwarder {
   stats(): ForwarderStats;
-  /** Resolves when every delivery taken in so far is done (or after `maxMs`: false). */
+  /** Its deliveries are at their bound: it has stopped reading (the broker holds the rest for it). */
+  behind(): boolean;
+  /** Resolves when every delivery is done and no message came in for a moment (or after `maxMs`: false). */
   idle(maxMs: number): Promise<boolean>;
   /** Stops reading; waits for the deliveries under way (at most `maxMs`), then disconnects. */
   stop(maxMs?: number): Promise<void>;
@@ -33,6 +35,8 @@ export interface Forwarder {
 
 const IN_FLIGHT_MAX_DEFAULT = 64;
 const PRESSURE_POLL_MS = 5;
+/** Nothing taken in for this long (and nothing under way): the broker holds nothing more for the forwarder. */
+const IDLE_QUIET_MS = 300;
 
 export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
   const clock: Clock = o.clock ?? realClock;
@@ -61,9 +65,11 @@ export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
     });
   client.on('error', (error) => log(`forwarder: MQTT error: ${redactText(error.message)}`));
   let stopping = false;
+  let lastTakenMs = clock.nowMs();
   client.on('message', (topic, payload) => {
     if (stopping) return;
     taking++;
+    lastTakenMs = clock.nowMs();
     void deliverer.deliver(topic, payload).finally(() => taking--);
   });
   client.handleMessage = (_packet, done) => {
@@ -81,7 +87,19 @@ export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
   }
   return {
     stats: () => deliverer.stats(),
-    idle: (maxMs) => deliverer.idle(maxMs),
+    behind: () => taking >= inFlightMax,
+    // Idle: nothing under way and nothing taken in for a while — while its deliveries were at their bound the broker
+    // held messages for it, and those come in only as the deliveries end.
+    async idle(maxMs) {
+      const until = clock.nowMs() + maxMs;
+      for (;;) {
+        const left = until - clock.nowMs();
+        if (left <= 0 || !(await deliverer.idle(left))) return false;
+        const quietMs = clock.nowMs() - lastTakenMs;
+        if (taking === 0 && quietMs >= IDLE_QUIET_MS) return true;
+        await clock.sleep(Math.min(Math.max(1, IDLE_QUIET_MS - quietMs), Math.max(1, until - clock.nowMs())));
+      }
+    },
     async stop(maxMs = 10_000) {
       stopping = true;
       await client.unsubscribeAsync(subscriptions).catch(() => {});

@@ -73,7 +73,7 @@ export async function runLive(
     const pipelines = await startPipelines(run, setup, resources, rendezvous);
     if (pipelines !== undefined) rendezvous?.activeWhile(() => policyOf(pipelines.currentProfile).edgeWriter);
     const forwarder = await startWebhook(run, setup, resources, rendezvous);
-    const fleet = createRunFleet(run, setup, resources, pipelines);
+    const fleet = createRunFleet(run, setup, resources, pipelines, forwarder);
     const faults = wireFaults(run, setup, fleet, pipelines, resources);
     const progress = new RunProgressFeed(run, fleet, pipelines, faults.scheduler, resources);
     progress.start();

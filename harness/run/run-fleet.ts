@@ -12,6 +12,7 @@ import { deviceFaultFilters } from '../nemesis/device-fault-filter.ts';
 import { planDevicePoints, type DevicePoint } from '../nemesis/device-points.ts';
 import type { Clock } from '../world/clock.ts';
 import type { DeviceTransportFactory } from '../world/world.ts';
+import type { Forwarder } from '../forwarder/start.ts';
 import type { RunContext, RunResources } from './run-context.ts';
 import { concurrencyWithinFds, openFilesLimit } from './fd-budget.ts';
 import { FleetThreads, fleetThreadsFor } from './fleet-threads.ts';
@@ -88,6 +89,8 @@ export function createRunFleet(
   setup: RunSetup,
   resources: RunResources,
   pipelines: PipelineSet | undefined,
+  /** The webhook forwarder, when the run forwards: behind, it holds new wakes as the pipeline does. */
+  forwarder?: Forwarder,
 ): RunnableFleet {
   const { options, hooks, clock, drive, history } = run;
   const database = setup.database;
@@ -131,7 +134,8 @@ export function createRunFleet(
       ? pipelineBackPressure({
           fleet: () => built?.counters ?? newFleetCounters(),
           pipeline: () => pipelines.stats(),
-          pipelineBehind: () => pipelines.behind(),
+          // A forwarder that stops reading (its deliveries at their bound) leaves the broker buffering for it.
+          pipelineBehind: () => pipelines.behind() || forwarder?.behind() === true,
           nowMs: () => Date.now(), // wall time: how long the pipeline has not read, on this machine
         })
       : undefined;
