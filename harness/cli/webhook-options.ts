@@ -13,7 +13,7 @@ export const webhookOptions = {
   'forward-webhook': {
     type: 'string',
     describe:
-      'also POST every device message as {"topic", "payload"} to this URL (your edge function), beside the pipeline, with the forwarder’s own timeout, retries and faults (--webhook-*-rate). Live only: --mode sim refuses it (an HTTP handler is outside the deterministic process)',
+      'also POST every device message as {"topic", "payload"} to this URL (your edge function), beside the pipeline, with the forwarder’s own timeout, retries and faults (simulate’s --webhook-*-rate flags, a scenario’s faults.webhook). Live only: --mode sim refuses it (an HTTP handler is outside the deterministic process)',
     group,
   },
   'webhook-cmd': {
