@@ -48,6 +48,7 @@ describe('buildTimeline', () => {
     [1210, { type: 'pipeline_missing_requested', mac: A, imageName: 'image_1.jpg', chunkIds: [4, 6] }],
     [1220, { type: 'device_sent_chunks', mac: A, imageName: 'image_1.jpg', chunkIds: [4, 6] }],
     [1300, { type: 'nemesis', fault: 'pipeline_restart', detail: 'crash' }],
+    [1310, { type: 'nemesis', fault: 'duplicate', target: 'camfleet-pipeline-1', detail: `ESP32CAM/${B}/data` }],
     [1400, { type: 'ack_observed', mac: A, imageName: 'image_1.jpg', sha256: 'h1', storedComplete: true }],
     [1401, { type: 'device_dequeued', mac: A, imageName: 'image_1.jpg', sha256: 'h1' }],
     [1500, { type: 'device_sleep', mac: A, untilMs: 99_000 }],
@@ -90,6 +91,13 @@ describe('buildTimeline', () => {
       [400, 'ack', 'ACK_OK image_1.jpg'],
       [401, 'dequeued', 'dequeued image_1.jpg'],
     ]);
+    // A network fault on a device's message is drawn on that device's lane.
+    expect(marks.find((m) => m.mac === B && m.kind === 'fault')).toEqual({
+      mac: B,
+      at: 310,
+      kind: 'fault',
+      label: `duplicate: ESP32CAM/${B}/data (camfleet-pipeline-1)`,
+    });
     expect(marks.find((m) => m.mac === B && m.kind === 'ack-early')?.label).toBe(
       'ACK_OK image_1.jpg before the image was complete',
     );

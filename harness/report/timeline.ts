@@ -77,6 +77,11 @@ export function macsIn(row: unknown, found: Set<string> = new Set()): Set<string
   return found;
 }
 
+/** The first device MAC in a text such as a topic (`ESP32CAM/B8F862F9C1C4/data`), not inside a longer hex run. */
+export function macInText(text: string): string | undefined {
+  return /(?<![0-9A-Fa-f-])[0-9A-F]{12}(?![0-9A-Fa-f-])/.exec(text)?.[0];
+}
+
 /** Failing devices: those the offending rows of each failed invariant name. */
 export function failingDevices(invariants: readonly Pick<InvariantOutcome, 'id' | 'actual' | 'offending'>[]) {
   const failing: Record<string, string[]> = {};
@@ -220,7 +225,9 @@ export function buildTimeline(
         break;
       case 'nemesis': {
         const text = `${e.fault}${e.detail === undefined ? '' : `: ${e.detail}`}`;
-        if (e.target !== undefined && MAC.test(e.target)) mark(e.target, e.atMs, 'fault', text);
+        // A device's own fault, or a network fault on one of its messages (the detail names its topic).
+        const device = e.target !== undefined && MAC.test(e.target) ? e.target : macInText(`${e.detail ?? ''}`);
+        if (device !== undefined) mark(device, e.atMs, 'fault', e.target === device ? text : `${text} (${e.target})`);
         else fleet.push({ tMs: t, kind: 'fault', label: e.target === undefined ? text : `${text} (${e.target})` });
         break;
       }
