@@ -97,6 +97,19 @@ export interface PipelineOptions {
    *  leaves an ACK owed. The nemesis' crash-before-ack fault point crashes the pipeline here
    *  (nemesis/crash-points.ts; pipeline-faults.test.ts too). */
   afterCompletionCommit?: (committed: CommittedImage) => Promise<void>;
+  /** Called as a chunk batch has committed, with each image's progress then: the run's `N-receiving` fault
+   *  triggers count rows with durable progress at that moment instead of sampling the database (fault-wiring.ts). */
+  afterChunkFlush?: (images: readonly FlushedImage[]) => void;
+}
+
+/** An image a chunk batch wrote to, as it stands after the batch's commit. */
+export interface FlushedImage {
+  readonly mac: string;
+  /** The device's (wire) image name. */
+  readonly imageName: string;
+  readonly receivedChunks: number;
+  /** The row's status after the batch (`receiving` until the completion commit). */
+  readonly status: string | null;
 }
 
 /** The image a completion commit made complete, as the device named it. */
@@ -136,6 +149,7 @@ export interface ResolvedOptions {
   readonly routeWaitMs: number;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
   readonly afterCompletionCommit: ((committed: CommittedImage) => Promise<void>) | undefined;
+  readonly afterChunkFlush: ((images: readonly FlushedImage[]) => void) | undefined;
 }
 
 export const PIPELINE_DEFAULTS = {
@@ -218,6 +232,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
       o.sharedGroup === undefined ? 0 : positive('routeWaitMs', o.routeWaitMs, PIPELINE_DEFAULTS.routeWaitMs),
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
     afterCompletionCommit: o.afterCompletionCommit,
+    afterChunkFlush: o.afterChunkFlush,
   };
 }
 
