@@ -37,7 +37,7 @@ export interface FleetMark {
 
 export interface PlannedFault {
   readonly fault: string;
-  /** When the plan wanted it: a trigger (`at 3-receiving`) or a logical point. */
+  /** When the plan wanted it: its trigger (`3-receiving`, `40%`), or `point` for a logical fault point. */
   readonly when: string;
   readonly status: 'fired' | 'missed' | 'planned';
   readonly tMs: number | undefined;
@@ -59,8 +59,6 @@ export interface RunTimeline {
   readonly labels: readonly string[];
   readonly fleet: readonly FleetMark[];
   readonly plan: readonly PlannedFault[];
-  /** Counts per event type, for the page's summary line. */
-  readonly counts: Readonly<Record<string, number>>;
 }
 
 const MAC = /^[0-9A-F]{12}$/;
@@ -138,7 +136,6 @@ export function buildTimeline(
   const mark = (mac: string, atMs: number, kind: MarkKind, text: string) =>
     marks.push(lane(mac), rel(atMs), markKinds.indexOf(kind), label(text));
   const fleet: FleetMark[] = [];
-  const counts: Record<string, number> = {};
 
   const awakeSince = new Map<string, number>();
   /** Open transfers by mac|sha256: when the first metadata went out, and the image name. */
@@ -151,7 +148,6 @@ export function buildTimeline(
   let endMs = 0;
 
   for (const e of events) {
-    counts[e.type] = (counts[e.type] ?? 0) + 1;
     const t = rel(e.atMs);
     if (t > endMs) endMs = t;
     switch (e.type) {
@@ -296,7 +292,6 @@ export function buildTimeline(
     labels,
     fleet,
     plan: [...planned.values(), ...points.values()],
-    counts,
   };
 }
 
