@@ -497,7 +497,16 @@
         name: `${f.label} (${clock(f.tMs)})`,
         lineStyle: { color: '#9aa5ad', type: 'dotted' },
       }));
-    const gapAreas = axis.gaps.map((g) => [{ xAxis: g.from, name: `idle ${formatMs(g.ms, g.ms)}` }, { xAxis: g.to }]);
+    // A gap says how long it was where it is wide enough to read (a twentieth of the axis); narrower ones are
+    // shaded only.
+    const gapAreas = axis.gaps.map((g) => [
+      {
+        xAxis: g.from,
+        name: `idle ${formatMs(g.ms, g.ms)}`,
+        label: { show: (g.to - g.from) / axis.endDisp >= 0.05 },
+      },
+      { xAxis: g.to },
+    ]);
     const shown = Math.min(state.lanes.length, LANES_SHOWN);
     const height = Math.max(160, shown * 22 + 90);
     document.getElementById('lanes').style.height = height + 'px';
