@@ -109,28 +109,11 @@ export function buildTimeline(
 ): RunTimeline {
   const t0 = firstAtMs(events);
   const rel = (atMs: number) => Math.max(0, atMs - t0);
-  const lanes = new Map<string, number>();
   const devices: string[] = [];
-  const lane = (mac: string): number => {
-    let i = lanes.get(mac);
-    if (i === undefined) {
-      i = devices.length;
-      devices.push(mac);
-      lanes.set(mac, i);
-    }
-    return i;
-  };
-  const labelIds = new Map<string, number>();
+  /** A device's lane, added in the order devices first appear. */
+  const lane = indexIn(devices);
   const labels: string[] = [];
-  const label = (text: string): number => {
-    let i = labelIds.get(text);
-    if (i === undefined) {
-      i = labels.length;
-      labels.push(text);
-      labelIds.set(text, i);
-    }
-    return i;
-  };
+  const label = indexIn(labels);
   const spans: number[] = [];
   const marks: number[] = [];
   const mark = (mac: string, atMs: number, kind: MarkKind, text: string) =>
@@ -292,6 +275,20 @@ export function buildTimeline(
     labels,
     fleet,
     plan: [...planned.values(), ...points.values()],
+  };
+}
+
+/** Index of a string in `list`, appended the first time it is asked for (lanes, interned labels). */
+function indexIn(list: string[]): (key: string) => number {
+  const ids = new Map<string, number>();
+  return (key) => {
+    let i = ids.get(key);
+    if (i === undefined) {
+      i = list.length;
+      list.push(key);
+      ids.set(key, i);
+    }
+    return i;
   };
 }
 
