@@ -9,7 +9,15 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['*.js', 'bin/*.js', 'lib/*.mjs', 'harness/world/live/*.mjs'] },
+        projectService: {
+          allowDefaultProject: [
+            '*.js',
+            'bin/*.js',
+            'lib/*.mjs',
+            'harness/world/live/*.mjs',
+            'harness/report/page/*.js',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -33,6 +41,11 @@ export default tseslint.config(
   },
   { files: ['**/*.js'], ...tseslint.configs.disableTypeChecked },
   { files: ['bin/*.js'], languageOptions: { globals: { process: 'readonly', console: 'readonly' } } },
+  {
+    // report.html's script runs in the browser, after the inlined Apache ECharts.
+    files: ['harness/report/page/*.js'],
+    languageOptions: { globals: { window: 'readonly', document: 'readonly', echarts: 'readonly' } },
+  },
   // Examples are plain Node programs a user copies (no types): linted as JavaScript.
   {
     files: ['examples/**/*.mjs'],

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (and `npm pack`, through prepack): the package's JavaScript and declarations in dist/ (tsc with
 // tsconfig.build.json: each `.ts` import rewritten to `.js`), and beside them the files the code reads at run time
-// by their path next to its module — migrations, the checker's SQL, the scenario catalogue and regressions. The
+// by their path next to its module — migrations, the checker's SQL, the scenario catalogue and regressions, report.html's script and styles. The
 // declarations name pg's and yargs' types, which is why @types/pg and @types/yargs are dependencies.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -18,6 +18,8 @@ const assets = [
   ['harness/checker', '.sql'],
   ['scenarios/catalogue', '.json'],
   ['scenarios/regressions', '.json'],
+  ['harness/report/page', '.js'],
+  ['harness/report/page', '.css'],
 ];
 
 rmSync(dist, { recursive: true, force: true });

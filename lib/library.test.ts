@@ -47,6 +47,8 @@ describe('simulate()', () => {
     expect(existsSync(join(result.bundleDir ?? '', 'bundle.json'))).toBe(true);
     expect(result.replayCommand).toMatch(/--replay/);
     expect(readFileSync(result.report?.junitPath ?? '', 'utf8')).toMatch(/<failure/);
+    // report.html's timeline names the devices whose rows I1 lists.
+    expect(readFileSync(result.report?.htmlPath ?? '', 'utf8')).toMatch(/"failing":\{"[0-9A-F]{12}":\["I1"/);
   });
 
   test('what the command refuses is refused with its words, before anything starts', async () => {

@@ -4,7 +4,7 @@
 // our sources. npm fetches the tarball's dependencies' metadata from the registry (the packages themselves mostly
 // from npm's cache): where the registry cannot be reached the test is skipped and says so.
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { describe, expect, test } from 'vitest';
@@ -135,10 +135,19 @@ describe('the packed package in a fresh project', () => {
     const live = await sh(
       project,
       join(project, 'node_modules', '.bin', 'camfleet'),
-      ['simulate', '--devices', '3', '--images', '1', '--image-kb', '8', '--faults', 'none', '--fleet-threads', '1'],
+      [
+        ...['simulate', '--devices', '3', '--images', '1', '--image-kb', '8', '--faults', 'none'],
+        ...['--fleet-threads', '1', '--report', 'reports'],
+      ],
       env,
     );
     expect(live.stdout).toMatch(/verdict: PASS/);
+    // --report from the package: report.html with its script, styles and ECharts read from the installed files.
+    const html = readFileSync(join(project, 'reports', 'report.html'), 'utf8');
+    expect(html).toContain('id="camfleet-report"');
+    expect(html).toMatch(/Apache|echarts/i);
+    expect(html).toContain('function renderTimeline');
+    expect(html).toContain('#lanes {');
     // Its help and the commands it prints name the bin, not the clone's npm scripts.
     const simulateHelp = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['simulate', '--help']);
     expect(simulateHelp.stdout).toContain('npx camfleet simulate [options]');

@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import type { Outcome } from '../harness/checker/expectation.ts';
 import type { InvariantOutcome } from '../harness/checker/expectation.ts';
-import { entryLines, writeReport, type ReportEntry } from '../harness/report/index.ts';
+import { entryLines, writeReport, type ReportEntry, type WrittenReport } from '../harness/report/index.ts';
 import { UsageError } from '../harness/run/exit-codes.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
 import type { PipelineChoice } from '../harness/run/run-options.ts';
@@ -67,7 +67,7 @@ export interface ScenarioResult {
   readonly error: string | undefined;
   readonly bundleDir: string | undefined;
   readonly replayCommand: string | undefined;
-  readonly report: { readonly junitPath: string; readonly summaryPath: string } | undefined;
+  readonly report: WrittenReport | undefined;
   /** The report entry as junit.xml and summary.json are written from it. */
   readonly entry: ReportEntry;
 }
@@ -171,7 +171,8 @@ export async function runScenario(scenario: string | Scenario, options: Scenario
     { hooks: runHooksOf(options), reportDir: options.report },
   );
   const entry = run.entry;
-  const report = options.report === undefined ? undefined : await writeReport(options.report, [entry]);
+  const report =
+    options.report === undefined ? undefined : await writeReport(options.report, [entry], [run.result?.history.events]);
   return {
     name: entry.name,
     outcome: entry.outcome,

@@ -11,6 +11,7 @@ import type { RunHooks, RunProgress } from '../harness/run/live-run.ts';
 import type { RunMode } from '../harness/run/run-mode.ts';
 import type { PipelineChoice, RunStage } from '../harness/run/run-options.ts';
 import { reproduceCommand } from '../harness/run/reproduce.ts';
+import type { WrittenReport } from '../harness/report/index.ts';
 import type { ReplayCheck } from '../harness/run/replay-check.ts';
 import { runSimulateJob, runStats, type RunStats } from '../harness/run/simulate-job.ts';
 import type { HistoryEvent } from '../harness/history/events.ts';
@@ -112,7 +113,8 @@ export interface SimulateResult {
   readonly replayCommand: string | undefined;
   /** The command line that repeats this run. */
   readonly reproduceCommand: string;
-  readonly report: { readonly junitPath: string; readonly summaryPath: string } | undefined;
+  /** junit.xml, summary.json and report.html. */
+  readonly report: WrittenReport | undefined;
   readonly replayCheck: ReplayCheck | undefined;
   /** The run's history (what `history` writes as NDJSON). */
   readonly events: readonly HistoryEvent[];

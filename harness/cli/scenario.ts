@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { describeFaultPlan } from '../nemesis/fault-plan.ts';
+import type { HistoryEvent } from '../history/events.ts';
 import { entryLines, writeReport, type ReportEntry } from '../report/index.ts';
 import type { Outcome } from '../checker/expectation.ts';
 import { describeExpectation, overallOutcome } from '../checker/expectation.ts';
@@ -225,6 +226,8 @@ const cli = yargs(hideBin(process.argv))
             if (why !== undefined) throw new UsageError(`scenario "${scenario.name}" does not run in ${mode}: ${why}`);
           }
         const entries: ReportEntry[] = [];
+        /** Each entry's history (undefined: not run), for report.html's lanes. */
+        const histories: (readonly HistoryEvent[] | undefined)[] = [];
         /** The table's rows, scenarios that did not run included. */
         const rows: string[][] = [];
         const notRun = { refused: 0, notInMode: 0 };
@@ -285,11 +288,13 @@ const cli = yargs(hideBin(process.argv))
               notRun.refused += 1;
               refusedEntries.add(e);
               entries.push(e);
+              histories.push(run.result?.history.events);
             } else notRun.notInMode += 1;
             continue;
           }
           printEntry(e, interrupt.signal.aborted);
           entries.push(e);
+          histories.push(run.result?.history.events);
           rows.push([e.name, describeExpectation(e.expected), e.verdict, e.outcome]);
         }
         const outcome = overallOutcome(entries);
@@ -306,8 +311,8 @@ const cli = yargs(hideBin(process.argv))
           );
         }
         if (args.report) {
-          const written = await writeReport(args.report, entries);
-          console.log(`report: ${written.junitPath}, ${written.summaryPath}`);
+          const written = await writeReport(args.report, entries, histories);
+          console.log(`report: ${written.htmlPath} (${written.junitPath}, ${written.summaryPath})`);
         }
         if (interrupt.signal.aborted) {
           // A broken expectation seen before the interruption still counts; otherwise the answer is unknown.
@@ -333,6 +338,8 @@ const cli = yargs(hideBin(process.argv))
         const catalogue = catalogueReporting(args.catalogue);
         const cases = sensitivityCases(catalogue.scenarios);
         const entries: ReportEntry[] = [];
+        /** Each entry's history (undefined: not run), for report.html's lanes. */
+        const histories: (readonly HistoryEvent[] | undefined)[] = [];
         let environmentError = catalogue.invalidCount > 0;
         for (const [i, c] of cases.entries()) {
           process.stderr.write(`[${i + 1}/${cases.length}] ${c.profile} × ${c.scenario.name}…`);
@@ -340,6 +347,7 @@ const cli = yargs(hideBin(process.argv))
           if (run.thrown !== undefined) environmentError = true;
           process.stderr.write(` ${run.entry.verdict} (${run.entry.outcome})\n`);
           entries.push(run.entry);
+          histories.push(run.result?.history.events);
         }
         const rows = sensitivityRows(cases, entries);
         const table = sensitivityMarkdown(rows);
@@ -357,7 +365,7 @@ const cli = yargs(hideBin(process.argv))
           await writeFile(readmePath, updated);
           console.log('README.md: sensitivity section updated');
         }
-        if (args.report) await writeReport(args.report, entries);
+        if (args.report) await writeReport(args.report, entries, histories);
         return exitFor(sensitivityOutcome(rows), environmentError);
       }),
   )

@@ -132,7 +132,8 @@ progress.stop();
 const { result, sim: simResult, replayCheck, bundle } = outcome;
 // A shard judges nothing: `npm run check` does, over every shard's history.
 if (result.shard !== undefined) process.exit(reportShard(result, options.databaseUrl, argv.json));
-if (outcome.report !== undefined) say(`report: ${outcome.report.junitPath}, ${outcome.report.summaryPath}`);
+if (outcome.report !== undefined)
+  say(`report: ${outcome.report.htmlPath} (${outcome.report.junitPath}, ${outcome.report.summaryPath})`);
 
 const p = result.pipeline;
 const brokerRefusals = result.history.events.filter((e) => e.type === 'broker_refused').length;

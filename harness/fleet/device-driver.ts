@@ -48,6 +48,8 @@ export class DeviceDriver {
   private inbound: Promise<void> = Promise.resolve();
   /** Chunk ids already sent per captureSeq, to count re-sent chunks. */
   private readonly chunksSent = new Map<number, Set<number>>();
+  /** Chunks published in the current step, recorded as one device_sent_chunks event when it ends. */
+  private chunkBurst: { readonly imageName: string; readonly chunkIds: number[] } | undefined;
   wakes = 0;
   /** Wakes the filter left without network (the fleet does not count them against wakesMax). */
   outageWakes = 0;
@@ -170,10 +172,26 @@ export class DeviceDriver {
       if (this.powerCut) {
         // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
         this.powerCut = false;
+        this.flushChunkBurst();
         this.dispatch({ type: 'reboot' });
         return;
       }
     }
+    this.flushChunkBurst();
+  }
+
+  /** One history event per burst of chunks (a step publishes an image's chunks back to back), not one per chunk. */
+  private noteChunkSent(imageName: string, chunkId: number): void {
+    if (this.chunkBurst !== undefined && this.chunkBurst.imageName !== imageName) this.flushChunkBurst();
+    if (this.chunkBurst === undefined) this.chunkBurst = { imageName, chunkIds: [] };
+    this.chunkBurst.chunkIds.push(chunkId);
+  }
+
+  private flushChunkBurst(): void {
+    const burst = this.chunkBurst;
+    if (burst === undefined) return;
+    this.chunkBurst = undefined;
+    this.deps.history.append({ type: 'device_sent_chunks', mac: this.mac, ...burst });
   }
 
   private stepContext(): StepContext {
@@ -265,6 +283,7 @@ export class DeviceDriver {
         this.transport.publish(wire.topic, wire.payload);
         if (message.kind === 'chunk') {
           counters.chunksSent += 1;
+          this.noteChunkSent(message.image_name, message.chunk_id);
           const image = this.queuedImage(message.image_name);
           if (image) {
             let sent = this.chunksSent.get(image.captureSeq);
@@ -273,6 +292,7 @@ export class DeviceDriver {
             else sent.add(message.chunk_id);
           }
         } else if (message.kind === 'metadata') {
+          this.flushChunkBurst();
           const image = this.queuedImage(message.image_name);
           history.append({
             type: 'device_sent_metadata',

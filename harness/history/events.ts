@@ -33,6 +33,16 @@ export type HistoryEvent = EventBase &
         readonly sha256: string;
       }
     /**
+     * The device published chunks of an image back to back (one firmware step: a transfer's burst, or the answer to
+     * a missing_chunks request). For the report's timeline; the checker does not read it.
+     */
+    | {
+        readonly type: 'device_sent_chunks';
+        readonly mac: string;
+        readonly imageName: string;
+        readonly chunkIds: readonly number[];
+      }
+    /**
      * The device published a message the protocol refuses (the corrupt-message fault, harness/nemesis/
      * corrupt-message.ts): the pipeline must record it in rejected_messages with `expectedCode` (I9).
      */

@@ -8,6 +8,7 @@ import { decideChunk } from './core/chunk.ts';
 import { finishedImageIds, isAllStored } from './core/progress.ts';
 import { chunkArrival, transferStep, type TransferEvent } from './core/transfer-state.ts';
 import { DeliveryLag } from './delivery-lag.ts';
+import type { FlushedImage } from './options.ts';
 import type { ServiceContext } from './service-context.ts';
 import { writeChunks, type ImageProgress } from './store/chunks.ts';
 import { findRoute } from './store/images.ts';
@@ -197,6 +198,7 @@ export class ChunkHandler {
     for (const p of progress) inserted += p.inserted;
     counters.chunksStored += inserted;
     counters.chunksDuplicate += batch.chunkIds.length - inserted;
+    this.reportFlush(batch, progress);
     const finished = finishedImageIds(progress);
     if (finished === undefined) return;
     for (const tr of batch.transfers) {
@@ -205,6 +207,20 @@ export class ChunkHandler {
         this.ctx.completer.request(tr);
       }
     }
+  }
+
+  private reportFlush(batch: ChunkBatch, progress: readonly ImageProgress[]): void {
+    const hook = this.ctx.o.afterChunkFlush;
+    if (hook === undefined) return;
+    const byId = new Map(progress.map((p) => [p.imageId, p]));
+    const images: FlushedImage[] = [];
+    for (const tr of batch.transfers) {
+      const p = byId.get(tr.imageId);
+      if (p === undefined) continue;
+      byId.delete(tr.imageId); // a transfer appears once per chunk of the batch
+      images.push({ mac: tr.mac, imageName: tr.wireName, receivedChunks: p.receivedChunks, status: p.status });
+    }
+    hook(images);
   }
 
   private onFlushFailed(batch: ChunkBatch, error: unknown): void {

@@ -6,7 +6,7 @@ import { createPgDatabase } from '../world/live/pg-database.ts';
 import { errorText } from './store/pool.ts';
 import { checkPipelineSchema } from './store/schema-check.ts';
 
-export type { CommittedImage, PipelineOptions, PipelineProfile } from './options.ts';
+export type { CommittedImage, FlushedImage, PipelineOptions, PipelineProfile } from './options.ts';
 export type { PipelineStats } from './stats.ts';
 export type { PipelineRejectCode } from './pipeline.ts';
 export { PipelineUsageError, PIPELINE_DEFAULTS, pipelineProfiles, isPipelineProfile } from './options.ts';

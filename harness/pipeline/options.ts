@@ -97,10 +97,23 @@ export interface PipelineOptions {
    *  leaves an ACK owed. The nemesis' crash-before-ack fault point crashes the pipeline here
    *  (nemesis/crash-points.ts; pipeline-faults.test.ts too). */
   afterCompletionCommit?: (committed: CommittedImage) => Promise<void>;
+  /** Called as a chunk batch has committed, with each image's progress then: the run's `N-receiving` fault
+   *  triggers count rows with durable progress at that moment instead of sampling the database (fault-wiring.ts). */
+  afterChunkFlush?: (images: readonly FlushedImage[]) => void;
   /** legacy-two-writers with its edge function outside this process (a run's `--forward-webhook` to the user's
    *  handler): no in-process edge writer; the service's race gate meets the forwarder instead
    *  (harness/forwarder/rendezvous.ts). Ignored by every other profile. */
   externalEdge?: ExternalEdge;
+}
+
+/** An image a chunk batch wrote to, as it stands after the batch's commit. */
+export interface FlushedImage {
+  readonly mac: string;
+  /** The device's (wire) image name. */
+  readonly imageName: string;
+  readonly receivedChunks: number;
+  /** The row's status after the batch (`receiving` until the completion commit). */
+  readonly status: string | null;
 }
 
 /** The edge function of legacy-two-writers when it runs outside (PipelineOptions.externalEdge), per metadata
@@ -149,6 +162,7 @@ export interface ResolvedOptions {
   readonly routeWaitMs: number;
   readonly ackBeforeCommitForTest: (() => Promise<void>) | undefined;
   readonly afterCompletionCommit: ((committed: CommittedImage) => Promise<void>) | undefined;
+  readonly afterChunkFlush: ((images: readonly FlushedImage[]) => void) | undefined;
   readonly externalEdge: ExternalEdge | undefined;
 }
 
@@ -232,6 +246,7 @@ export function resolveOptions(o: PipelineOptions): ResolvedOptions {
       o.sharedGroup === undefined ? 0 : positive('routeWaitMs', o.routeWaitMs, PIPELINE_DEFAULTS.routeWaitMs),
     ackBeforeCommitForTest: o.ackBeforeCommitForTest,
     afterCompletionCommit: o.afterCompletionCommit,
+    afterChunkFlush: o.afterChunkFlush,
     externalEdge: o.externalEdge,
   };
 }

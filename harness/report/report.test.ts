@@ -114,22 +114,30 @@ describe('summary JSON and writeReport', () => {
     });
   });
 
-  test('writes junit.xml and summary.json into the directory', async () => {
+  test('writes junit.xml, summary.json and report.html into the directory', async () => {
     const dir = join(tempDir('camfleet-report-'), 'nested');
     const written = await writeReport(dir, entries);
     assertWellFormed(readFileSync(written.junitPath, 'utf8'));
     const summary = JSON.parse(readFileSync(written.summaryPath, 'utf8')) as { runs: { name: string }[] };
     expect(summary.runs.map((r) => r.name)).toEqual(['ok-scenario', 'caught & <well>', 'broken', 'not-run']);
+    // The runs' data is embedded as JSON that cannot end its <script> element early: a name with `<` is escaped.
+    const html = readFileSync(written.htmlPath, 'utf8');
+    const json = /<script type="application\/json" id="camfleet-report">(.*?)<\/script>/s.exec(html)?.[1] ?? '';
+    expect(json).not.toContain('<');
+    const data = JSON.parse(json) as { runs: { entry: { name: string }; timeline: unknown }[] };
+    expect(data.runs.map((r) => r.entry.name)).toEqual(['ok-scenario', 'caught & <well>', 'broken', 'not-run']);
+    expect(data.runs.every((r) => r.timeline === null || r.timeline === undefined)).toBe(true);
   });
 });
 
-test('writeReport: an error quoting a URL with a password is written redacted in both files', async () => {
+test('writeReport: an error quoting a URL with a password is written redacted in every file', async () => {
   const dir = tempDir('camfleet-report-');
   const entry = entryWithoutRun(
     { name: 'not-run', options, expected: 'pass' },
     'cannot connect to mqtt://user:s3cret@broker:1883 (postgres://p:s3cret@db/x?sslmode=require&password=s3cret)',
   );
   const written = await writeReport(dir, [entry]);
-  for (const path of [written.junitPath, written.summaryPath])
+  for (const path of [written.junitPath, written.summaryPath, written.htmlPath])
     expect(readFileSync(path, 'utf8'), path).not.toContain('s3cret');
+  expect(readFileSync(written.htmlPath, 'utf8')).toContain('cannot connect to mqtt://');
 });

@@ -51,15 +51,19 @@ export function wireFaults(
     options.imagesPerDevice *
     Math.ceil((options.imageKbMean * 1024) / options.chunkBytes);
   // `N-receiving` triggers read the database itself (rows with durable progress) while one waits: live every 20 ms
-  // on the admin pool; in sim as a statement through the gate, at a point of the schedule.
+  // on the admin pool; in sim as a statement through the gate, at a point of the schedule. Live, our pipelines
+  // also say so as each chunk batch commits (`receivingNow`, below), which a 20 ms sample can miss on a loaded
+  // machine: a small fleet's images are receiving with progress only between two commits.
   let rowsReceiving = 0;
+  /** mac|image name of the images a chunk batch left receiving with progress, until their completion commit. */
+  const receivingNow = new Set<string>();
   const scheduler = new FaultScheduler(
     history,
     () => ({
       chunksStored: pipelineSet?.stats().chunksStored ?? fleet.counters.chunksSent - fleet.counters.chunksResent,
       chunksExpected,
       transfersInFlight: inFlight.count,
-      rowsReceiving,
+      rowsReceiving: Math.max(rowsReceiving, receivingNow.size),
     }),
     undefined,
     clock,
@@ -74,6 +78,22 @@ export function wireFaults(
     );
   };
   let receivingSampler: TimerHandle | undefined;
+  if (drive === undefined && pipelineSet !== undefined && scheduler.waitsFor('receiving')) {
+    history.subscribe((event) => {
+      if (event.type === 'pipeline_committed') receivingNow.delete(`${event.mac}|${event.imageName}`);
+    });
+    setup.afterChunkFlush.hook = (images) => {
+      let grew = false;
+      for (const image of images) {
+        if (image.receivedChunks <= 0 || image.status !== 'receiving') continue;
+        const key = `${image.mac}|${image.imageName}`;
+        if (!receivingNow.has(key)) grew = true;
+        receivingNow.add(key);
+      }
+      // At the commit, not at the next poll: the completion commit may come first.
+      if (grew) scheduler.checkNow();
+    };
+  }
   if (drive === undefined) {
     let sampling = false;
     receivingSampler = clock.setInterval(() => {
@@ -184,6 +204,7 @@ export function wireFaults(
     stop: async () => {
       clock.clearInterval(receivingSampler);
       setup.afterCompletionCommit.hook = undefined;
+      setup.afterChunkFlush.hook = undefined;
       crashPoints?.stop();
       if (pubackPoints !== undefined) router?.setPubackFilter(undefined);
       aedesPuback?.uninstall();

@@ -50,6 +50,28 @@ describe('compareReplay', () => {
     expect(check.line).toMatch(/^replay check: NOT reproduced — failing invariants differ/);
   });
 
+  test('a bundle from before device_sent_chunks events is held against the replay without them', () => {
+    const old = '{"type":"device_wake","seq":1}\n{"type":"device_sleep","seq":2}\n';
+    const now =
+      '{"type":"device_wake","seq":1}\n{"type":"device_sent_chunks","seq":2}\n{"type":"device_sleep","seq":3}\n';
+    const bundle = {
+      ...simBundle,
+      sim: { ...simBundle.sim!, historySha256: sha256Hex(old), historyFileSha256: sha256Hex(old) },
+    };
+    const check = compareReplay(bundle, old, { ...same, historyText: now });
+    expect(check.status).toBe('reproduced');
+    expect(check.line).toContain('without the device_sent_chunks events the bundle predates');
+    // A replay that differs in anything else still diverges.
+    const other = now.replace('device_sleep', 'device_final');
+    expect(compareReplay(bundle, old, { ...same, historyText: other }).status).toBe('diverged');
+    // A bundle with those events is compared as it is.
+    const current = {
+      ...simBundle,
+      sim: { ...simBundle.sim!, historySha256: sha256Hex(now), historyFileSha256: sha256Hex(now) },
+    };
+    expect(compareReplay(current, now, { ...same, historyText: old }).status).toBe('diverged');
+  });
+
   test('a missing or edited history.ndjson is a difference even when the replay matches the record', () => {
     expect(compareReplay(simBundle, undefined, same).differences).toEqual([
       'the bundle has no history.ndjson to hold the replay against',

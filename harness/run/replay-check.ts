@@ -74,13 +74,21 @@ export function compareReplay(file: BundleFile, bundleHistory: string | undefine
     differences.push(
       `schedule digest differs (bundle ${short(recorded.scheduleDigest)}, replay ${short(replay.scheduleDigest)})`,
     );
-  const replaySha = sha256Hex(replay.historyText);
-  if (replaySha === recorded.historySha256) same.push(`same history (sha256 ${short(replaySha)})`);
+  // A bundle written before the history had device_sent_chunks events (the report's chunk bursts, added after the
+  // bundle format) is held against the replay's history without them, renumbered as they were then.
+  const olderBundle =
+    bundleHistory !== undefined && !bundleHistory.includes(CHUNKS_EVENT) && replay.historyText.includes(CHUNKS_EVENT);
+  const replayHistory = olderBundle ? withoutChunkEvents(replay.historyText) : replay.historyText;
+  const replaySha = sha256Hex(replayHistory);
+  if (replaySha === recorded.historySha256)
+    same.push(
+      `same history (sha256 ${short(replaySha)}${olderBundle ? ', without the device_sent_chunks events the bundle predates' : ''})`,
+    );
   else {
     // The file can show where only when it is the run's history as recorded (no password masked in it).
     const where =
       bundleHistory !== undefined && sha256Hex(bundleHistory) === recorded.historySha256
-        ? `; first difference at line ${firstDifferentLine(bundleHistory, replay.historyText)} of history.ndjson`
+        ? `; first difference at line ${firstDifferentLine(bundleHistory, replayHistory)} of history.ndjson`
         : '';
     differences.push(
       `history differs (sha256 bundle ${short(recorded.historySha256)}, replay ${short(replaySha)}${where})`,
@@ -101,6 +109,25 @@ export function compareReplay(file: BundleFile, bundleHistory: string | undefine
     line: `replay check: NOT reproduced — ${differences.join('; ')}${alsoSame}`,
     differences,
   };
+}
+
+const CHUNKS_EVENT = '"type":"device_sent_chunks"';
+
+/** An NDJSON history without its device_sent_chunks events, the others' `seq` renumbered to close the gaps. */
+export function withoutChunkEvents(text: string): string {
+  let removed = 0;
+  let out = '';
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.includes(CHUNKS_EVENT)) {
+      removed += 1;
+      continue;
+    }
+    const event = JSON.parse(line) as { seq?: unknown };
+    if (typeof event.seq === 'number') event.seq -= removed;
+    out += JSON.stringify(event) + '\n';
+  }
+  return out;
 }
 
 function notChecked(why: string): ReplayCheck {

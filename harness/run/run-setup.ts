@@ -11,7 +11,7 @@ import { installSimNetworkNemesis } from '../nemesis/sim-network-nemesis.ts';
 import { startSlowDbProxy } from '../nemesis/slow-db-proxy.ts';
 import { startSlowSubscriber } from '../nemesis/slow-subscriber.ts';
 import { publishRefusal, simRoleOf } from '../world/broker-auth.ts';
-import { startPipeline, type CommittedImage, type PipelineProfile } from '../pipeline/index.ts';
+import { startPipeline, type CommittedImage, type FlushedImage, type PipelineProfile } from '../pipeline/index.ts';
 import type { ExternalEdge } from '../pipeline/options.ts';
 import { isEmbeddedBroker, type Broker } from '../world/broker.ts';
 import type { RunDatabase } from '../world/database.ts';
@@ -55,6 +55,9 @@ export interface RunSetup {
   /** What every pipeline instance awaits between a completion commit and its ACK: the crash-before-ack fault
    *  point's hook once fault-wiring.ts has planned it (it needs the fleet, built after the pipelines start). */
   readonly afterCompletionCommit: { hook: ((committed: CommittedImage) => Promise<void>) | undefined };
+  /** What every pipeline instance calls as a chunk batch commits: the `N-receiving` triggers' count, once
+   *  fault-wiring.ts has planned them (live runs). */
+  readonly afterChunkFlush: { hook: ((images: readonly FlushedImage[]) => void) | undefined };
 }
 
 /** Database, world, broker observers and network-side faults; no pipeline yet. */
@@ -156,6 +159,7 @@ export async function setUpWorld(
     network,
     pipelineDatabaseUrl,
     afterCompletionCommit: { hook: undefined },
+    afterChunkFlush: { hook: undefined },
   };
 }
 
@@ -252,6 +256,7 @@ export async function startPipelines(
         ackNamesCapture: options.ackNamesCapture,
         clock,
         afterCompletionCommit: (committed) => setup.afterCompletionCommit.hook?.(committed) ?? Promise.resolve(),
+        afterChunkFlush: (images) => setup.afterChunkFlush.hook?.(images),
         // legacy-two-writers forwarding to the user's handler: that handler is its edge function (webhook-setup.ts).
         ...(externalEdge === undefined ? {} : { externalEdge }),
         ...(drive === undefined

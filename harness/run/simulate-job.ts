@@ -105,12 +105,16 @@ export async function runSimulateJob(job: SimulateJob): Promise<SimulateOutcome>
         });
       }
       if (reportDir !== undefined)
-        report = await writeReport(reportDir, [
-          entryFromRun({ name: 'simulate', purpose: 'npm run simulate', options, expected: 'pass' }, result, {
-            bundleDir: bundle?.dir,
-            replay: bundle?.replay,
-          }),
-        ]);
+        report = await writeReport(
+          reportDir,
+          [
+            entryFromRun({ name: 'simulate', purpose: 'npm run simulate', options, expected: 'pass' }, result, {
+              bundleDir: bundle?.dir,
+              replay: bundle?.replay,
+            }),
+          ],
+          [result.history.events],
+        );
     } catch (error) {
       // The run is done and judged; failing to write its files is an environment error, not a verdict.
       throw new RunFilesError(error);
