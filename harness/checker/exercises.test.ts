@@ -143,7 +143,7 @@ describe('E1 exercised: the webhook exercises', () => {
     expect(checkExercised(raced, ['webhook_race']).verdict).toBe('pass');
   });
 
-  it('webhook_timeout counts timed-out attempts; webhook_5xx and webhook_duplicate their faults', () => {
+  it('webhook_timeout counts timed-out attempts of deliveries that went through; webhook_5xx and webhook_duplicate their faults', () => {
     const events = history([
       delivery('200'),
       { type: 'nemesis', fault: 'webhook_5xx', target: `ESP32CAM/${A}/data` },
@@ -151,6 +151,11 @@ describe('E1 exercised: the webhook exercises', () => {
     ]);
     expect(checkExercised(events, ['webhook_5xx', 'webhook_duplicate']).verdict).toBe('pass');
     expect(checkExercised(events, ['webhook_timeout']).verdict).toBe('unknown');
-    expect(checkExercised(history([delivery('timeout')]), ['webhook_timeout']).verdict).toBe('pass');
+    // A timeout whose retry the handler took exercised it; one whose delivery never went through (a handler that
+    // never answers, or refuses) did not.
+    expect(checkExercised(history([delivery('timeout'), delivery('200')]), ['webhook_timeout']).verdict).toBe('pass');
+    expect(checkExercised(history([delivery('timeout')]), ['webhook_timeout']).verdict).toBe('unknown');
+    const refused = { ...delivery('500'), attempt: 2, next: 'give_up' as const };
+    expect(checkExercised(history([delivery('timeout'), refused]), ['webhook_timeout']).verdict).toBe('unknown');
   });
 });

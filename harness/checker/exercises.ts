@@ -113,10 +113,15 @@ function count(name: ExerciseName, events: readonly HistoryEvent[], struck: read
     case 'webhook_5xx':
     case 'webhook_duplicate':
       return nemesis(name);
-    case 'webhook_timeout':
+    case 'webhook_timeout': {
       // An attempt the forwarder gave up waiting for (a slow request or answer, a slow handler): its retry is a
-      // repeated delivery running beside it.
-      return events.filter((e) => e.type === 'webhook_delivery' && e.outcome === 'timeout').length;
+      // repeated delivery running beside it. Counted when that delivery went through in the end (a handler that
+      // never answers, or refuses, exercised nothing).
+      const delivered = new Set<number>();
+      for (const e of events) if (e.type === 'webhook_delivery' && e.next === 'delivered') delivered.add(e.delivery);
+      return events.filter((e) => e.type === 'webhook_delivery' && e.outcome === 'timeout' && delivered.has(e.delivery))
+        .length;
+    }
     case 'name_reuse':
       return ofType('pipeline_name_reused');
     case 'duplicate_logged':

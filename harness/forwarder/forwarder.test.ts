@@ -219,4 +219,26 @@ describe("the forwarder's own faults, between the forwarder and a real handler",
     expect(first.some((e) => e === 'webhook_5xx')).toBe(true);
     expect(await run()).toEqual(first);
   });
+
+  test('faults that found the handler failing are not counted as exercised: no webhook_5xx over a 500, no webhook_duplicate of refused copies', async () => {
+    const h = await handler((r) => r.res.writeHead(500).end('db down'));
+    const { d, history } = deliverer(h.url, { faults: faults({ error5xxRate: 1, duplicateRate: 1 }), retries: 1 });
+    await d.deliver(TOPIC, PAYLOAD);
+    expect(h.received).toHaveLength(4); // two copies, each tried twice
+    expect(nemesis(history, 'webhook_5xx')).toEqual([]);
+    expect(nemesis(history, 'webhook_duplicate')).toEqual([]);
+    expect(d.stats()).toMatchObject({ gaveUp: 2, delivered: 0 });
+  });
+
+  test('cancel(): a request still under way is aborted and nothing is retried after it', async () => {
+    const h = await handler(() => {}); // never answers
+    const { d, history } = deliverer(h.url, { timeoutMs: 60_000, retries: 3 });
+    const delivered = d.deliver(TOPIC, PAYLOAD);
+    await expect.poll(() => h.received.length).toBe(1);
+    d.cancel();
+    await delivered;
+    expect(await d.idle(5000)).toBe(true);
+    expect(attempts(history)).toEqual([[1, 'error', 'give_up']]);
+    expect(h.received).toHaveLength(1);
+  });
 });

@@ -61,7 +61,8 @@ export function emptyForwarderStats(): ForwarderStats {
 export interface DeliveryHooks {
   /** Awaited once per message before its first request goes out. */
   beforeSend?(topic: string, payload: string): Promise<void>;
-  /** Each time the handler answered an attempt of the message (any status, an injected one after it included). */
+  /** Each time the handler answered an attempt of the message with a 2xx (it did its work; an injected 502 after
+   *  it included): only such an answer counts as the handler having written. */
   answered?(topic: string, payload: string): void;
 }
 
@@ -90,6 +91,8 @@ export class WebhookDeliverer {
   private readonly counters = emptyForwarderStats();
   private readonly inFlight = new Set<Promise<unknown>>();
   private deliveries = 0;
+  /** Aborted by cancel(): the run is over, nothing of it may still be sent, retried or held. */
+  private readonly cancelled = new AbortController();
   private readonly clock: Clock;
   private readonly timeoutMs: number;
   private readonly retries: number;
@@ -118,13 +121,25 @@ export class WebhookDeliverer {
     const text = typeof payload === 'string' ? payload : payload.toString('utf8');
     this.counters.messages++;
     const copies = drawCopies(this.o.rng, this.o.faults);
-    if (copies > 1) this.o.history?.append({ type: 'nemesis', fault: 'webhook_duplicate', target: topic });
     const run = (async () => {
       await this.o.hooks?.beforeSend?.(topic, text);
       const body = webhookBody(topic, text);
-      await Promise.all(Array.from({ length: copies }, () => this.deliverCopy(topic, text, body)));
+      const delivered = await Promise.all(Array.from({ length: copies }, () => this.deliverCopy(topic, text, body)));
+      // Exercised only when the handler took both copies (a 2xx each): a copy it refused tested nothing.
+      if (copies > 1 && delivered.every(Boolean))
+        this.o.history?.append({
+          type: 'nemesis',
+          fault: 'webhook_duplicate',
+          target: topic,
+          detail: `delivered ${copies} times at once, each answered 2xx`,
+        });
     })().catch((error: unknown) => this.o.log?.(`forwarder: ${topic}: ${String(error)}`));
     return this.track(run);
+  }
+
+  /** Ends what is still under way (requests aborted, no further retry or hold): the run is over. */
+  cancel(): void {
+    this.cancelled.abort();
   }
 
   /** Resolves when nothing is under way any more (deliveries, retries, held copies), or after `maxMs`. */
@@ -145,10 +160,12 @@ export class WebhookDeliverer {
     return p;
   }
 
-  private async deliverCopy(topic: string, text: string, body: string): Promise<void> {
+  /** Whether the handler took this copy (a 2xx). */
+  private async deliverCopy(topic: string, text: string, body: string): Promise<boolean> {
     const delivery = ++this.deliveries;
     this.counters.copies++;
     for (let attempt = 1; ; attempt++) {
+      if (this.cancelled.signal.aborted) return false;
       if (attempt > 1) this.counters.retried++;
       this.counters.attempts++;
       const faults = drawAttemptFaults(this.o.rng, this.o.faults);
@@ -165,7 +182,10 @@ export class WebhookDeliverer {
       if (outcome.kind === 'timeout') this.counters.timedOut++;
       if (outcome.kind === 'error') this.counters.networkErrors++;
       if (outcome.kind === 'status' && outcome.status >= 500) this.counters.answered5xx++;
-      const next = nextStep(outcome, attempt, this.retries);
+      // Cancelled (the run is over): nothing is retried.
+      const next = this.cancelled.signal.aborted
+        ? ({ kind: 'give_up' } as const)
+        : nextStep(outcome, attempt, this.retries);
       this.o.history?.append({
         type: 'webhook_delivery',
         delivery,
@@ -179,14 +199,14 @@ export class WebhookDeliverer {
       switch (next.kind) {
         case 'delivered':
           this.counters.delivered++;
-          return;
+          return true;
         case 'refused':
           this.counters.refused++;
-          return;
+          return false;
         case 'give_up':
           this.counters.gaveUp++;
           this.o.log?.(`forwarder: gave up on ${topic} after ${attempt} attempts (last: ${outcomeWord(outcome)})`);
-          return;
+          return false;
         case 'retry':
           await this.clock.sleep(next.afterMs);
       }
@@ -227,8 +247,10 @@ export class WebhookDeliverer {
     attempt: number,
   ): Promise<number> {
     const slow = faults.slow;
-    const signal = slow === undefined ? forwarderSignal : AbortSignal.timeout(slow.ms + HELD_COPY_MAX_MS);
+    const own = slow === undefined ? forwarderSignal : AbortSignal.timeout(slow.ms + HELD_COPY_MAX_MS);
+    const signal = AbortSignal.any([own, this.cancelled.signal]);
     if (slow?.where === 'request') await this.clock.sleep(slow.ms);
+    signal.throwIfAborted();
     const response = await fetch(this.target.url, {
       method: 'POST',
       headers: this.target.headers,
@@ -236,9 +258,11 @@ export class WebhookDeliverer {
       signal,
     });
     await response.arrayBuffer(); // the whole answer: the handler is done with this request
-    this.o.hooks?.answered?.(topic, text);
+    const handled = response.status >= 200 && response.status < 300;
+    if (handled) this.o.hooks?.answered?.(topic, text);
     if (slow?.where === 'answer') await this.clock.sleep(slow.ms);
-    if (!faults.replaceWith5xx) return response.status;
+    // A 502 in place of a failure would test nothing: the fault strikes only an answer that says the work is done.
+    if (!faults.replaceWith5xx || !handled) return response.status;
     this.o.history?.append({
       type: 'nemesis',
       fault: 'webhook_5xx',

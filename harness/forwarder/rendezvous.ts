@@ -24,8 +24,9 @@ export interface EdgeMeeting {
 export const RENDEZVOUS_MAX_WAIT_MS = 5000;
 
 interface Slot {
-  /** Signals not yet taken by a waiter. */
-  count: number;
+  /** When each signal not yet taken by a waiter came. A signal older than the wait is dropped: it belongs to an
+   *  earlier message with the same text (a second copy's answer, a retried one's) and must not release the next. */
+  readonly pending: number[];
   /** Each waiter's resolve, oldest first. */
   readonly waiters: ((met: boolean) => void)[];
 }
@@ -43,14 +44,16 @@ class Signals {
     const slot = this.slot(key);
     const waiter = slot.waiters.shift();
     if (waiter !== undefined) waiter(true);
-    else slot.count++;
+    else slot.pending.push(this.clock.nowMs());
     this.tidy(key, slot);
   }
 
   wait(key: string): Promise<boolean> {
     const slot = this.slot(key);
-    if (slot.count > 0) {
-      slot.count--;
+    const oldestMs = this.clock.nowMs() - this.maxWaitMs;
+    while (slot.pending.length > 0 && (slot.pending[0] ?? 0) < oldestMs) slot.pending.shift();
+    if (slot.pending.length > 0) {
+      slot.pending.shift();
       this.tidy(key, slot);
       return Promise.resolve(true);
     }
@@ -72,14 +75,14 @@ class Signals {
   private slot(key: string): Slot {
     let slot = this.slots.get(key);
     if (slot === undefined) {
-      slot = { count: 0, waiters: [] };
+      slot = { pending: [], waiters: [] };
       this.slots.set(key, slot);
     }
     return slot;
   }
 
   private tidy(key: string, slot: Slot): void {
-    if (slot.count === 0 && slot.waiters.length === 0) this.slots.delete(key);
+    if (slot.pending.length === 0 && slot.waiters.length === 0) this.slots.delete(key);
   }
 }
 

@@ -104,6 +104,7 @@ export async function startForwarder(o: ForwarderOptions): Promise<Forwarder> {
       stopping = true;
       await client.unsubscribeAsync(subscriptions).catch(() => {});
       await deliverer.idle(maxMs);
+      deliverer.cancel(); // what did not end in time is aborted: nothing may reach the handler after the run
       await client.endAsync(true).catch(() => {});
     },
   };
