@@ -106,6 +106,18 @@ export function startUserCommand(
   child.stdout?.on('data', relay);
   child.stderr?.on('data', relay);
   const exited = new Promise<CommandExit>((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+  // Its own process group is out of a terminal's Ctrl-C: if camfleet exits without stop() (a second Ctrl-C, a
+  // crash), the group is told to go rather than left holding its port and database connections.
+  const stopOnExit = () => {
+    try {
+      if (child.pid !== undefined && child.exitCode === null && child.signalCode === null)
+        process.kill(-child.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+  };
+  process.once('exit', stopOnExit);
+  child.once('exit', () => process.removeListener('exit', stopOnExit));
   return {
     child,
     exited,
