@@ -166,18 +166,20 @@ export class DeviceDriver {
     const result = step(this.state, input, this.stepContext());
     this.state = result.state;
     const effects = this.filter ? this.filter.filterEffects(result.effects, this.filtered) : result.effects;
-    for (const effect of effects) {
-      this.perform(effect);
-      this.filter?.afterEffect(effect, this.filtered);
-      if (this.powerCut) {
-        // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
-        this.powerCut = false;
-        this.flushChunkBurst();
-        this.dispatch({ type: 'reboot' });
-        return;
+    try {
+      for (const effect of effects) {
+        this.perform(effect);
+        this.filter?.afterEffect(effect, this.filtered);
+        if (this.powerCut) break;
       }
+    } finally {
+      this.flushChunkBurst(); // the step's chunks are one event, whatever ended it
     }
-    this.flushChunkBurst();
+    if (this.powerCut) {
+      // Power lost mid-step: the remaining effects never happen; the device boots again (RAM lost, SD kept).
+      this.powerCut = false;
+      this.dispatch({ type: 'reboot' });
+    }
   }
 
   /** One history event per burst of chunks (a step publishes an image's chunks back to back), not one per chunk. */

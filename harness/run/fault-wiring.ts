@@ -85,8 +85,12 @@ export function wireFaults(
     setup.afterChunkFlush.hook = (images) => {
       let grew = false;
       for (const image of images) {
-        if (image.receivedChunks <= 0 || image.status !== 'receiving') continue;
         const key = `${image.mac}|${image.imageName}`;
+        // As the batch left the row: a count set back to 0 (legacy-reset-count) or a row no longer receiving is out.
+        if (image.receivedChunks <= 0 || image.status !== 'receiving') {
+          receivingNow.delete(key);
+          continue;
+        }
         if (!receivingNow.has(key)) grew = true;
         receivingNow.add(key);
       }

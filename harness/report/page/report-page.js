@@ -63,7 +63,7 @@
   }
 
   function escapeHtml(text) {
-    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   }
 
   /**
@@ -518,17 +518,16 @@
       tooltip: {
         trigger: 'item',
         formatter: (p) => {
-          if (p.seriesId === 'bands')
-            return (
-              state.lanes[p.value[0]] +
-              (timeline.failing[state.lanes[p.value[0]]]
-                ? ' fails ' + timeline.failing[state.lanes[p.value[0]]].join(', ')
-                : '')
-            );
+          // ECharts takes the tooltip as HTML: everything from the history is escaped (a bundle's lanes are its text).
+          const device = escapeHtml(state.lanes[p.value[0]]);
+          if (p.seriesId === 'bands') {
+            const fails = timeline.failing[state.lanes[p.value[0]]];
+            return device + (fails ? ' fails ' + escapeHtml(fails.join(', ')) : '');
+          }
           if (p.seriesId === 'spans')
-            return `${state.lanes[p.value[0]]}<br>${spanKinds[p.value[3]]} ${escapeHtml(timeline.labels[p.value[4]])}<br>${clock(p.value[5])} → ${clock(p.value[6])}`;
+            return `${device}<br>${spanKinds[p.value[3]]} ${escapeHtml(timeline.labels[p.value[4]])}<br>${clock(p.value[5])} → ${clock(p.value[6])}`;
           if (p.seriesId === 'marks')
-            return `${state.lanes[p.value[0]]}<br>${escapeHtml(timeline.labels[p.value[3]])}<br>at ${clock(p.value[4])}`;
+            return `${device}<br>${escapeHtml(timeline.labels[p.value[3]])}<br>at ${clock(p.value[4])}`;
           return escapeHtml(p.name);
         },
       },
