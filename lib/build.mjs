@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run build` (and `npm pack`, through prepack): the package's JavaScript and declarations in dist/ (tsc with
 // tsconfig.build.json: each `.ts` import rewritten to `.js`), and beside them the files the code reads at run time
-// by their path next to its module — migrations, the checker's SQL, the scenario catalogue and regressions, report.html's script and styles. The
+// by their path next to its module — migrations, the checker's SQL, the scenario catalogue and regressions, report.html's script and styles, the example webhook handler the webhook scenarios start. The
 // declarations name pg's and yargs' types, which is why @types/pg and @types/yargs are dependencies.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
@@ -20,6 +20,8 @@ const assets = [
   ['scenarios/regressions', '.json'],
   ['harness/report/page', '.js'],
   ['harness/report/page', '.css'],
+  // The catalogue's webhook scenarios start this handler from the package root (scenarios/to-run-options.ts).
+  ['examples/webhook-handler', '.mjs'],
 ];
 
 rmSync(dist, { recursive: true, force: true });

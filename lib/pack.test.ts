@@ -48,6 +48,8 @@ describe('the packed package in a fresh project', () => {
     expect(shipped).toContain('dist/lib/vitest.d.ts');
     expect(shipped).toContain('dist/schema/003_resume.sql');
     expect(shipped).toContain('dist/scenarios/catalogue/broker-restart.json');
+    expect(shipped).toContain('dist/harness/report/page/report-page.js');
+    expect(shipped).toContain('dist/examples/webhook-handler/handler.mjs');
     expect(shipped.filter((p) => p.endsWith('.ts') && !p.endsWith('.d.ts'))).toEqual([]);
     expect(shipped.filter((p) => /\.test\./.test(p))).toEqual([]);
 
@@ -148,6 +150,14 @@ describe('the packed package in a fresh project', () => {
     expect(html).toMatch(/Apache|echarts/i);
     expect(html).toContain('function renderTimeline');
     expect(html).toContain('#lanes {');
+    // A catalogue scenario that starts the example webhook handler, which the package carries beside its code.
+    const webhook = await sh(
+      project,
+      join(project, 'node_modules', '.bin', 'camfleet'),
+      ['scenario', 'run', 'webhook-legacy-handler'],
+      env,
+    );
+    expect(webhook.stdout).toMatch(/webhook-legacy-handler: expected fail I1 .*→ MET/);
     // Its help and the commands it prints name the bin, not the clone's npm scripts.
     const simulateHelp = await sh(project, join(project, 'node_modules', '.bin', 'camfleet'), ['simulate', '--help']);
     expect(simulateHelp.stdout).toContain('npx camfleet simulate [options]');
